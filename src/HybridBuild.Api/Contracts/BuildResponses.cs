@@ -1,0 +1,75 @@
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Api.Contracts;
+
+/// <summary>A build as the API shows it.</summary>
+public sealed record BuildResponse(
+    Guid Id,
+    BuildStatus Status,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    bool CancelRequested,
+    SourceResponse Source,
+    string Dockerfile,
+    IReadOnlyList<StageResponse> Stages,
+    BuildLinks Links)
+{
+    public static BuildResponse From(Build build, IReadOnlyCollection<Artifact>? artifacts = null)
+    {
+        var links = new BuildLinks($"/api/v1/builds/{build.Id}", $"/api/v1/builds/{build.Id}/logs",
+            $"/api/v1/builds/{build.Id}/artifacts", $"/api/v1/builds/{build.Id}/cancel");
+        var source = new SourceResponse(build.SourceKind,
+            build.GitUrl is null ? null : GitUrl.Redact(build.GitUrl), build.GitRef, build.GitCommit, build.ContextSize);
+        var stages = build.Stages.OrderBy(s => s.Ordinal)
+            .Select(s => StageResponse.From(build.Id, s, artifacts?.Where(a => a.StageId == s.Id).ToList()))
+            .ToList();
+        return new BuildResponse(build.Id, build.Status, build.CreatedAt, build.StartedAt, build.FinishedAt,
+            build.CancelRequestedAt is not null, source, build.Dockerfile, stages, links);
+    }
+}
+
+public sealed record BuildLinks(string Self, string Logs, string Artifacts, string Cancel);
+
+public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? GitRef, string? GitCommit, long? ContextSize);
+
+public sealed record StageResponse(
+    string Name,
+    string? Target,
+    StageStatus Status,
+    IReadOnlyList<string> Platforms,
+    IReadOnlyDictionary<string, string> BuildArgs,
+    IReadOnlyList<string> Needs,
+    IReadOnlyList<StageInput> Inputs,
+    StageOutputResponse Output,
+    DateTimeOffset? QueuedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt,
+    double? DurationSeconds,
+    string? Error,
+    string? ImageDigest,
+    IReadOnlyList<ArtifactResponse>? Artifacts)
+{
+    public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
+        stage.Name, stage.Target, stage.Status, stage.Platforms, stage.BuildArgs, stage.Needs, stage.Inputs,
+        new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push),
+        stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
+        stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
+        stage.Error, stage.ImageDigest,
+        artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
+}
+
+public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push);
+
+public sealed record ArtifactResponse(string Stage, string Path, string? Platform, long Size, string Sha256, string Mode, string Href)
+{
+    public static ArtifactResponse From(Guid buildId, Artifact artifact) => new(
+        artifact.StageName, artifact.Path, artifact.Platform, artifact.Size, artifact.Sha256,
+        Convert.ToString(artifact.Mode, 8).PadLeft(4, '0'),
+        $"/api/v1/builds/{buildId}/artifacts/{Uri.EscapeDataString(artifact.StageName)}/{string.Join('/', artifact.Path.Split('/').Select(Uri.EscapeDataString))}");
+}
+
+public sealed record ArtifactManifest(Guid BuildId, IReadOnlyList<ArtifactResponse> Items);
+
+public sealed record BuildPage(IReadOnlyList<BuildResponse> Items, int Page, int PageSize, int TotalCount);

@@ -1,0 +1,110 @@
+using HybridBuild.Api.Contracts;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Data;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
+
+namespace HybridBuild.Api.Endpoints;
+
+internal static class ArtifactEndpoints
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = CreateContentTypes();
+
+    public static RouteGroupBuilder MapArtifacts(this RouteGroupBuilder api)
+    {
+        var artifacts = api.MapGroup("/builds/{id:guid}/artifacts").WithTags("Artifacts");
+
+        artifacts.MapGet("/", ManifestAsync).WithName("GetArtifactManifest")
+            .WithSummary("Every artifact of a build: stage, path, size, SHA-256, file mode, platform and download link")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        artifacts.MapGet("/{stage}", StageAsync).WithName("DownloadStageArtifacts")
+            .WithSummary("A stage's artifacts: the manifest, or the whole set as an archive with format=zip or format=tar.gz")
+            .WithDescription("tar.gz keeps file modes, so executables stay executable; zip records them as Unix attributes.")
+            .Produces<ArtifactManifest>(StatusCodes.Status200OK, "application/json", "application/gzip", "application/zip")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        artifacts.MapGet("/{stage}/{**path}", FileAsync).WithName("DownloadArtifact")
+            .WithSummary("One artifact file, with Range, ETag (its SHA-256) and a content type")
+            .Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<IResult> ManifestAsync(Guid id, BuildDbContext db, CancellationToken cancellationToken)
+    {
+        await EnsureBuildAsync(db, id, cancellationToken);
+        var items = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == id)
+            .OrderBy(a => a.StageName).ThenBy(a => a.Path).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new ArtifactManifest(id, items.Select(a => ArtifactResponse.From(id, a)).ToList()));
+    }
+
+    private static async Task<IResult> StageAsync(Guid id, string stage, string? format, HttpContext http, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+    {
+        var record = await FindStageAsync(db, id, stage, cancellationToken);
+        if (format is not null && format is not ("zip" or "tar.gz"))
+            throw new BadRequestException("bad-query", "The query is not valid.", $"format '{format}' is not one of: zip, tar.gz.", "format");
+        if (record.Output.Type != OutputType.Artifacts)
+            throw new ConflictException("no-artifacts", "The stage has no artifacts.",
+                $"Stage '{stage}' has a(n) {record.Output.Type.ToString().ToLowerInvariant()} output; only artifacts outputs export files.");
+        if (record.Status != StageStatus.Succeeded)
+            throw new ConflictException("stage-not-succeeded", "The stage's artifacts are not available.",
+                $"Stage '{stage}' is {record.Status.ToString().ToLowerInvariant()}; its artifacts are available once it has succeeded.");
+        var items = await db.Artifacts.AsNoTracking().Where(a => a.StageId == record.Id).OrderBy(a => a.Path).ToListAsync(cancellationToken);
+        if (format is null)
+            return TypedResults.Ok(new ArtifactManifest(id, items.Select(a => ArtifactResponse.From(id, a)).ToList()));
+
+        var fileName = $"{id:N}-{stage}.{format}";
+        http.Response.ContentType = format == "zip" ? "application/zip" : "application/gzip";
+        http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName }.ToString();
+        if (format == "zip")
+        {
+            // ZipArchive writes its central directory synchronously when disposed
+            http.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+            await ArtifactArchives.WriteZipAsync(items, blobs, http.Response.Body, cancellationToken);
+        }
+        else
+        {
+            await ArtifactArchives.WriteTarGzAsync(items, blobs, http.Response.Body, cancellationToken);
+        }
+        return Results.Empty;
+    }
+
+    private static async Task<IResult> FileAsync(Guid id, string stage, string path, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+    {
+        var record = await FindStageAsync(db, id, stage, cancellationToken);
+        var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.StageId == record.Id && a.Path == path, cancellationToken)
+            ?? throw new NotFoundException($"Stage '{stage}' of build {id} has no artifact '{path}'.");
+        var content = await blobs.OpenReadAsync(artifact.BlobKey, cancellationToken)
+            ?? throw new InvalidOperationException($"Artifact '{path}' is recorded but its blob {artifact.BlobKey} is missing.");
+        if (!ContentTypes.TryGetContentType(artifact.Path, out var contentType)) contentType = "application/octet-stream";
+        return TypedResults.Stream(content, contentType, Path.GetFileName(artifact.Path), artifact.CreatedAt,
+            new EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: content.CanSeek);
+    }
+
+    private static async Task EnsureBuildAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken)
+    {
+        if (!await db.Builds.AnyAsync(b => b.Id == id, cancellationToken)) throw new NotFoundException($"There is no build {id}.");
+    }
+
+    private static async Task<Stage> FindStageAsync(BuildDbContext db, Guid id, string stage, CancellationToken cancellationToken)
+    {
+        await EnsureBuildAsync(db, id, cancellationToken);
+        return await db.Stages.AsNoTracking().FirstOrDefaultAsync(s => s.BuildId == id && s.Name == stage, cancellationToken)
+            ?? throw new NotFoundException($"Build {id} has no stage '{stage}'.");
+    }
+
+    private static FileExtensionContentTypeProvider CreateContentTypes()
+    {
+        var provider = new FileExtensionContentTypeProvider();
+        provider.Mappings[".wasm"] = "application/wasm";
+        provider.Mappings[".exe"] = "application/vnd.microsoft.portable-executable";
+        provider.Mappings[".dll"] = "application/vnd.microsoft.portable-executable";
+        return provider;
+    }
+}

@@ -1,0 +1,91 @@
+using HybridBuild.Api.Contracts;
+using HybridBuild.Api.Pipeline;
+using HybridBuild.Api.Submissions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Api.Endpoints;
+
+internal static class BuildEndpoints
+{
+    public static RouteGroupBuilder MapBuilds(this RouteGroupBuilder api)
+    {
+        var builds = api.MapGroup("/builds").WithTags("Builds");
+
+        builds.MapPost("/", SubmitAsync).WithName("SubmitBuild")
+            .WithSummary("Submit a staged build")
+            .WithDescription("Takes a JSON build spec whose source is a git repository or inline files, or multipart/form-data with a 'spec' part (the JSON) and a 'context' part (a tar or tar.gz build context). Answers 202 with the build and its Location. An Idempotency-Key header makes a retried request return the same build.")
+            .Accepts<BuildSpec>("application/json", "multipart/form-data")
+            .Produces<BuildResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .DisableAntiforgery();
+
+        builds.MapGet("/", ListAsync).WithName("ListBuilds")
+            .WithSummary("List builds, newest first")
+            .WithDescription("Paged with page (from 1) and pageSize (1 to 100); status filters by build status (queued, running, succeeded, failed, cancelled).")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+
+        builds.MapGet("/{id:guid}", GetAsync).WithName("GetBuild")
+            .WithSummary("A build with its stages: status, timings, errors, image digests and artifacts")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        builds.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelBuild")
+            .WithSummary("Cancel a build")
+            .WithDescription("Stops the running BuildKit solves; stages that have not started are skipped. 409 when the build has already finished.")
+            .Produces<BuildResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    private static async Task<Accepted<BuildResponse>> SubmitAsync(
+        HttpContext http, BuildSubmission submission, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        var (build, replayed) = await submission.SubmitAsync(http.Request, idempotencyKey, cancellationToken);
+        if (replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
+        return TypedResults.Accepted($"/api/v1/builds/{build.Id}", BuildResponse.From(build));
+    }
+
+    private static async Task<Ok<BuildPage>> ListAsync(
+        BuildDbContext db, string? status, int? page, int? pageSize, CancellationToken cancellationToken)
+    {
+        var number = page ?? 1;
+        var size = pageSize ?? 20;
+        if (number < 1) throw new BadRequestException("bad-query", "The query is not valid.", "page must be 1 or more.", "page");
+        if (size is < 1 or > 100) throw new BadRequestException("bad-query", "The query is not valid.", "pageSize must be from 1 to 100.", "pageSize");
+        var query = db.Builds.AsNoTracking();
+        if (status is not null)
+        {
+            if (!Enum.TryParse<BuildStatus>(status, ignoreCase: true, out var wanted) || int.TryParse(status, out _))
+                throw new BadRequestException("bad-query", "The query is not valid.",
+                    $"status '{status}' is not one of: {string.Join(", ", Enum.GetNames<BuildStatus>().Select(n => n.ToLowerInvariant()))}.", "status");
+            query = query.Where(b => b.Status == wanted);
+        }
+        var total = await query.CountAsync(cancellationToken);
+        var items = await query.OrderByDescending(b => b.CreatedAt).ThenByDescending(b => b.Id)
+            .Skip((number - 1) * size).Take(size).Include(b => b.Stages).AsSplitQuery().ToListAsync(cancellationToken);
+        return TypedResults.Ok(new BuildPage(items.Select(b => BuildResponse.From(b)).ToList(), number, size, total));
+    }
+
+    private static async Task<Ok<BuildResponse>> GetAsync(Guid id, BuildDbContext db, CancellationToken cancellationToken)
+    {
+        var build = await LoadAsync(db, id, cancellationToken);
+        var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == id).ToListAsync(cancellationToken);
+        return TypedResults.Ok(BuildResponse.From(build, artifacts));
+    }
+
+    private static async Task<Accepted<BuildResponse>> CancelAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
+    {
+        await scheduler.CancelAsync(id, cancellationToken);
+        return TypedResults.Accepted($"/api/v1/builds/{id}", BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
+    }
+
+    internal static async Task<Build> LoadAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken) =>
+        await db.Builds.AsNoTracking().Include(b => b.Stages).FirstOrDefaultAsync(b => b.Id == id, cancellationToken)
+        ?? throw new NotFoundException($"There is no build {id}.");
+}

@@ -1,0 +1,43 @@
+using System.Text.Json;
+using HybridBuild.Api.Contracts;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace HybridBuild.Api.Health;
+
+internal static class HealthEndpoints
+{
+    public const string ReadyTag = "ready";
+
+    public static IServiceCollection AddHybridBuildHealth(this IServiceCollection services)
+    {
+        services.AddHealthChecks()
+            .AddDbContextCheck<Data.BuildDbContext>("database", tags: [ReadyTag])
+            .AddCheck<EngineHealthCheck>("buildkit", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(10))
+            .AddCheck<BlobStoreHealthCheck>("blobStorage", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapHybridBuildHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync });
+        return app;
+    }
+
+    private static Task WriteAsync(HttpContext http, HealthReport report)
+    {
+        http.Response.ContentType = "application/json";
+        var body = new
+        {
+            status = report.Status.ToString(),
+            checks = report.Entries.ToDictionary(e => e.Key, e => new
+            {
+                status = e.Value.Status.ToString(),
+                description = e.Value.Description,
+                data = e.Value.Data.Count == 0 ? null : e.Value.Data,
+            }),
+        };
+        return http.Response.WriteAsync(JsonSerializer.Serialize(body, ApiJson.Options));
+    }
+}

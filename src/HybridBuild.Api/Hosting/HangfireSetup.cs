@@ -1,0 +1,63 @@
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using HybridBuild.Api.Pipeline;
+
+namespace HybridBuild.Api.Hosting;
+
+/// <summary>Hangfire on PostgreSQL (its own schema), a server on worker nodes, and the dashboard.</summary>
+internal static class HangfireSetup
+{
+    public const string Schema = "hangfire";
+
+    public static IServiceCollection AddHybridBuildJobs(this IServiceCollection services, IConfiguration configuration)
+    {
+        var connectionString = configuration.GetConnectionString("Postgres")!;
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            {
+                SchemaName = Schema,
+                PrepareSchemaIfNecessary = true,
+                // LISTEN/NOTIFY wakes a worker as soon as a stage is queued; polling is only the fallback
+                EnableLongPolling = true,
+                QueuePollInterval = TimeSpan.FromSeconds(5),
+                InvisibilityTimeout = TimeSpan.FromHours(3),
+            }));
+
+        var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
+        if (worker.Enabled)
+        {
+            services.AddHangfireServer(o =>
+            {
+                o.Queues = [HangfireStageQueue.Queue, "default"];
+                o.WorkerCount = worker.Concurrency;
+                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+                o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            });
+        }
+        return services;
+    }
+
+    public static WebApplication UseHybridBuildJobs(this WebApplication app)
+    {
+        var dashboardPublic = app.Configuration.GetValue<bool>("Hangfire:DashboardPublic");
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new DashboardAccess(dashboardPublic)],
+            DashboardTitle = "HybridBuildService jobs",
+        });
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<StageReconciler>(StageReconciler.JobId, HangfireStageQueue.Queue, r => r.RunAsync(CancellationToken.None), Cron.Minutely());
+        return app;
+    }
+
+    /// <summary>Local requests only, unless Hangfire:DashboardPublic is set (for a trusted network).</summary>
+    private sealed class DashboardAccess(bool isPublic) : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) =>
+            isPublic || context.GetHttpContext().Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip);
+    }
+}

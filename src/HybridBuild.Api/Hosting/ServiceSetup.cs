@@ -1,0 +1,76 @@
+using HybridBuild.Api.Contracts;
+using HybridBuild.Api.Endpoints;
+using HybridBuild.Api.Health;
+using HybridBuild.Api.OpenApi;
+using HybridBuild.Api.Pipeline;
+using HybridBuild.Api.Problems;
+using HybridBuild.Api.Submissions;
+using HybridBuild.BuildKit;
+using HybridBuild.Core;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Data;
+using HybridBuild.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HybridBuild.Api.Hosting;
+
+/// <summary>Wires the service: each project's AddXyz(), the API, the jobs, health and Swagger UI.</summary>
+internal static class ServiceSetup
+{
+    public static IServiceCollection AddHybridBuildService(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddHybridBuildCore(configuration)
+            .AddHybridBuildStorage(configuration)
+            .AddHybridBuildEngine(configuration)
+            .AddHybridBuildData(configuration)
+            .AddHybridBuildJobs(configuration)
+            .AddHybridBuildHealth()
+            .AddHybridBuildOpenApi();
+
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
+            .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IStageQueue, HangfireStageQueue>();
+        services.AddSingleton<BuildLog>();
+        services.AddScoped<BuildScheduler>();
+        services.AddScoped<StageJob>();
+        services.AddScoped<StageExecutor>();
+        services.AddScoped<StageReconciler>();
+        services.AddScoped<InputPlacer>();
+        services.AddSingleton<ArtifactCollector>();
+        services.AddSingleton<RequestReader>();
+        services.AddScoped<BuildSubmission>();
+        services.AddHostedService<EngineStartupCheck>();
+
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+        return services;
+    }
+
+    /// <summary>Applies the database migrations (Database:MigrateOnStartup, on by default; EF Core locks so nodes can start together).</summary>
+    public static async Task MigrateDatabaseAsync(this WebApplication app)
+    {
+        if (!app.Configuration.GetValue("Database:MigrateOnStartup", true)) return;
+        await using var scope = app.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<BuildDbContext>().Database.MigrateAsync();
+    }
+
+    public static WebApplication UseHybridBuildService(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapHybridBuildHealth();
+        if (app.Configuration.GetValue("Api:Enabled", true))
+        {
+            app.UseHybridBuildOpenApi();
+            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts();
+        }
+        app.UseHybridBuildJobs();
+        return app;
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using HybridBuild.Api.Contracts;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace HybridBuild.Api.OpenApi;
+
+internal static class OpenApiSetup
+{
+    public static IServiceCollection AddHybridBuildOpenApi(this IServiceCollection services)
+    {
+        services.AddEndpointsApiExplorer();
+        services.AddSwaggerGen(o =>
+        {
+            o.SwaggerDoc("v1", new OpenApiInfo
+            {
+                Title = "HybridBuildService",
+                Version = "v1",
+                Description = "Staged BuildKit builds as a service: submit a pipeline of Dockerfile targets, follow its logs, and download the files each stage exported. Try the examples of POST /api/v1/builds: they are the scenarios of 'Docker as a Service'.",
+            });
+            o.OperationFilter<SubmitBuildExamples>();
+            o.SupportNonNullableReferenceTypes();
+        });
+        return services;
+    }
+
+    public static WebApplication UseHybridBuildOpenApi(this WebApplication app)
+    {
+        app.UseSwagger();
+        app.UseSwaggerUI(o =>
+        {
+            o.SwaggerEndpoint("/swagger/v1/swagger.json", "HybridBuildService v1");
+            o.DocumentTitle = "HybridBuildService";
+            o.EnableTryItOutByDefault();
+        });
+        return app;
+    }
+
+    /// <summary>Ready-to-run request examples for POST /builds, and the multipart form for uploading a context.</summary>
+    private sealed class SubmitBuildExamples : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (operation.OperationId != "SubmitBuild" || operation.RequestBody?.Content is not { } content) return;
+            if (content.TryGetValue("application/json", out var json))
+            {
+                json.Examples = new Dictionary<string, IOpenApiExample>
+                {
+                    ["artifactory"] = Example("Artifactory: win-x64 and linux-x64 executables as artifacts",
+                        "Two independent stages build the seed's .NET console app with --target staging and dotnet_runtime=win-x64 / linux-x64; download the executables from /artifacts.",
+                        ScenarioExamples.Artifactory()),
+                    ["wasm"] = Example("WASM: export the .wasm, then package it as a wasi/wasm image",
+                        "The first stage exports HelloWasm.wasm; the second takes it as an input at docker_out/ and builds --platform wasi/wasm into an image pushed to the local registry (localhost:5000 in docker compose).",
+                        ScenarioExamples.Wasm()),
+                    ["git"] = Example("A git repository", "Build a target of a repository at a branch, tag or commit (replace the URL with yours).",
+                        ScenarioExamples.Git()),
+                };
+            }
+            if (content.TryGetValue("multipart/form-data", out var form))
+            {
+                form.Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "spec", "context" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["spec"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The build spec as JSON, without a source." },
+                        ["context"] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary", Description = "The build context: a tar or tar.gz archive." },
+                    },
+                };
+                form.Encoding = new Dictionary<string, OpenApiEncoding> { ["spec"] = new() { ContentType = "application/json" } };
+            }
+            operation.Parameters?.OfType<OpenApiParameter>().Where(p => p.Name == "Idempotency-Key").ToList()
+                .ForEach(p => p.Description = "Any unique string (e.g. a UUID); a retry with the same key and request returns the same build.");
+        }
+
+        private static OpenApiExample Example(string summary, string description, object value) => new()
+        {
+            Summary = summary,
+            Description = description,
+            Value = JsonNode.Parse(JsonSerializer.Serialize(value, ApiJson.Options)),
+        };
+    }
+}

@@ -1,0 +1,67 @@
+using System.Reflection;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Api.OpenApi;
+
+/// <summary>The seed article's scenarios as build specs with inline sources, so they run from Swagger UI as they are.</summary>
+public static class ScenarioExamples
+{
+    public static BuildSpec Artifactory() => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("artifactory") } },
+        Stages =
+        [
+            new StageSpec
+            {
+                Name = "win-x64", Target = "staging", BuildArgs = new() { ["dotnet_runtime"] = "win-x64" },
+                Output = new OutputSpec { Type = OutputType.Artifacts },
+            },
+            new StageSpec
+            {
+                Name = "linux-x64", Target = "staging", BuildArgs = new() { ["dotnet_runtime"] = "linux-x64" },
+                Output = new OutputSpec { Type = OutputType.Artifacts },
+            },
+        ],
+    };
+
+    /// <summary>Compile on the default platform, then package the .wasm as a wasi/wasm image pushed to <paramref name="tag"/>.</summary>
+    public static BuildSpec Wasm(string tag = "localhost:5000/hellowasm:latest") => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("wasm") } },
+        Stages =
+        [
+            new StageSpec { Name = "build", Target = "staging", Output = new OutputSpec { Type = OutputType.Artifacts } },
+            new StageSpec
+            {
+                Name = "image", Target = "final", Platforms = ["wasi/wasm"],
+                Inputs = [new StageInputSpec { Stage = "build", Path = "docker_out" }],
+                Output = new OutputSpec { Type = OutputType.Image, Tags = [tag], Push = true },
+            },
+        ],
+    };
+
+    public static BuildSpec Git() => new()
+    {
+        Source = new SourceSpec { Git = new GitSourceSpec { Url = "https://github.com/your-org/daedalus.git", Ref = "main" } },
+        Stages =
+        [
+            new StageSpec { Name = "linux-x64", Target = "staging", BuildArgs = new() { ["dotnet_runtime"] = "linux-x64" } },
+        ],
+    };
+
+    /// <summary>The files of an example context, embedded in this assembly.</summary>
+    public static Dictionary<string, string> Files(string scenario)
+    {
+        var assembly = typeof(ScenarioExamples).Assembly;
+        var prefix = $"Examples/{scenario}/";
+        return assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal))
+            .ToDictionary(n => n[prefix.Length..], n => Read(assembly, n), StringComparer.Ordinal);
+    }
+
+    private static string Read(Assembly assembly, string name)
+    {
+        using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
+        return reader.ReadToEnd();
+    }
+}

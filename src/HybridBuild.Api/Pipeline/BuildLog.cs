@@ -1,0 +1,37 @@
+using System.Text.Json;
+using HybridBuild.Api.Contracts;
+using HybridBuild.Core.Domain;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Api.Pipeline;
+
+/// <summary>
+/// Appends to a build's log in PostgreSQL. Appends for one build are serialised by a transaction-scoped
+/// advisory lock, so event ids of a build grow in commit order and a reader resuming after an id never
+/// misses an event committed later with a smaller id.
+/// </summary>
+internal sealed class BuildLog(IDbContextFactory<BuildDbContext> contexts, TimeProvider clock)
+{
+    public Task StageAsync(Guid buildId, string stage, StageStatus status, string? error, CancellationToken cancellationToken) =>
+        AppendAsync(buildId, [new LogEvent
+        {
+            BuildId = buildId, Stage = stage, Kind = LogEventKind.Stage, Time = clock.GetUtcNow(),
+            Data = JsonSerializer.Serialize(new StageEventData(status, error), ApiJson.Options),
+        }], cancellationToken);
+
+    public async Task AppendAsync(Guid buildId, IReadOnlyCollection<LogEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0) return;
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockKey(buildId)})", cancellationToken);
+        db.LogEvents.AddRange(events);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    public LogSink OpenSink(Guid buildId, string stage) => new(this, buildId, stage, clock);
+
+    private static long LockKey(Guid buildId) => BitConverter.ToInt64(buildId.ToByteArray(), 0);
+}

@@ -1,0 +1,97 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Api.Pipeline;
+
+/// <summary>
+/// Moves a build forward: queues stages whose dependencies succeeded, skips those that can no longer run,
+/// and settles the build once every stage is done. Safe to call any number of times from any node:
+/// every transition is a conditional update, so concurrent callers cannot queue a stage twice.
+/// </summary>
+internal sealed class BuildScheduler(BuildDbContext db, IStageQueue queue, BuildLog log, TimeProvider clock)
+{
+    public async Task AdvanceAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var cancelRequested = await db.Builds.Where(b => b.Id == buildId).Select(b => b.CancelRequestedAt != null).FirstAsync(cancellationToken);
+        var stages = await LoadStagesAsync(buildId, cancellationToken);
+        if (!cancelRequested)
+        {
+            foreach (var stage in PipelinePlanner.Unreachable(stages))
+            {
+                var failed = stage.Dependencies.First(d => stages.Single(s => s.Name == d).Status != StageStatus.Succeeded);
+                await SkipAsync(stage, $"skipped: stage '{failed}' did not succeed", cancellationToken);
+            }
+            foreach (var stage in PipelinePlanner.Runnable(stages))
+                await EnqueueAsync(stage, cancellationToken);
+        }
+        await SettleAsync(buildId, cancellationToken);
+    }
+
+    /// <summary>Asks a build to stop. Stages not yet started are skipped or cancelled; running ones are stopped by their worker.</summary>
+    public async Task CancelAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var requested = await db.Builds
+            .Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.CancelRequestedAt, b => b.CancelRequestedAt ?? now), cancellationToken);
+        if (requested == 0)
+        {
+            var status = await db.Builds.Where(b => b.Id == buildId).Select(b => (BuildStatus?)b.Status).FirstOrDefaultAsync(cancellationToken)
+                ?? throw new NotFoundException($"There is no build {buildId}.");
+            throw new ConflictException("build-finished", "The build has already finished.",
+                $"Build {buildId} has already finished ({status.ToString().ToLowerInvariant()}); there is nothing to cancel.");
+        }
+
+        foreach (var stage in (await LoadStagesAsync(buildId, cancellationToken)).Where(s => s.Status == StageStatus.Queued))
+        {
+            if (stage.EnqueuedAt is null)
+            {
+                await SkipAsync(stage, "skipped: the build was cancelled", cancellationToken);
+                continue;
+            }
+            var cancelled = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Cancelled).SetProperty(s => s.FinishedAt, now)
+                    .SetProperty(s => s.Error, "cancelled before it started"), cancellationToken);
+            if (cancelled == 1)
+            {
+                await log.StageAsync(buildId, stage.Name, StageStatus.Cancelled, null, cancellationToken);
+                if (stage.JobId is not null) queue.Withdraw(stage.JobId);
+            }
+        }
+        await SettleAsync(buildId, cancellationToken);
+    }
+
+    private async Task EnqueueAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claimed = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EnqueuedAt, now), cancellationToken);
+        if (claimed == 0) return; // another caller queued it
+        var jobId = queue.Enqueue(stage.Id);
+        await db.Stages.Where(s => s.Id == stage.Id).ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
+    }
+
+    private async Task SkipAsync(Stage stage, string reason, CancellationToken cancellationToken)
+    {
+        var skipped = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Skipped)
+                .SetProperty(s => s.FinishedAt, clock.GetUtcNow()).SetProperty(s => s.Error, reason), cancellationToken);
+        if (skipped == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Skipped, reason, cancellationToken);
+    }
+
+    private async Task SettleAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var cancelRequested = await db.Builds.Where(b => b.Id == buildId).Select(b => b.CancelRequestedAt != null).FirstAsync(cancellationToken);
+        var outcome = PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested);
+        if (outcome is not { } status) return;
+        await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, clock.GetUtcNow()), cancellationToken);
+    }
+
+    private Task<List<Stage>> LoadStagesAsync(Guid buildId, CancellationToken cancellationToken) =>
+        db.Stages.AsNoTracking().Where(s => s.BuildId == buildId).ToListAsync(cancellationToken);
+}

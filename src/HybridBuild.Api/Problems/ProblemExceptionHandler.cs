@@ -1,0 +1,43 @@
+using HybridBuild.Core.Errors;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace HybridBuild.Api.Problems;
+
+/// <summary>Turns every error into RFC 9457 problem details with a stable type; unexpected ones become a 500 without internals.</summary>
+internal sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public const string TypePrefix = "urn:hybridbuild:problem:";
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            SpecValidationException v => new HttpValidationProblemDetails(v.Errors.ToDictionary(e => e.Key, e => e.Value))
+            {
+                Type = TypePrefix + v.Slug, Title = v.Title, Status = v.Status, Detail = v.Message,
+            },
+            ServiceException s => Problem(s.Slug, s.Status, s.Title, s.Message, (s as BadRequestException)?.Field),
+            BadHttpRequestException b => Problem(b.StatusCode == 413 ? "too-large" : "bad-request", b.StatusCode,
+                b.StatusCode == 413 ? "The request is too large." : "The request is not valid.", b.Message, null),
+            OperationCanceledException when http.RequestAborted.IsCancellationRequested => null,
+            _ => Problem("internal", 500, "An unexpected error occurred.", "The service could not complete the request; the error is in its log.", null),
+        };
+        if (problem is null) return true; // the client went away: nothing to answer
+        if (problem.Status == 500) LogUnexpected(exception, http.Request.Method, http.Request.Path);
+        if (http.Response.HasStarted) return true;
+        http.Response.StatusCode = problem.Status!.Value;
+        problem.Instance = http.Request.Path;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static ProblemDetails Problem(string slug, int status, string title, string detail, string? field)
+    {
+        var problem = new ProblemDetails { Type = TypePrefix + slug, Status = status, Title = title, Detail = detail };
+        if (field is not null) problem.Extensions["field"] = field;
+        return problem;
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error in {Method} {Path}")]
+    private partial void LogUnexpected(Exception exception, string method, string path);
+}

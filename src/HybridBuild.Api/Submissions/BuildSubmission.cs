@@ -1,0 +1,115 @@
+using HybridBuild.Api.Pipeline;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Sources;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace HybridBuild.Api.Submissions;
+
+/// <summary>Turns a build request into a stored build and queues its first stages; honours Idempotency-Key.</summary>
+internal sealed class BuildSubmission(
+    RequestReader reader,
+    BuildDbContext db,
+    IBlobStore blobs,
+    BuildScheduler scheduler,
+    TimeProvider clock)
+{
+    public const int MaxIdempotencyKeyLength = 255;
+
+    /// <summary>The build, and whether it was created earlier by a request with the same idempotency key.</summary>
+    public async Task<(Build Build, bool Replayed)> SubmitAsync(HttpRequest request, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        CheckIdempotencyKey(idempotencyKey);
+        using var submitted = await reader.ReadAsync(request, cancellationToken);
+        var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
+        if (errors.Count > 0) throw new SpecValidationException(errors);
+
+        if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
+            return (earlier, true);
+
+        var build = NewBuild(submitted, idempotencyKey, stages);
+        await StoreContextAsync(build, submitted, cancellationToken);
+        db.Builds.Add(build);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // a concurrent request with the same key won the race: answer with its build
+            if (build.ContextKey is not null) await blobs.DeleteAsync(build.ContextKey, CancellationToken.None);
+            db.ChangeTracker.Clear();
+            return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
+                ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
+        }
+        await scheduler.AdvanceAsync(build.Id, cancellationToken);
+        return (build, false);
+    }
+
+    private Build NewBuild(SubmittedRequest submitted, string? idempotencyKey, List<Stage> stages)
+    {
+        var spec = submitted.Spec;
+        var build = new Build
+        {
+            Id = Guid.CreateVersion7(),
+            Status = BuildStatus.Queued,
+            CreatedAt = clock.GetUtcNow(),
+            Dockerfile = (spec.Dockerfile ?? "Dockerfile").Trim('/'),
+            SourceKind = submitted.ContextFile is not null ? SourceKind.Upload
+                : spec.Source?.Inline is not null ? SourceKind.Inline : SourceKind.Git,
+            GitUrl = spec.Source?.Git?.Url,
+            GitRef = spec.Source?.Git?.Ref,
+            IdempotencyKey = idempotencyKey,
+            RequestFingerprint = submitted.Fingerprint,
+        };
+        foreach (var stage in stages)
+        {
+            stage.Id = Guid.CreateVersion7();
+            stage.BuildId = build.Id;
+            stage.Status = StageStatus.Queued;
+            build.Stages.Add(stage);
+        }
+        return build;
+    }
+
+    private async Task StoreContextAsync(Build build, SubmittedRequest submitted, CancellationToken cancellationToken)
+    {
+        if (submitted.ContextFile is not null)
+        {
+            build.ContextKey = BlobKeys.Context(build.Id, submitted.ContextIsGzip);
+            build.ContextSize = submitted.ContextSize;
+            await using var file = File.OpenRead(submitted.ContextFile);
+            await blobs.PutAsync(build.ContextKey, file, cancellationToken);
+        }
+        else if (submitted.Spec.Source?.Inline is { } inline)
+        {
+            using var packed = new MemoryStream(); // inline sources are bounded by the spec size limit
+            await InlineContext.WriteAsync(inline, packed, cancellationToken);
+            packed.Position = 0;
+            build.ContextKey = BlobKeys.Context(build.Id, gzip: true);
+            build.ContextSize = packed.Length;
+            await blobs.PutAsync(build.ContextKey, packed, cancellationToken);
+        }
+    }
+
+    private async Task<Build?> FindReplayAsync(string idempotencyKey, string fingerprint, CancellationToken cancellationToken)
+    {
+        var earlier = await db.Builds.AsNoTracking().Include(b => b.Stages).FirstOrDefaultAsync(b => b.IdempotencyKey == idempotencyKey, cancellationToken);
+        if (earlier is not null && earlier.RequestFingerprint != fingerprint)
+            throw new UnprocessableException("idempotency-key-reused", "The idempotency key was used for another request.",
+                $"Idempotency-Key '{idempotencyKey}' already belongs to build {earlier.Id}, submitted with a different request; use a new key for a new build.");
+        return earlier;
+    }
+
+    private static void CheckIdempotencyKey(string? key)
+    {
+        if (key is null) return;
+        if (key.Length is 0 or > MaxIdempotencyKeyLength || key.Any(c => c < 0x21 || c > 0x7e))
+            throw new BadRequestException("bad-idempotency-key", "The Idempotency-Key header is not valid.",
+                $"Idempotency-Key must be 1 to {MaxIdempotencyKeyLength} visible ASCII characters.", "Idempotency-Key");
+    }
+}

@@ -1,0 +1,37 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+
+namespace HybridBuild.BuildKit.Buildx;
+
+/// <summary>The <c>docker buildx build</c> command line for one stage.</summary>
+internal static class BuildxArguments
+{
+    public static List<string> For(StageBuildRequest request, string? builder, string metadataFile, bool provenance)
+    {
+        var args = new List<string> { "buildx", "build" };
+        if (!string.IsNullOrEmpty(builder)) args.AddRange(["--builder", builder]);
+        args.AddRange(["--progress=rawjson", "--metadata-file", metadataFile]);
+        args.AddRange(["--file", Path.Combine(request.ContextDirectory, request.Dockerfile)]);
+        if (!string.IsNullOrEmpty(request.Target)) args.AddRange(["--target", request.Target]);
+        foreach (var (name, value) in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal))
+            args.AddRange(["--build-arg", $"{name}={value}"]);
+        if (request.Platforms.Count > 0) args.AddRange(["--platform", string.Join(',', request.Platforms)]);
+        args.Add($"--provenance={(provenance ? "true" : "false")}");
+        if (request.Output.Type == OutputType.Image)
+            foreach (var (name, value) in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
+                args.AddRange(["--label", $"{name}={value}"]);
+        args.AddRange(["--output", Output(request)]);
+        args.Add(request.ContextDirectory);
+        return args;
+    }
+
+    private static string Output(StageBuildRequest request) => request.Output.Type switch
+    {
+        OutputType.Artifacts => $"type=local,dest={request.OutputDirectory ?? throw new ArgumentException("An artifacts output needs an output directory.")}",
+        // names are validated references (no quotes or commas), so CSV quoting of the list is safe
+        OutputType.Image => request.Output.Tags.Count == 0
+            ? "type=image"
+            : $"type=image,\"name={string.Join(',', request.Output.Tags)}\",push={(request.Output.Push ? "true" : "false")}",
+        _ => "type=cacheonly",
+    };
+}

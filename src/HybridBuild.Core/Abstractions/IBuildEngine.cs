@@ -1,0 +1,50 @@
+using HybridBuild.Core.Domain;
+
+namespace HybridBuild.Core.Abstractions;
+
+/// <summary>Runs one stage as a BuildKit solve.</summary>
+public interface IBuildEngine
+{
+    string Name { get; }
+
+    /// <summary>Solves a stage. A build that BuildKit rejects is a failed result carrying BuildKit's message, not an exception.</summary>
+    Task<StageBuildResult> BuildAsync(StageBuildRequest request, IBuildProgress progress, CancellationToken cancellationToken);
+
+    /// <summary>Asks the engine whether it can build now; for the readiness probe.</summary>
+    Task<EngineStatus> CheckAsync(CancellationToken cancellationToken);
+}
+
+public sealed record StageBuildRequest
+{
+    public required string ContextDirectory { get; init; }
+    public required string Dockerfile { get; init; }
+    public string? Target { get; init; }
+    public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyList<string> Platforms { get; init; } = [];
+    public required StageOutput Output { get; init; }
+    /// <summary>Where an artifacts output is written.</summary>
+    public string? OutputDirectory { get; init; }
+    /// <summary>Labels put on images the stage produces, so they can be found and cleaned up.</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+}
+
+public sealed record StageBuildResult(bool Succeeded, string? Error, string? ImageDigest)
+{
+    public static StageBuildResult Success(string? digest) => new(true, null, digest);
+    public static StageBuildResult Failure(string error) => new(false, error, null);
+}
+
+public sealed record EngineStatus(bool Ready, string Description, IReadOnlyDictionary<string, object> Data);
+
+/// <summary>Receives a solve's progress as it happens.</summary>
+public interface IBuildProgress
+{
+    void Step(StepEvent step);
+    void Log(LogLine line);
+}
+
+/// <summary>A BuildKit vertex changed: started, completed, cached or failed.</summary>
+public sealed record StepEvent(string Id, int Number, string Name, bool Cached, DateTimeOffset? Started, DateTimeOffset? Completed, string? Error);
+
+/// <summary>One line of output, from a step (<see cref="StepId"/>) or from the engine itself.</summary>
+public sealed record LogLine(string? StepId, int Stream, string Text, DateTimeOffset Time);

@@ -1,0 +1,21 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Sources;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HybridBuild.Core;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Source fetching and the limits on uploaded contexts ("Sources", "Limits" sections).</summary>
+    public static IServiceCollection AddHybridBuildCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<SourceOptions>().Bind(configuration.GetSection(SourceOptions.Section)).ValidateOnStart();
+        services.AddOptions<ContextLimits>().Bind(configuration.GetSection("Limits"))
+            .Validate(l => l.MaxArchiveBytes > 0 && l.MaxExtractedBytes > 0 && l.MaxEntries > 0, "Limits must be positive.")
+            .ValidateOnStart();
+        services.TryAddSingleton<ISourceFetcher, SourceFetcher>();
+        return services;
+    }
+}

@@ -1,0 +1,28 @@
+namespace HybridBuild.Core.Domain;
+
+/// <summary>A submitted build: a source, a Dockerfile and a pipeline of stages.</summary>
+public sealed class Build
+{
+    public Guid Id { get; set; }
+    public BuildStatus Status { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public DateTimeOffset? CancelRequestedAt { get; set; }
+
+    public SourceKind SourceKind { get; set; }
+    public string? GitUrl { get; set; }
+    public string? GitRef { get; set; }
+    /// <summary>The commit a git source resolved to, once a stage has fetched it.</summary>
+    public string? GitCommit { get; set; }
+    /// <summary>Blob key of an uploaded context archive.</summary>
+    public string? ContextKey { get; set; }
+    public long? ContextSize { get; set; }
+    public string Dockerfile { get; set; } = "Dockerfile";
+
+    public string? IdempotencyKey { get; set; }
+    /// <summary>SHA-256 of the request, so a reused idempotency key with another request is refused.</summary>
+    public string? RequestFingerprint { get; set; }
+
+    public List<Stage> Stages { get; set; } = [];
+}

@@ -1,0 +1,44 @@
+namespace HybridBuild.Core.Domain;
+
+/// <summary>One BuildKit solve of a build: a target with its arguments, platforms and output.</summary>
+public sealed class Stage
+{
+    public Guid Id { get; set; }
+    public Guid BuildId { get; set; }
+    public Build? Build { get; set; }
+    /// <summary>Position in the submitted spec, to list stages in the order the user wrote them.</summary>
+    public int Ordinal { get; set; }
+    public string Name { get; set; } = "";
+    public string? Target { get; set; }
+    public Dictionary<string, string> BuildArgs { get; set; } = [];
+    public List<string> Platforms { get; set; } = [];
+    public List<string> Needs { get; set; } = [];
+    public List<StageInput> Inputs { get; set; } = [];
+    public StageOutput Output { get; set; } = new();
+
+    public StageStatus Status { get; set; }
+    public DateTimeOffset? EnqueuedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+    public string? Error { get; set; }
+    public string? ImageDigest { get; set; }
+
+    /// <summary>The Hangfire job carrying this stage; transport only.</summary>
+    public string? JobId { get; set; }
+    /// <summary>Identifies the run that holds the stage, so a duplicate delivery cannot run it twice.</summary>
+    public Guid? RunId { get; set; }
+    public DateTimeOffset? HeartbeatAt { get; set; }
+    public int Attempts { get; set; }
+
+    /// <summary>Every stage this one waits for: its needs and the stages its inputs come from.</summary>
+    public IEnumerable<string> Dependencies => Needs.Concat(Inputs.Select(i => i.Stage)).Distinct(StringComparer.Ordinal);
+}
+
+public sealed record StageInput(string Stage, string Path);
+
+public sealed record StageOutput
+{
+    public OutputType Type { get; init; } = OutputType.Artifacts;
+    public List<string> Tags { get; init; } = [];
+    public bool Push { get; init; }
+}

@@ -1,0 +1,22 @@
+namespace HybridBuild.Core.Domain;
+
+/// <summary>Lifecycle of a whole build.</summary>
+public enum BuildStatus { Queued, Running, Succeeded, Failed, Cancelled }
+
+/// <summary>Lifecycle of one stage of a build.</summary>
+public enum StageStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped }
+
+/// <summary>Where a build's context comes from.</summary>
+public enum SourceKind { Git, Upload, Inline }
+
+/// <summary>What a stage hands back once BuildKit has solved it.</summary>
+public enum OutputType { Artifacts, Image, None }
+
+public static class StatusExtensions
+{
+    public static bool IsTerminal(this StageStatus status) =>
+        status is StageStatus.Succeeded or StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped;
+
+    public static bool IsTerminal(this BuildStatus status) =>
+        status is BuildStatus.Succeeded or BuildStatus.Failed or BuildStatus.Cancelled;
+}

@@ -1,0 +1,195 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using HybridBuild.Core.Errors;
+
+namespace HybridBuild.Core.Sources;
+
+/// <summary>
+/// Reads an uploaded build context (tar, optionally gzip-compressed) and extracts it safely:
+/// no absolute paths, no '..', no links leaving the context, nothing written through a link,
+/// no devices or FIFOs, and bounded in entries and bytes.
+/// </summary>
+public static class ContextArchive
+{
+    /// <summary>True when the stream starts with the gzip magic; the stream is rewound.</summary>
+    public static bool IsGzip(Stream seekable)
+    {
+        Span<byte> magic = stackalloc byte[2];
+        var read = seekable.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        seekable.Position = 0;
+        return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    }
+
+    /// <summary>Walks every entry and applies the same checks as extraction, writing nothing; returns the entry paths.</summary>
+    public static Task<IReadOnlySet<string>> ValidateAsync(Stream archive, bool gzip, ContextLimits limits, CancellationToken cancellationToken) =>
+        ProcessAsync(archive, gzip, root: null, limits, cancellationToken);
+
+    public static async Task ExtractAsync(Stream archive, bool gzip, string destination, ContextLimits limits, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(destination);
+        await ProcessAsync(archive, gzip, Path.GetFullPath(destination), limits, cancellationToken);
+    }
+
+    private static async Task<IReadOnlySet<string>> ProcessAsync(Stream archive, bool gzip, string? root, ContextLimits limits, CancellationToken ct)
+    {
+        await using var decompressed = gzip ? new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true) : null;
+        await using var reader = new TarReader(decompressed ?? archive, leaveOpen: true);
+        var entries = 0;
+        long bytes = 0;
+        var seen = new Dictionary<string, TarEntryType>(StringComparer.Ordinal);
+        while (true)
+        {
+            TarEntry? entry;
+            try
+            {
+                entry = await reader.GetNextEntryAsync(copyData: false, ct);
+            }
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+            {
+                throw new InvalidContextException($"The context could not be read as a {(gzip ? "gzip-compressed " : "")}tar archive: {e.Message}");
+            }
+            if (entry is null) break;
+            if (++entries > limits.MaxEntries)
+                throw new PayloadTooLargeException($"The context has more than {limits.MaxEntries} entries.");
+            var name = Normalize(entry.Name);
+            if (name is null) continue; // the archive root itself ("./")
+            bytes += entry.Length;
+            if (bytes > limits.MaxExtractedBytes)
+                throw new PayloadTooLargeException($"The context extracts to more than {limits.MaxExtractedBytes} bytes.");
+            await HandleAsync(entry, name, root, seen, ct);
+        }
+        if (entries == 0) throw new InvalidContextException("The context archive is empty.");
+        return seen.Keys.ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The entry's path relative to the context, or null for the root; refuses unsafe paths.</summary>
+    private static string? Normalize(string entryName)
+    {
+        if (entryName.Contains('\0') || entryName.Contains('\\'))
+            throw new InvalidContextException($"Entry '{Printable(entryName)}' has a NUL or backslash in its path.");
+        if (entryName.StartsWith('/'))
+            throw new InvalidContextException($"Entry '{Printable(entryName)}' has an absolute path.");
+        var segments = entryName.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
+        if (segments.Contains(".."))
+            throw new InvalidContextException($"Entry '{Printable(entryName)}' has a '..' segment and would land outside the context.");
+        return segments.Length == 0 ? null : string.Join('/', segments);
+    }
+
+    private static async Task HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen, CancellationToken ct)
+    {
+        CheckNotThroughLink(name, seen);
+        switch (entry.EntryType)
+        {
+            case TarEntryType.Directory:
+                seen[name] = entry.EntryType;
+                if (root is not null) Directory.CreateDirectory(Target(root, name));
+                break;
+            case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
+                seen[name] = entry.EntryType;
+                if (root is not null) await WriteFileAsync(entry, Target(root, name), ct);
+                break;
+            case TarEntryType.SymbolicLink:
+                CheckLinkStaysInside(name, entry.LinkName, seen);
+                seen[name] = entry.EntryType;
+                if (root is not null)
+                {
+                    var path = Target(root, name);
+                    RemoveExisting(path);
+                    File.CreateSymbolicLink(path, entry.LinkName);
+                }
+                break;
+            case TarEntryType.HardLink:
+                var linked = Normalize(entry.LinkName)
+                    ?? throw new InvalidContextException($"Hard link '{name}' points at the context root.");
+                if (!seen.TryGetValue(linked, out var linkedType) || linkedType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
+                    throw new InvalidContextException($"Hard link '{name}' points at '{Printable(entry.LinkName)}', which is not an earlier file of the context.");
+                seen[name] = TarEntryType.RegularFile;
+                if (root is not null)
+                {
+                    var path = Target(root, name);
+                    RemoveExisting(path);
+                    File.Copy(Target(root, linked), path);
+                }
+                break;
+            case TarEntryType.GlobalExtendedAttributes:
+                break; // 'git archive' writes one first; it describes the archive, not a file
+            default:
+                throw new InvalidContextException($"Entry '{name}' is a {entry.EntryType}; only files, directories and links are allowed in a context.");
+        }
+    }
+
+    private static void CheckNotThroughLink(string name, Dictionary<string, TarEntryType> seen)
+    {
+        if (seen.GetValueOrDefault(name, TarEntryType.Directory) == TarEntryType.SymbolicLink)
+            throw new InvalidContextException($"Entry '{name}' appears again after a symbolic link of the same name.");
+        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
+        {
+            var folder = name[..slash];
+            if (seen.GetValueOrDefault(folder, TarEntryType.Directory) == TarEntryType.SymbolicLink)
+                throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{folder}'.");
+        }
+    }
+
+    /// <summary>
+    /// Resolves the target from the link's folder, segment by segment: it must never climb above the root,
+    /// and must not pass through another link (whose own target would make the lexical path a lie).
+    /// </summary>
+    private static void CheckLinkStaysInside(string name, string linkTarget, Dictionary<string, TarEntryType> seen)
+    {
+        if (string.IsNullOrEmpty(linkTarget) || linkTarget.StartsWith('/'))
+            throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}', outside the context.");
+        var path = name.Split('/').SkipLast(1).ToList();
+        var segments = linkTarget.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
+        for (var i = 0; i < segments.Length; i++)
+        {
+            if (segments[i] == "..")
+            {
+                if (path.Count == 0)
+                    throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}', outside the context.");
+                path.RemoveAt(path.Count - 1);
+                continue;
+            }
+            path.Add(segments[i]);
+            if (i < segments.Length - 1 && seen.GetValueOrDefault(string.Join('/', path), TarEntryType.Directory) == TarEntryType.SymbolicLink)
+                throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}' through another link.");
+        }
+    }
+
+    /// <summary>The full path for an entry, after making sure no folder on the way is a link (nothing is written through links).</summary>
+    private static string Target(string root, string name)
+    {
+        var path = root;
+        var segments = name.Split('/');
+        for (var i = 0; i < segments.Length - 1; i++)
+        {
+            path = Path.Combine(path, segments[i]);
+            var info = new DirectoryInfo(path);
+            if (info.Exists && info.LinkTarget is not null)
+                throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{string.Join('/', segments[..(i + 1)])}'.");
+            if (!info.Exists) Directory.CreateDirectory(path);
+        }
+        return Path.Combine(path, segments[^1]);
+    }
+
+    private static void RemoveExisting(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null || info.Exists) info.Delete();
+        else if (Directory.Exists(path))
+            throw new InvalidContextException($"Entry '{path}' replaces a directory.");
+    }
+
+    private static async Task WriteFileAsync(TarEntry entry, string path, CancellationToken ct)
+    {
+        RemoveExisting(path);
+        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+        {
+            if (entry.DataStream is not null) await entry.DataStream.CopyToAsync(file, ct);
+        }
+        File.SetUnixFileMode(path, entry.Mode & (UnixFileMode)0x1FF | UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetLastWriteTimeUtc(path, entry.ModificationTime.UtcDateTime);
+    }
+
+    private static string Printable(string value) =>
+        new(value.Select(c => char.IsControl(c) ? '?' : c).Take(200).ToArray());
+}

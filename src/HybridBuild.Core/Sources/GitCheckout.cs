@@ -1,0 +1,60 @@
+using HybridBuild.Core.Processes;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Core.Sources;
+
+/// <summary>Fetches one ref of a git repository, shallowly, with prompts and unsafe transports disabled.</summary>
+public static class GitCheckout
+{
+    private static readonly Dictionary<string, string?> Environment = new()
+    {
+        ["GIT_TERMINAL_PROMPT"] = "0",
+        ["GIT_ASKPASS"] = "true",
+        ["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+        ["GIT_CONFIG_NOSYSTEM"] = "1",
+    };
+
+    // Only the transports a spec may name; 'ext' and 'file' stay off even for submodules.
+    private static readonly string[] ProtocolConfig =
+    [
+        "-c", "protocol.allow=never", "-c", "protocol.https.allow=always", "-c", "protocol.http.allow=always",
+        "-c", "protocol.ssh.allow=always", "-c", "protocol.git.allow=always", "-c", "advice.detachedHead=false",
+    ];
+
+    /// <summary>Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.</summary>
+    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, CancellationToken ct)
+    {
+        Directory.CreateDirectory(directory);
+        await GitAsync(gitPath, directory, ct, "init", "-q");
+        await GitAsync(gitPath, directory, ct, "fetch", "-q", "--depth", "1", "--no-tags", "--", url, gitRef ?? "HEAD");
+        await GitAsync(gitPath, directory, ct, "checkout", "-q", "--force", "FETCH_HEAD");
+        var commit = "";
+        await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), "rev-parse", "HEAD");
+        Directory.Delete(Path.Combine(directory, ".git"), recursive: true);
+        return commit;
+    }
+
+    private static Task GitAsync(string gitPath, string directory, CancellationToken ct, params string[] args) =>
+        GitAsync(gitPath, directory, ct, null, args);
+
+    private static async Task GitAsync(string gitPath, string directory, CancellationToken ct, Action<string>? onOutput, params string[] args)
+    {
+        var result = await ProcessRunner.RunAsync(gitPath, [.. ProtocolConfig, .. args], directory, Environment, onOutput, cancellationToken: ct);
+        if (result.ExitCode != 0)
+        {
+            var said = string.Join('\n', result.StandardErrorTail.Select(Redact)).Trim();
+            throw new SourceFetchException($"git {args[0]} failed (exit code {result.ExitCode}): {said}");
+        }
+    }
+
+    private static string Redact(string line)
+    {
+        // git may echo the URL it was given; keep any user information out of logs and records
+        foreach (var word in line.Split(' ', '\'', '"'))
+            if (word.Contains("://") && word.Contains('@')) line = line.Replace(word, GitUrl.Redact(word));
+        return line;
+    }
+}
+
+/// <summary>The source could not be fetched; the stage fails with this message.</summary>
+public sealed class SourceFetchException(string message) : Exception(message);

@@ -1,0 +1,27 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Core.Sources;
+
+public sealed record SourceOptions
+{
+    public const string Section = "Sources";
+    /// <summary>The git executable.</summary>
+    public string GitPath { get; init; } = "git";
+}
+
+/// <summary>Materialises a build's context: a git checkout, or the uploaded archive from blob storage.</summary>
+internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> options, IOptions<ContextLimits> limits) : ISourceFetcher
+{
+    public async Task<string?> FetchAsync(Build build, string directory, CancellationToken cancellationToken)
+    {
+        if (build.SourceKind == SourceKind.Git)
+            return await GitCheckout.FetchAsync(build.GitUrl!, build.GitRef, directory, options.Value.GitPath, cancellationToken);
+
+        await using var archive = await blobs.OpenReadAsync(build.ContextKey!, cancellationToken)
+            ?? throw new SourceFetchException($"The uploaded context '{build.ContextKey}' is missing from blob storage.");
+        await ContextArchive.ExtractAsync(archive, build.ContextKey!.EndsWith(".gz", StringComparison.Ordinal), directory, limits.Value, cancellationToken);
+        return null;
+    }
+}

@@ -1,0 +1,64 @@
+using HybridBuild.Core.Domain;
+
+namespace HybridBuild.Core.Specs;
+
+/// <summary>What a client submits: where the context comes from and the stages to run.</summary>
+public sealed record BuildSpec
+{
+    /// <summary>A git repository to build; absent when the context is uploaded.</summary>
+    public SourceSpec? Source { get; init; }
+    /// <summary>Path of the Dockerfile inside the context.</summary>
+    public string? Dockerfile { get; init; }
+    public List<StageSpec>? Stages { get; init; }
+}
+
+public sealed record SourceSpec
+{
+    public GitSourceSpec? Git { get; init; }
+    /// <summary>A small context given inline: file path to UTF-8 content.</summary>
+    public InlineSourceSpec? Inline { get; init; }
+}
+
+public sealed record InlineSourceSpec
+{
+    public Dictionary<string, string>? Files { get; init; }
+    /// <summary>Paths (of <see cref="Files"/>) to mark executable.</summary>
+    public List<string>? Executables { get; init; }
+}
+
+public sealed record GitSourceSpec
+{
+    /// <summary>https, http, ssh or git URL of the repository.</summary>
+    public string? Url { get; init; }
+    /// <summary>Branch, tag or commit; the default branch when absent.</summary>
+    public string? Ref { get; init; }
+}
+
+public sealed record StageSpec
+{
+    public string? Name { get; init; }
+    /// <summary>The Dockerfile stage to build (<c>--target</c>).</summary>
+    public string? Target { get; init; }
+    public Dictionary<string, string>? BuildArgs { get; init; }
+    /// <summary>Platforms such as <c>linux/amd64</c> or <c>wasi/wasm</c>.</summary>
+    public List<string>? Platforms { get; init; }
+    /// <summary>Stages that must succeed before this one starts.</summary>
+    public List<string>? Needs { get; init; }
+    /// <summary>Artifacts of other stages placed into this stage's context before it runs.</summary>
+    public List<StageInputSpec>? Inputs { get; init; }
+    public OutputSpec? Output { get; init; }
+}
+
+public sealed record StageInputSpec
+{
+    public string? Stage { get; init; }
+    /// <summary>Relative path inside this stage's context where the artifacts are placed.</summary>
+    public string? Path { get; init; }
+}
+
+public sealed record OutputSpec
+{
+    public OutputType Type { get; init; } = OutputType.Artifacts;
+    public List<string>? Tags { get; init; }
+    public bool Push { get; init; }
+}

@@ -1,0 +1,43 @@
+using System.Text.RegularExpressions;
+
+namespace HybridBuild.Core.Specs;
+
+/// <summary>The grammar of the names and references a spec may contain.</summary>
+public static partial class SpecRules
+{
+    public const int MaxStages = 64;
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    public static partial Regex StageName();
+
+    // Dockerfile stage names: a letter first, then letters, digits, '_', '-', '.'.
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,127}$")]
+    public static partial Regex Target();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    public static partial Regex BuildArgName();
+
+    // os/arch[/variant], as BuildKit's platform parser accepts them (lower case).
+    [GeneratedRegex("^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?$")]
+    public static partial Regex Platform();
+
+    // The distribution reference grammar: [domain[:port]/]path[:tag]; digests are not tags.
+    [GeneratedRegex(@"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")]
+    public static partial Regex ImageReference();
+
+    // Branch, tag or commit; git's own rules are stricter, this keeps options and shell tricks out.
+    [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}$")]
+    public static partial Regex GitRef();
+
+    /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no NUL.</summary>
+    public static bool IsSafeRelativePath(string? path)
+    {
+        if (string.IsNullOrWhiteSpace(path) || path.Length > 1024) return false;
+        if (path.StartsWith('/') || path.Contains('\\') || path.Contains('\0')) return false;
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments.Length > 0 && segments.All(s => s != ".." && s != ".");
+    }
+
+    /// <summary>Platform as a folder name, the way BuildKit's local exporter splits platforms.</summary>
+    public static string PlatformFolder(string platform) => platform.Replace('/', '_');
+}

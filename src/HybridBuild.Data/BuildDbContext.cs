@@ -1,0 +1,98 @@
+using System.Text.Json;
+using HybridBuild.Core.Domain;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace HybridBuild.Data;
+
+/// <summary>Builds, stages, artifacts and log events: the service's source of truth.</summary>
+public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : DbContext(options)
+{
+    public const string Schema = "hybridbuild";
+
+    public DbSet<Build> Builds => Set<Build>();
+    public DbSet<Stage> Stages => Set<Stage>();
+    public DbSet<Artifact> Artifacts => Set<Artifact>();
+    public DbSet<LogEvent> LogEvents => Set<LogEvent>();
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.HasDefaultSchema(Schema);
+
+        model.Entity<Build>(b =>
+        {
+            b.ToTable("builds");
+            b.HasKey(x => x.Id);
+            b.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            b.Property(x => x.SourceKind).HasConversion<string>().HasMaxLength(16);
+            b.Property(x => x.GitUrl).HasMaxLength(2048);
+            b.Property(x => x.GitRef).HasMaxLength(255);
+            b.Property(x => x.GitCommit).HasMaxLength(64);
+            b.Property(x => x.ContextKey).HasMaxLength(512);
+            b.Property(x => x.Dockerfile).HasMaxLength(1024);
+            b.Property(x => x.IdempotencyKey).HasMaxLength(255);
+            b.Property(x => x.RequestFingerprint).HasMaxLength(64);
+            b.HasIndex(x => x.IdempotencyKey).IsUnique();
+            b.HasIndex(x => new { x.Status, x.CreatedAt });
+            b.HasIndex(x => x.CreatedAt);
+            b.HasMany(x => x.Stages).WithOne(s => s.Build).HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        model.Entity<Stage>(s =>
+        {
+            s.ToTable("stages");
+            s.HasKey(x => x.Id);
+            s.HasIndex(x => new { x.BuildId, x.Name }).IsUnique();
+            s.Property(x => x.Name).HasMaxLength(63);
+            s.Property(x => x.Target).HasMaxLength(128);
+            s.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            s.Property(x => x.ImageDigest).HasMaxLength(128);
+            s.Property(x => x.JobId).HasMaxLength(64);
+            Json(s.Property(x => x.BuildArgs));
+            Json(s.Property(x => x.Inputs));
+            Json(s.Property(x => x.Output));
+            s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<Artifact>(a =>
+        {
+            a.ToTable("artifacts");
+            a.HasKey(x => x.Id);
+            a.HasIndex(x => new { x.BuildId, x.StageName, x.Path }).IsUnique();
+            a.HasOne<Stage>().WithMany().HasForeignKey(x => x.StageId).OnDelete(DeleteBehavior.Cascade);
+            a.Property(x => x.StageName).HasMaxLength(63);
+            a.Property(x => x.Path).HasMaxLength(4096);
+            a.Property(x => x.Platform).HasMaxLength(64);
+            a.Property(x => x.Sha256).HasMaxLength(64).IsFixedLength();
+            a.Property(x => x.BlobKey).HasMaxLength(512);
+        });
+
+        model.Entity<LogEvent>(l =>
+        {
+            l.ToTable("log_events");
+            l.HasKey(x => x.Id);
+            l.Property(x => x.Id).UseIdentityAlwaysColumn();
+            l.HasIndex(x => new { x.BuildId, x.Id });
+            l.Property(x => x.Stage).HasMaxLength(63);
+            l.Property(x => x.Kind).HasConversion<string>().HasMaxLength(8);
+        });
+    }
+
+    private static void Json<T>(Microsoft.EntityFrameworkCore.Metadata.Builders.PropertyBuilder<T> property)
+    {
+        var converter = new ValueConverter<T, string>(
+            v => JsonSerializer.Serialize(v, JsonOptions),
+            v => JsonSerializer.Deserialize<T>(v, JsonOptions)!);
+        var comparer = new ValueComparer<T>(
+            (a, b) => JsonSerializer.Serialize(a, JsonOptions) == JsonSerializer.Serialize(b, JsonOptions),
+            v => JsonSerializer.Serialize(v, JsonOptions).GetHashCode(),
+            v => JsonSerializer.Deserialize<T>(JsonSerializer.Serialize(v, JsonOptions), JsonOptions)!);
+        property.HasConversion(converter, comparer).HasColumnType("jsonb");
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+}
