@@ -1,6 +1,7 @@
 using HybridBuild.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Host.UseDefaultServiceProvider(o => o.ValidateOnBuild = o.ValidateScopes = true);
 builder.Services.AddHybridBuildService(builder.Configuration);
 
 var app = builder.Build();

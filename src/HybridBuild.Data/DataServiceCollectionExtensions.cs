@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HybridBuild.Data;
 
@@ -11,8 +12,10 @@ public static class DataServiceCollectionExtensions
     {
         var connectionString = configuration.GetConnectionString("Postgres")
             ?? throw new InvalidOperationException("ConnectionStrings:Postgres is required (a PostgreSQL connection string).");
-        services.AddDbContext<BuildDbContext>(o => o.UseNpgsql(connectionString,
+        // the factory serves work that runs beside a request's or job's own context (log writers, watchers)
+        services.AddDbContextFactory<BuildDbContext>(o => o.UseNpgsql(connectionString,
             npgsql => npgsql.MigrationsHistoryTable("__migrations", BuildDbContext.Schema)));
+        services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<BuildDbContext>>().CreateDbContext());
         return services;
     }
 }

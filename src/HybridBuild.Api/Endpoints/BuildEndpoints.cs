@@ -20,7 +20,7 @@ internal static class BuildEndpoints
         builds.MapPost("/", SubmitAsync).WithName("SubmitBuild")
             .WithSummary("Submit a staged build")
             .WithDescription("Takes a JSON build spec whose source is a git repository or inline files, or multipart/form-data with a 'spec' part (the JSON) and a 'context' part (a tar or tar.gz build context). Answers 202 with the build and its Location. An Idempotency-Key header makes a retried request return the same build.")
-            .Accepts<BuildSpec>("application/json", "multipart/form-data")
+            // the request body (JSON or multipart) is documented by OpenApiSetup; the handler checks the content type itself to answer 415 as a problem
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Core.Specs;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
@@ -42,8 +43,15 @@ internal static class OpenApiSetup
     {
         public void Apply(OpenApiOperation operation, OperationFilterContext context)
         {
-            if (operation.OperationId != "SubmitBuild" || operation.RequestBody?.Content is not { } content) return;
-            if (content.TryGetValue("application/json", out var json))
+            if (operation.OperationId != "SubmitBuild") return;
+            var json = new OpenApiMediaType { Schema = context.SchemaGenerator.GenerateSchema(typeof(BuildSpec), context.SchemaRepository) };
+            var form = new OpenApiMediaType();
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Description = "A build spec (JSON) with a git or inline source, or a multipart form with the spec and a context archive.",
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = json, ["multipart/form-data"] = form },
+            };
             {
                 json.Examples = new Dictionary<string, IOpenApiExample>
                 {
@@ -57,7 +65,6 @@ internal static class OpenApiSetup
                         ScenarioExamples.Git()),
                 };
             }
-            if (content.TryGetValue("multipart/form-data", out var form))
             {
                 form.Schema = new OpenApiSchema
                 {

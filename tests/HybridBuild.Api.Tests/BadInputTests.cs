@@ -1,0 +1,155 @@
+using System.Formats.Tar;
+using System.Net;
+using System.Text;
+using HybridBuild.Api.Tests.Infrastructure;
+
+namespace HybridBuild.Api.Tests;
+
+/// <summary>Every bad request gets an RFC 9457 problem that names what was wrong, and stores nothing.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class BadInputTests(ServiceFixture service)
+{
+    private readonly BuildApi _api = new(service.Client);
+
+    // JSON written with single quotes for readability; turned into double quotes before sending
+    private const string Inline = "{'source':{'inline':{'files':{'Dockerfile':'FROM scratch'}}},";
+
+    public static TheoryData<string, string, string> InvalidSpecs => new()
+    {
+        { Inline + "'stages':[]}", "stages", "at least one stage" },
+        { Inline + "'stages':[{'name':'a','needs':['ghost']}]}", "stages[0].needs[0]", "'ghost' is not a stage" },
+        { Inline + "'stages':[{'name':'a','inputs':[{'stage':'ghost','path':'in'}]}]}", "stages[0].inputs[0].stage", "'ghost' is not a stage" },
+        { Inline + "'stages':[{'name':'a','needs':['b']},{'name':'b','needs':['a']}]}", "stages", "cycle" },
+        { Inline + "'stages':[{'name':'a'},{'name':'a'}]}", "stages[1].name", "used by another stage" },
+        { Inline + "'stages':[{'name':'no spaces'}]}", "stages[0].name", "not a valid stage name" },
+        { Inline + "'stages':[{'name':'a','platforms':['linux']}]}", "stages[0].platforms[0]", "not a platform" },
+        { Inline + "'stages':[{'name':'a','output':{'type':'image','tags':['Bad Tag'],'push':true}}]}", "stages[0].output.tags[0]", "not a valid image reference" },
+        { Inline + "'stages':[{'name':'a','inputs':[{'stage':'b','path':'../up'}]},{'name':'b'}]}", "stages[0].inputs[0].path", "relative path" },
+        { "{'source':{'git':{'url':'file:///etc'}},'stages':[{'name':'a'}]}", "source.git.url", "scheme 'file'" },
+        { "{'stages':[{'name':'a'}]}", "source.git", "is required" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidSpecs))]
+    public async Task An_invalid_spec_is_a_400_naming_the_field(string json, string field, string message)
+    {
+        var before = await _api.CountAsync();
+
+        using var response = await PostAsync(json.Replace('\'', '"'));
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "validation");
+        var errors = problem["errors"]![field]!.AsArray().Select(e => e!.GetValue<string>());
+        Assert.Contains(errors, e => e.Contains(message));
+        Assert.Equal(before, await _api.CountAsync());
+    }
+
+    [Theory]
+    [InlineData("{\"stages\": [", "bad-json")]
+    [InlineData("{\"stages\": [{\"name\": \"a\", \"stage\": \"typo\"}]}", "bad-json")]
+    [InlineData("{\"stages\": [{\"name\": \"a\", \"output\": {\"type\": \"tarball\"}}]}", "bad-json")]
+    public async Task Malformed_JSON_is_a_400(string json, string type)
+    {
+        using var response = await PostAsync(json);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, type);
+        Assert.NotNull(problem["field"]);
+    }
+
+    [Fact]
+    public async Task A_context_that_is_not_an_archive_is_a_400()
+    {
+        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, Encoding.UTF8.GetBytes("this is not a tar archive, just text that goes on for a while ..........................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................."));
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+        Assert.Contains("tar", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_context_entry_that_climbs_out_of_the_context_is_a_400()
+    {
+        var archive = Contexts.TarWith(new PaxTarEntry(TarEntryType.RegularFile, "../../etc/evil") { DataStream = new MemoryStream([1]) });
+
+        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+        Assert.Contains("'..'", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_context_link_pointing_out_of_the_context_is_a_400()
+    {
+        var archive = Contexts.TarWith(new PaxTarEntry(TarEntryType.SymbolicLink, "passwd") { LinkName = "/etc/passwd" });
+
+        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
+
+        await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+    }
+
+    [Fact]
+    public async Task A_context_without_the_Dockerfile_is_a_400()
+    {
+        var archive = Contexts.TarGz(new Dictionary<string, string> { ["README"] = "no Dockerfile here" });
+
+        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+        Assert.Contains("Dockerfile", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_context_over_the_size_limit_is_a_413()
+    {
+        var before = await _api.CountAsync();
+        var big = new byte[ServiceFixture.MaxArchiveBytes + 1024];
+        Random.Shared.NextBytes(big);
+
+        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, big);
+
+        await BuildApi.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "too-large");
+        Assert.Equal(before, await _api.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_multipart_request_without_a_context_part_is_a_400_naming_it()
+    {
+        var form = new MultipartFormDataContent { { new StringContent("{\"stages\":[{\"name\":\"a\"}]}"), "spec" } };
+
+        using var response = await service.Client.PostAsync("/api/v1/builds", form);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-multipart");
+        Assert.Equal("context", problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_wrong_content_type_is_a_415()
+    {
+        using var response = await service.Client.PostAsync("/api/v1/builds", new StringContent("stages: []", Encoding.UTF8, "text/yaml"));
+
+        await BuildApi.ProblemAsync(response, HttpStatusCode.UnsupportedMediaType, "unsupported-media-type");
+    }
+
+    [Fact]
+    public async Task An_unknown_build_is_a_404_everywhere()
+    {
+        var id = Guid.NewGuid();
+        foreach (var path in new[] { $"/api/v1/builds/{id}", $"/api/v1/builds/{id}/logs", $"/api/v1/builds/{id}/artifacts", $"/api/v1/builds/{id}/artifacts/a/b.txt" })
+        {
+            using var response = await service.Client.GetAsync(path);
+            await BuildApi.ProblemAsync(response, HttpStatusCode.NotFound, "not-found");
+        }
+        using var cancel = await service.Client.PostAsync($"/api/v1/builds/{id}/cancel", null);
+        await BuildApi.ProblemAsync(cancel, HttpStatusCode.NotFound, "not-found");
+    }
+
+    [Fact]
+    public async Task A_bad_list_query_is_a_400_naming_the_parameter()
+    {
+        using var response = await service.Client.GetAsync("/api/v1/builds?status=sleeping");
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-query");
+        Assert.Equal("status", problem["field"]!.GetValue<string>());
+    }
+
+    private Task<HttpResponseMessage> PostAsync(string json) =>
+        service.Client.PostAsync("/api/v1/builds", new StringContent(json, Encoding.UTF8, "application/json"));
+}

@@ -1,0 +1,135 @@
+using Docker.DotNet;
+using DotNet.Testcontainers.Builders;
+using DotNet.Testcontainers.Containers;
+using HybridBuild.BuildKit.Docker;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace HybridBuild.Api.Tests.Infrastructure;
+
+/// <summary>
+/// The service as it runs: Kestrel on a loopback port, a real PostgreSQL, the Docker engine's BuildKit,
+/// a file-system blob store, and a registry:2 for image pushes. Components are started here, or the
+/// fixture fails saying what is missing.
+/// Set HYBRIDBUILD_TEST_POSTGRES to a server connection string to use an existing PostgreSQL instead of a container.
+/// </summary>
+public sealed class ServiceFixture : IAsyncLifetime
+{
+    public const long MaxArchiveBytes = 8L << 20;
+
+    private PostgreSqlContainer? _postgres;
+    private IContainer? _registry;
+    private WebApplicationFactory<Program>? _factory;
+    private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hybridbuild-tests-{Guid.NewGuid():N}");
+
+    public HttpClient Client { get; private set; } = null!;
+    public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>host:port of the registry, as BuildKit on the Docker engine reaches it.</summary>
+    public string Registry { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await RequireDockerAsync();
+        var connectionString = await StartPostgresAsync();
+        await StartRegistryAsync();
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
+        {
+            host.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Postgres"] = connectionString,
+                ["Storage:FileSystem:Root"] = Path.Combine(_scratch, "blobs"),
+                ["Worker:WorkDirectory"] = Path.Combine(_scratch, "work"),
+                ["Worker:Concurrency"] = "4",
+                ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
+            }));
+            host.UseSetting("Logging:LogLevel:Default", "Warning");
+        });
+        _factory.UseKestrel(0);
+        _factory.StartServer();
+        Client = _factory.CreateClient();
+        Client.Timeout = TimeSpan.FromMinutes(5);
+        BaseAddress = Client.BaseAddress!;
+    }
+
+    public HttpClient CreateClient()
+    {
+        var client = _factory!.CreateClient();
+        client.Timeout = TimeSpan.FromMinutes(5);
+        return client;
+    }
+
+    private static async Task RequireDockerAsync()
+    {
+        var host = new DockerEngineOptions().ResolvedHost;
+        try
+        {
+            using var docker = new DockerClientBuilder().WithEndpoint(new Uri(host)).Build();
+            await docker.System.PingAsync();
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                $"These tests need a Docker engine with BuildKit and the buildx plugin at {host} (set DOCKER_HOST to point elsewhere): {e.Message}", e);
+        }
+    }
+
+    private async Task<string> StartPostgresAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_POSTGRES");
+        if (string.IsNullOrEmpty(server))
+        {
+            _postgres = new PostgreSqlBuilder("postgres:17").Build();
+            await _postgres.StartAsync();
+            server = _postgres.GetConnectionString();
+        }
+        // a database of its own, so runs never see each other's builds
+        var database = $"hybridbuild_test_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+    }
+
+    private async Task StartRegistryAsync()
+    {
+        _registry = new ContainerBuilder("registry:2")
+            .WithPortBinding(5000, assignRandomHostPort: true)
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(5000).ForPath("/v2/")))
+            .Build();
+        await _registry.StartAsync();
+        Registry = $"localhost:{_registry.GetMappedPublicPort(5000)}";
+    }
+
+    /// <summary>A client for the registry's HTTP API.</summary>
+    public HttpClient RegistryClient()
+    {
+        var client = new HttpClient { BaseAddress = new Uri($"http://{Registry}") };
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.docker.distribution.manifest.list.v2+json");
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (_factory is not null) await _factory.DisposeAsync();
+        if (_registry is not null) await _registry.DisposeAsync();
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        try { Directory.Delete(_scratch, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServiceCollection : ICollectionFixture<ServiceFixture>
+{
+    public const string Name = "service";
+}

@@ -1,0 +1,223 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using HybridBuild.Api.Tests.Infrastructure;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Api.Tests;
+
+/// <summary>How stages run: in parallel, in order, failing, cancelled, from git, for several platforms.</summary>
+[Collection(ServiceCollection.Name)]
+public sealed class PipelineTests(ServiceFixture service)
+{
+    private readonly BuildApi _api = new(service.Client);
+
+    private static BuildSpec Inline(string dockerfile, params StageSpec[] stages) => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = dockerfile } } },
+        Stages = [.. stages],
+    };
+
+    private static string Nonce() => Guid.NewGuid().ToString("N");
+
+    [Fact]
+    public async Task Two_independent_stages_run_at_the_same_time()
+    {
+        const string dockerfile = "FROM busybox AS a\nARG nonce\nRUN echo a $nonce && sleep 4\n\nFROM busybox AS b\nARG nonce\nRUN echo b $nonce && sleep 4\n";
+        var nonce = Nonce();
+        var build = await _api.SubmitAsync(Inline(dockerfile,
+            new StageSpec { Name = "a", Target = "a", BuildArgs = new() { ["nonce"] = nonce }, Output = new OutputSpec { Type = OutputType.None } },
+            new StageSpec { Name = "b", Target = "b", BuildArgs = new() { ["nonce"] = nonce }, Output = new OutputSpec { Type = OutputType.None } }));
+
+        var done = await _api.WaitSucceededAsync(build.Id);
+
+        var a = done.Stages.Single(s => s.Name == "a");
+        var b = done.Stages.Single(s => s.Name == "b");
+        Assert.True(a.StartedAt < b.FinishedAt && b.StartedAt < a.FinishedAt,
+            $"a ran {a.StartedAt:O}..{a.FinishedAt:O}, b ran {b.StartedAt:O}..{b.FinishedAt:O}: they did not overlap");
+    }
+
+    [Fact]
+    public async Task A_stage_waits_for_the_stages_it_needs()
+    {
+        const string dockerfile = "FROM busybox AS first\nARG nonce\nRUN echo $nonce && sleep 1\n\nFROM busybox AS second\nRUN true\n";
+        var build = await _api.SubmitAsync(Inline(dockerfile,
+            new StageSpec { Name = "second", Target = "second", Needs = ["first"], Output = new OutputSpec { Type = OutputType.None } },
+            new StageSpec { Name = "first", Target = "first", BuildArgs = new() { ["nonce"] = Nonce() }, Output = new OutputSpec { Type = OutputType.None } }));
+
+        var done = await _api.WaitSucceededAsync(build.Id);
+
+        Assert.Equal(["second", "first"], done.Stages.Select(s => s.Name)); // listed as submitted
+        Assert.True(done.Stages[1].FinishedAt <= done.Stages[0].StartedAt, "second started only after first finished");
+    }
+
+    [Fact]
+    public async Task A_failing_RUN_fails_its_stage_with_BuildKits_message_and_skips_its_dependants()
+    {
+        const string dockerfile = "FROM busybox AS broken\nARG nonce\nRUN echo $nonce && echo going down && exit 3\n\nFROM busybox AS fine\nRUN true\n";
+        var build = await _api.SubmitAsync(Inline(dockerfile,
+            new StageSpec { Name = "broken", Target = "broken", BuildArgs = new() { ["nonce"] = Nonce() }, Output = new OutputSpec { Type = OutputType.None } },
+            new StageSpec { Name = "after", Target = "fine", Needs = ["broken"], Output = new OutputSpec { Type = OutputType.None } },
+            new StageSpec { Name = "after-after", Target = "fine", Needs = ["after"], Output = new OutputSpec { Type = OutputType.None } }));
+
+        var done = await _api.WaitFinishedAsync(build.Id);
+
+        Assert.Equal(BuildStatus.Failed, done.Status);
+        var broken = done.Stages.Single(s => s.Name == "broken");
+        Assert.Equal(StageStatus.Failed, broken.Status);
+        Assert.Contains("did not complete successfully: exit code: 3", broken.Error);
+        Assert.All(done.Stages.Where(s => s.Name != "broken"), s => Assert.Equal(StageStatus.Skipped, s.Status));
+        Assert.Contains("going down", await _api.LogAsync(build.Id, "broken"));
+    }
+
+    [Fact]
+    public async Task An_unknown_target_fails_the_stage_with_BuildKits_message()
+    {
+        var build = await _api.SubmitAsync(Inline("FROM busybox AS real\n",
+            new StageSpec { Name = "ghost", Target = "nope", Output = new OutputSpec { Type = OutputType.None } }));
+
+        var done = await _api.WaitFinishedAsync(build.Id);
+
+        Assert.Equal(BuildStatus.Failed, done.Status);
+        Assert.Contains("target stage \"nope\" could not be found", done.Stages.Single().Error);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_running_solve_and_skips_what_had_not_started()
+    {
+        const string dockerfile = "FROM busybox AS slow\nARG nonce\nRUN echo $nonce && sleep 300\n\nFROM busybox AS next\nRUN true\n";
+        var build = await _api.SubmitAsync(Inline(dockerfile,
+            new StageSpec { Name = "slow", Target = "slow", BuildArgs = new() { ["nonce"] = Nonce() }, Output = new OutputSpec { Type = OutputType.None } },
+            new StageSpec { Name = "next", Target = "next", Needs = ["slow"], Output = new OutputSpec { Type = OutputType.None } }));
+        await _api.WaitForLogAsync(build.Id, "slow", "sleep 300", TimeSpan.FromMinutes(2));
+        var stopwatch = Stopwatch.StartNew();
+
+        using var cancel = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
+
+        Assert.Equal(HttpStatusCode.Accepted, cancel.StatusCode);
+        var done = await _api.WaitFinishedAsync(build.Id, TimeSpan.FromSeconds(60));
+        Assert.Equal(BuildStatus.Cancelled, done.Status);
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), "the sleeping RUN was stopped, not waited for");
+        Assert.Equal(StageStatus.Cancelled, done.Stages.Single(s => s.Name == "slow").Status);
+        Assert.Equal(StageStatus.Skipped, done.Stages.Single(s => s.Name == "next").Status);
+        Assert.True(done.CancelRequested);
+
+        using var again = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
+        await BuildApi.ProblemAsync(again, HttpStatusCode.Conflict, "build-finished");
+    }
+
+    [Fact]
+    public async Task A_multi_platform_stage_exports_one_folder_per_platform_and_the_manifest_says_which()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = "FROM scratch AS files\nARG TARGETPLATFORM\nCOPY hello.txt /\n", ["hello.txt"] = "hello\n" } } },
+            Stages = [new StageSpec { Name = "files", Target = "files", Platforms = ["linux/amd64", "linux/arm64"] }],
+        };
+
+        var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+
+        var artifacts = done.Stages.Single().Artifacts!;
+        Assert.Equal(["linux_amd64/hello.txt", "linux_arm64/hello.txt"], artifacts.Select(a => a.Path).Order());
+        Assert.Equal("linux/amd64", artifacts.Single(a => a.Path.StartsWith("linux_amd64/")).Platform);
+        Assert.Equal("linux/arm64", artifacts.Single(a => a.Path.StartsWith("linux_arm64/")).Platform);
+    }
+
+    [Fact]
+    public async Task A_git_repository_is_built_at_the_requested_ref_and_the_commit_is_recorded()
+    {
+        var repository = Directory.CreateTempSubdirectory("hybridbuild-git-").FullName;
+        Process? daemon = null;
+        try
+        {
+            var project = Path.Combine(repository, "app.git");
+            Directory.CreateDirectory(project);
+            await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
+            await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), "from git\n");
+            await GitAsync(project, "init", "-q", "-b", "release");
+            await GitAsync(project, "add", ".");
+            await GitAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
+            var commit = (await GitAsync(project, "rev-parse", "HEAD")).Trim();
+            var port = FreePort();
+            daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={repository}", repository])
+                { RedirectStandardError = true })!;
+            await WaitForPortAsync(port);
+
+            var spec = new BuildSpec
+            {
+                Source = new SourceSpec { Git = new GitSourceSpec { Url = $"git://127.0.0.1:{port}/app.git", Ref = "release" } },
+                Stages = [new StageSpec { Name = "out", Target = "out" }],
+            };
+            var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+
+            Assert.Equal(commit, done.Source.GitCommit);
+            var file = done.Stages.Single().Artifacts!.Single();
+            Assert.Equal("from git\n", await service.Client.GetStringAsync(file.Href));
+        }
+        finally
+        {
+            daemon?.Kill(entireProcessTree: true);
+            Directory.Delete(repository, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_retried_submission_with_the_same_idempotency_key_returns_the_same_build()
+    {
+        var spec = Inline("FROM busybox AS x\nRUN true\n", new StageSpec { Name = "x", Target = "x", Output = new OutputSpec { Type = OutputType.None } });
+        var key = Nonce();
+        var before = await _api.CountAsync();
+
+        using var first = await _api.PostJsonAsync(spec, key);
+        using var second = await _api.PostJsonAsync(spec, key);
+
+        var a = await BuildApi.AcceptedAsync(first);
+        var b = await BuildApi.AcceptedAsync(second);
+        Assert.Equal(a.Id, b.Id);
+        Assert.Equal("true", second.Headers.GetValues("Idempotent-Replayed").Single());
+        Assert.Equal(before + 1, await _api.CountAsync());
+
+        var other = Inline("FROM busybox AS y\nRUN true\n", new StageSpec { Name = "y", Target = "y", Output = new OutputSpec { Type = OutputType.None } });
+        using var reused = await _api.PostJsonAsync(other, key);
+        await BuildApi.ProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        await _api.WaitFinishedAsync(a.Id);
+    }
+
+    private static async Task<string> GitAsync(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var git = Process.Start(start) ?? throw new InvalidOperationException("git is needed for this test and could not be started");
+        var output = await git.StandardOutput.ReadToEndAsync();
+        var error = await git.StandardError.ReadToEndAsync();
+        await git.WaitForExitAsync();
+        if (git.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)}: {error}");
+        return output;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new InvalidOperationException($"git daemon did not listen on port {port}");
+    }
+}
