@@ -86,11 +86,14 @@ public sealed class PipelineTests(ServiceFixture service)
     [Fact]
     public async Task Cancelling_stops_the_running_solve_and_skips_what_had_not_started()
     {
-        const string dockerfile = "FROM busybox AS slow\nARG nonce\nRUN echo $nonce && sleep 300\n\nFROM busybox AS next\nRUN true\n";
+        var seconds = Random.Shared.Next(300, 900); // a sleep this test can find among the host's processes
+        var dockerfile = $"FROM busybox AS slow\nARG nonce\nRUN echo $nonce && sleep {seconds}\n\nFROM busybox AS next\nRUN true\n";
         var build = await _api.SubmitAsync(Inline(dockerfile,
             new StageSpec { Name = "slow", Target = "slow", BuildArgs = new() { ["nonce"] = Nonce() }, Output = new OutputSpec { Type = OutputType.None } },
             new StageSpec { Name = "next", Target = "next", Needs = ["slow"], Output = new OutputSpec { Type = OutputType.None } }));
-        await _api.WaitForLogAsync(build.Id, "slow", "sleep 300", TimeSpan.FromMinutes(2));
+        await _api.WaitForLogAsync(build.Id, "slow", $"sleep {seconds}", TimeSpan.FromMinutes(2));
+        var engineIsLocal = EngineRunsOnThisHost();
+        if (engineIsLocal) await WaitForProcessAsync($"sleep {seconds}", running: true);
         var stopwatch = Stopwatch.StartNew();
 
         using var cancel = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
@@ -102,6 +105,7 @@ public sealed class PipelineTests(ServiceFixture service)
         Assert.Equal(StageStatus.Cancelled, done.Stages.Single(s => s.Name == "slow").Status);
         Assert.Equal(StageStatus.Skipped, done.Stages.Single(s => s.Name == "next").Status);
         Assert.True(done.CancelRequested);
+        if (engineIsLocal) await WaitForProcessAsync($"sleep {seconds}", running: false); // BuildKit ended the RUN
 
         using var again = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
         await BuildApi.ProblemAsync(again, HttpStatusCode.Conflict, "build-finished");
@@ -182,6 +186,26 @@ public sealed class PipelineTests(ServiceFixture service)
         using var reused = await _api.PostJsonAsync(other, key);
         await BuildApi.ProblemAsync(reused, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
         await _api.WaitFinishedAsync(a.Id);
+    }
+
+    /// <summary>With the engine on this host (its local socket), the processes of a RUN step are visible in /proc.</summary>
+    private static bool EngineRunsOnThisHost() =>
+        Environment.GetEnvironmentVariable("DOCKER_HOST") is null or "" or "unix:///var/run/docker.sock" && Directory.Exists("/proc/self");
+
+    private static async Task WaitForProcessAsync(string commandLine, bool running)
+    {
+        for (var i = 0; i < 150; i++)
+        {
+            var found = Directory.EnumerateDirectories("/proc").Any(p =>
+            {
+                try { return File.ReadAllText(Path.Combine(p, "cmdline")).Replace('\0', ' ').Trim() == commandLine; }
+                catch (IOException) { return false; }
+                catch (UnauthorizedAccessException) { return false; }
+            });
+            if (found == running) return;
+            await Task.Delay(200);
+        }
+        Assert.Fail(running ? $"'{commandLine}' never ran on this host" : $"'{commandLine}' still runs after the build was cancelled");
     }
 
     private static async Task<string> GitAsync(string directory, params string[] args)

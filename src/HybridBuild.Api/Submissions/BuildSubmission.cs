@@ -46,7 +46,8 @@ internal sealed class BuildSubmission(
             return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
                 ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
         }
-        await scheduler.AdvanceAsync(build.Id, cancellationToken);
+        // the build is stored: queue its first stages even if the client has gone away meanwhile
+        await scheduler.AdvanceAsync(build.Id, CancellationToken.None);
         return (build, false);
     }
 

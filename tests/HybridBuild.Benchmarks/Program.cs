@@ -1,0 +1,131 @@
+// Measures the service against a direct `docker buildx build` of the same Dockerfile on the same engine:
+// POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
+//
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- [--service http://localhost:8080] [--runs 5] [--docker docker]
+//
+// The service must be running (docker compose up, or dotnet run --project src/HybridBuild.Api) and build on
+// the engine that the docker CLI here talks to.
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+var service = Argument("--service") ?? "http://localhost:8080";
+var runs = int.Parse(Argument("--runs") ?? "5");
+var docker = Argument("--docker") ?? "docker";
+
+const string Dockerfile = """
+    FROM busybox AS build
+    ARG nonce
+    RUN echo "$nonce" > /stamp && dd if=/dev/urandom of=/blob bs=1M count=32 2>/dev/null && sha256sum /blob > /blob.sha256
+    FROM scratch AS out
+    COPY --from=build /stamp /blob /blob.sha256 /
+    """;
+
+using var http = new HttpClient { BaseAddress = new Uri(service), Timeout = TimeSpan.FromMinutes(10) };
+var context = Directory.CreateTempSubdirectory("hybridbuild-bench-").FullName;
+await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), Dockerfile);
+
+try
+{
+    Console.WriteLine($"service {service}, {runs} runs each, Dockerfile exports 3 files (32 MiB) from busybox");
+    var uncachedDirect = new List<double>();
+    var uncachedService = new List<double>();
+    var cachedDirect = new List<double>();
+    var cachedService = new List<double>();
+    var toRunningClient = new List<double>();
+    var toRunningServer = new List<double>();
+
+    await DirectAsync("warm-up");
+    await ServiceAsync("warm-up");
+    for (var i = 0; i < runs; i++)
+    {
+        var a = Guid.NewGuid().ToString("N");
+        var b = Guid.NewGuid().ToString("N");
+        uncachedDirect.Add(await DirectAsync(a));
+        cachedDirect.Add(await DirectAsync(a));
+        var (total, running, serverRunning) = await ServiceAsync(b);
+        uncachedService.Add(total);
+        toRunningClient.Add(running);
+        toRunningServer.Add(serverRunning);
+        cachedService.Add((await ServiceAsync(b)).Total);
+    }
+
+    Report("uncached: docker buildx build (direct)", uncachedDirect);
+    Report("uncached: service POST -> succeeded", uncachedService);
+    Report("cached:   docker buildx build (direct)", cachedDirect);
+    Report("cached:   service POST -> succeeded", cachedService);
+    Report("service POST -> stage running (client, 10 ms polls)", toRunningClient);
+    Report("service createdAt -> stage startedAt (server clocks)", toRunningServer);
+    Console.WriteLine($"overhead uncached (median): {Median(uncachedService) - Median(uncachedDirect):F0} ms; cached: {Median(cachedService) - Median(cachedDirect):F0} ms");
+}
+finally
+{
+    Directory.Delete(context, recursive: true);
+}
+
+async Task<double> DirectAsync(string nonce)
+{
+    var output = Directory.CreateTempSubdirectory("hybridbuild-bench-out-").FullName;
+    try
+    {
+        var watch = Stopwatch.StartNew();
+        var start = new ProcessStartInfo(docker) { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (var arg in new[] { "buildx", "build", "--progress=quiet", "--target", "out", "--build-arg", $"nonce={nonce}",
+                     "--provenance=false", "--output", $"type=local,dest={output}", context })
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"docker buildx build failed: {await error}");
+        return watch.Elapsed.TotalMilliseconds;
+    }
+    finally
+    {
+        Directory.Delete(output, recursive: true);
+    }
+}
+
+async Task<(double Total, double Running, double ServerRunning)> ServiceAsync(string nonce)
+{
+    var spec = new
+    {
+        source = new { inline = new { files = new Dictionary<string, string> { ["Dockerfile"] = Dockerfile } } },
+        stages = new[] { new { name = "out", target = "out", buildArgs = new Dictionary<string, string> { ["nonce"] = nonce } } },
+    };
+    var watch = Stopwatch.StartNew();
+    using var response = await http.PostAsJsonAsync("/api/v1/builds", spec);
+    response.EnsureSuccessStatusCode();
+    var id = (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>();
+    double running = 0;
+    while (true)
+    {
+        var build = (await http.GetFromJsonAsync<JsonObject>($"/api/v1/builds/{id}"))!;
+        var stage = build["stages"]![0]!;
+        if (running == 0 && stage["status"]!.GetValue<string>() != "queued") running = watch.Elapsed.TotalMilliseconds;
+        var status = build["status"]!.GetValue<string>();
+        if (status is "succeeded")
+        {
+            var total = watch.Elapsed.TotalMilliseconds;
+            var serverRunning = (stage["startedAt"]!.GetValue<DateTimeOffset>() - build["createdAt"]!.GetValue<DateTimeOffset>()).TotalMilliseconds;
+            return (total, running, serverRunning);
+        }
+        if (status is "failed" or "cancelled") throw new InvalidOperationException($"build {id} {status}: {stage["error"]}");
+        await Task.Delay(10);
+    }
+}
+
+static void Report(string what, List<double> samples) =>
+    Console.WriteLine($"{what,-55} median {Median(samples),7:F0} ms   min {samples.Min(),7:F0}   max {samples.Max(),7:F0}");
+
+static double Median(List<double> samples)
+{
+    var sorted = samples.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+string? Argument(string name)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
+}
