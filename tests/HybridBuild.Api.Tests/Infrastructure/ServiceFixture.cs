@@ -55,13 +55,6 @@ public sealed class ServiceFixture : IAsyncLifetime
         BaseAddress = Client.BaseAddress!;
     }
 
-    public HttpClient CreateClient()
-    {
-        var client = _factory!.CreateClient();
-        client.Timeout = TimeSpan.FromMinutes(5);
-        return client;
-    }
-
     private static async Task RequireDockerAsync()
     {
         var host = new DockerEngineOptions().ResolvedHost;
@@ -77,6 +70,8 @@ public sealed class ServiceFixture : IAsyncLifetime
         }
     }
 
+    private string _server = "";
+
     private async Task<string> StartPostgresAsync()
     {
         var server = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_POSTGRES");
@@ -86,15 +81,21 @@ public sealed class ServiceFixture : IAsyncLifetime
             await _postgres.StartAsync();
             server = _postgres.GetConnectionString();
         }
-        // a database of its own, so runs never see each other's builds
+        _server = server;
+        return await CreateDatabaseAsync();
+    }
+
+    /// <summary>A new, empty database on the test PostgreSQL server, so runs and nodes never see each other's builds.</summary>
+    public async Task<string> CreateDatabaseAsync()
+    {
         var database = $"hybridbuild_test_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(server))
+        await using (var connection = new NpgsqlConnection(_server))
         {
             await connection.OpenAsync();
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
             await create.ExecuteNonQueryAsync();
         }
-        return new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
     }
 
     private async Task StartRegistryAsync()
