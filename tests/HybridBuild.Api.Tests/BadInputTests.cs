@@ -121,6 +121,17 @@ public sealed class BadInputTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_truncated_multipart_body_is_a_400()
+    {
+        var body = new StringContent("--cut\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\n{\"stages\":[{\"name\":\"a\"}]}\r\n--cut\r\nContent-Disposition: form-data; name=\"context\"\r\n\r\nnot finished");
+        body.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=cut");
+
+        using var response = await service.Client.PostAsync("/api/v1/builds", body);
+
+        await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-multipart");
+    }
+
+    [Fact]
     public async Task A_wrong_content_type_is_a_415()
     {
         using var response = await service.Client.PostAsync("/api/v1/builds", new StringContent("stages: []", Encoding.UTF8, "text/yaml"));

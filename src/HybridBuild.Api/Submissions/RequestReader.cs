@@ -36,7 +36,14 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits)
             var boundary = HeaderUtilities.RemoveQuotes(contentType!.Boundary).Value;
             if (string.IsNullOrEmpty(boundary))
                 throw new BadRequestException("bad-multipart", "The multipart request is not valid.", "The multipart/form-data content type has no boundary.");
-            return await ReadMultipartAsync(new MultipartReader(boundary, request.Body) { BodyLengthLimit = null }, cancellationToken);
+            try
+            {
+                return await ReadMultipartAsync(new MultipartReader(boundary, request.Body) { BodyLengthLimit = null }, cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException)
+            {
+                throw new BadRequestException("bad-multipart", "The multipart request is not valid.", e.Message);
+            }
         }
         throw new UnsupportedContentTypeException(
             $"Content type '{request.ContentType ?? "(none)"}' is not accepted: send application/json (a spec with a git or inline source) or multipart/form-data (a 'spec' part and a 'context' tar or tar.gz part).");
@@ -50,16 +57,8 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits)
         long contextSize = 0;
         try
         {
-            MultipartSection? section;
-            try
-            {
-                section = await reader.ReadNextSectionAsync(cancellationToken);
-            }
-            catch (IOException e)
-            {
-                throw new BadRequestException("bad-multipart", "The multipart request is not valid.", e.Message);
-            }
-            for (; section is not null; section = await NextAsync(reader, cancellationToken))
+            for (var section = await reader.ReadNextSectionAsync(cancellationToken); section is not null;
+                 section = await reader.ReadNextSectionAsync(cancellationToken))
             {
                 var name = section.GetContentDispositionHeader()?.Name.Value;
                 switch (name)
@@ -106,18 +105,6 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits)
         finally
         {
             if (contextFile is not null) File.Delete(contextFile);
-        }
-    }
-
-    private static async Task<MultipartSection?> NextAsync(MultipartReader reader, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await reader.ReadNextSectionAsync(cancellationToken);
-        }
-        catch (IOException e)
-        {
-            throw new BadRequestException("bad-multipart", "The multipart request is not valid.", e.Message);
         }
     }
 

@@ -47,8 +47,9 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
+            host.UseUrls("http://127.0.0.1:0"); // any free loopback port
         });
-        _factory.UseKestrel(0);
+        _factory.UseKestrel();
         _factory.StartServer();
         Client = _factory.CreateClient();
         Client.Timeout = TimeSpan.FromMinutes(5);
