@@ -115,7 +115,7 @@ let ui;
 try {
   ui = await runInSwaggerUi();
 } catch (e) {
-  fail(e.message);
+  fail(e.message.split('\n')[0]); // Playwright appends a call log; its first line says what went wrong
 }
 for (const p of ui.problems) console.warn(`warning: ${p}`);
 if (ui.status !== 202) fail(`Execute answered ${ui.status}, expected 202: ${ui.responseText.slice(0, 1000)}`);

@@ -11,6 +11,7 @@ using HybridBuild.Core.Abstractions;
 using HybridBuild.Data;
 using HybridBuild.Storage;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace HybridBuild.Api.Hosting;
@@ -46,6 +47,8 @@ internal static class ServiceSetup
         services.AddHostedService<EngineStartupCheck>();
 
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        // Swashbuckle describes types with MVC's JSON options: the same settings keep the document true to the wire
+        services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson.Configure(o.JsonSerializerOptions));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
@@ -56,7 +59,10 @@ internal static class ServiceSetup
     {
         if (!app.Configuration.GetValue("Database:MigrateOnStartup", true)) return;
         await using var scope = app.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<BuildDbContext>().Database.MigrateAsync();
+        var db = scope.ServiceProvider.GetRequiredService<BuildDbContext>();
+        // creating the history table first spares a fresh database EF's logged failure of reading a missing one
+        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().CreateIfNotExistsAsync();
+        await db.Database.MigrateAsync();
     }
 
     public static WebApplication UseHybridBuildService(this WebApplication app)

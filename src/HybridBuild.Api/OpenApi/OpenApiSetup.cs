@@ -18,9 +18,10 @@ internal static class OpenApiSetup
             {
                 Title = "HybridBuildService",
                 Version = "v1",
-                Description = "Staged BuildKit builds as a service: submit a pipeline of Dockerfile targets, follow its logs, and download the files each stage exported. Try the examples of POST /api/v1/builds: they are the scenarios of 'Docker as a Service'.",
+                Description = "Staged BuildKit builds as a service: submit a pipeline of Dockerfile targets, follow its logs, and download the files each stage exported. POST /api/v1/builds has ready-to-run examples: the 'artifactory' one builds a .NET console app for win-x64 and linux-x64 and keeps the executables; the 'wasm' one exports a .wasm module and packages it as a wasi/wasm image pushed to localhost:5000.",
             });
             o.OperationFilter<SubmitBuildExamples>();
+            o.DocumentFilter<TagOrder>();
             o.SupportNonNullableReferenceTypes();
         });
         return services;
@@ -36,6 +37,18 @@ internal static class OpenApiSetup
             o.EnableTryItOutByDefault();
         });
         return app;
+    }
+
+    /// <summary>Builds first (where a newcomer starts), then what a build leaves: logs and artifacts.</summary>
+    private sealed class TagOrder : IDocumentFilter
+    {
+        public void Apply(OpenApiDocument document, DocumentFilterContext context) =>
+            document.Tags = new HashSet<OpenApiTag>
+            {
+                new() { Name = "Builds", Description = "Submit a staged build, follow it, cancel it." },
+                new() { Name = "Logs", Description = "A build's log: text, followed, or Server-Sent Events." },
+                new() { Name = "Artifacts", Description = "The files the stages exported: manifest, single files, archives." },
+            };
     }
 
     /// <summary>Ready-to-run request examples for POST /builds, and the multipart form for uploading a context.</summary>
@@ -61,7 +74,7 @@ internal static class OpenApiSetup
                     ["wasm"] = Example("WASM: export the .wasm, then package it as a wasi/wasm image",
                         "The first stage exports HelloWasm.wasm; the second takes it as an input at docker_out/ and builds --platform wasi/wasm into an image pushed to the local registry (localhost:5000 in docker compose).",
                         ScenarioExamples.Wasm()),
-                    ["git"] = Example("A git repository", "Build a target of a repository at a branch, tag or commit (replace the URL with yours).",
+                    ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
                 };
             }

@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Core.Specs;
@@ -9,6 +10,7 @@ public sealed record BuildSpec
     public SourceSpec? Source { get; init; }
     /// <summary>Path of the Dockerfile inside the context.</summary>
     public string? Dockerfile { get; init; }
+    [Required]
     public List<StageSpec>? Stages { get; init; }
 }
 
@@ -21,6 +23,7 @@ public sealed record SourceSpec
 
 public sealed record InlineSourceSpec
 {
+    [Required]
     public Dictionary<string, string>? Files { get; init; }
     /// <summary>Paths (of <see cref="Files"/>) to mark executable.</summary>
     public List<string>? Executables { get; init; }
@@ -29,6 +32,7 @@ public sealed record InlineSourceSpec
 public sealed record GitSourceSpec
 {
     /// <summary>https, http, ssh or git URL of the repository.</summary>
+    [Required]
     public string? Url { get; init; }
     /// <summary>Branch, tag or commit; the default branch when absent.</summary>
     public string? Ref { get; init; }
@@ -36,6 +40,8 @@ public sealed record GitSourceSpec
 
 public sealed record StageSpec
 {
+    /// <summary>Unique in the build; names the stage in URLs, logs, needs and inputs.</summary>
+    [Required]
     public string? Name { get; init; }
     /// <summary>The Dockerfile stage to build (<c>--target</c>).</summary>
     public string? Target { get; init; }
@@ -51,8 +57,10 @@ public sealed record StageSpec
 
 public sealed record StageInputSpec
 {
+    [Required]
     public string? Stage { get; init; }
     /// <summary>Relative path inside this stage's context where the artifacts are placed.</summary>
+    [Required]
     public string? Path { get; init; }
 }
 
