@@ -460,4 +460,55 @@ public sealed class ContextArchiveTests : IDisposable
             AddFile(w, "b", "12345");
         }), limits);
     }
+    [Fact]
+    public async Task A_huge_PAX_header_is_refused_before_it_is_read_into_memory()
+    {
+        var error = await AssertRefused<InvalidContextException>(() => Tar(w =>
+        {
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, "big", new Dictionary<string, string> { ["comment"] = new string('x', 2 << 20) })
+            {
+                DataStream = new MemoryStream([1]),
+            };
+            w.WriteEntry(entry);
+        }));
+        Assert.Contains("metadata entry", error.Message);
+    }
+
+    [Fact]
+    public async Task Hard_links_count_the_size_of_what_they_copy()
+    {
+        var limits = new ContextLimits { MaxExtractedBytes = 2500 };
+        await AssertRefused<PayloadTooLargeException>(() => Tar(w =>
+        {
+            AddFile(w, "data", new string('z', 1000));
+            AddHardLink(w, "copy1", "data");
+            AddHardLink(w, "copy2", "data");
+        }), limits);
+    }
+
+    [Fact]
+    public async Task A_link_created_where_an_earlier_link_passes_through_is_refused()
+    {
+        var error = await AssertRefused<InvalidContextException>(() => Tar(w =>
+        {
+            AddSymlink(w, "esc", "l/l/l/../../../x");
+            AddSymlink(w, "l", ".");
+        }));
+        Assert.Contains("redirect", error.Message);
+    }
+
+    [Fact]
+    public async Task An_entry_that_changes_kind_or_sits_under_a_file_is_refused_by_validation_too()
+    {
+        await Assert.ThrowsAsync<InvalidContextException>(() => Validate(Tar(w =>
+        {
+            AddDirectory(w, "d");
+            AddSymlink(w, "d", "elsewhere");
+        })));
+        await Assert.ThrowsAsync<InvalidContextException>(() => Validate(Tar(w =>
+        {
+            AddFile(w, "f", "x");
+            AddFile(w, "f/child", "y");
+        })));
+    }
 }

@@ -1,7 +1,10 @@
 using System.Security.Cryptography;
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
+using HybridBuild.Core.FileSystem;
+using HybridBuild.Core.Sources;
 using HybridBuild.Core.Specs;
+using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Api.Pipeline;
 
@@ -9,28 +12,33 @@ namespace HybridBuild.Api.Pipeline;
 /// Hashes a stage's local export and stores each file in blob storage by its SHA-256.
 /// Returns the artifact records; the caller makes them visible together with the stage's success.
 /// </summary>
-internal sealed class ArtifactCollector(IBlobStore blobs, TimeProvider clock)
+internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits> limits, TimeProvider clock)
 {
+    /// <summary>Longest artifact path kept: the manifest's unique index and every client's file system have limits.</summary>
+    public const int MaxPathLength = 1024;
+
     public async Task<List<Artifact>> CollectAsync(Stage stage, string exportDirectory, LogSink log, CancellationToken cancellationToken)
     {
         var artifacts = new List<Artifact>();
         if (!Directory.Exists(exportDirectory)) return artifacts;
         var root = Path.GetFullPath(exportDirectory);
-        var files = Directory.EnumerateFileSystemEntries(root, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 });
-        foreach (var path in files.Order(StringComparer.Ordinal))
+        // the export is the build's output: links are not followed and FIFOs or devices never opened
+        var (files, skipped) = UnixFileType.Walk(root, limits.Value.MaxEntries);
+        foreach (var (path, kind) in skipped)
+            log.Note($"artifact {path} is a {(kind == FileKind.SymbolicLink ? "symbolic link" : "special file")}; only regular files are stored");
+        foreach (var relative in files)
         {
-            var info = new FileInfo(path);
-            if (info.Attributes.HasFlag(FileAttributes.Directory)) continue;
-            var relative = Path.GetRelativePath(root, path).Replace(Path.DirectorySeparatorChar, '/');
-            if (info.LinkTarget is not null)
-            {
-                log.Note($"artifact {relative} is a symbolic link to {info.LinkTarget}; links are not stored");
-                continue;
-            }
+            if (relative.Length > MaxPathLength)
+                throw new InvalidOperationException($"the export has a path longer than {MaxPathLength} characters: {relative[..80]}...");
+            var path = Path.Combine(root, relative);
             var sha256 = await HashAsync(path, cancellationToken);
             var key = BlobKeys.Artifact(sha256);
-            await using (var content = File.OpenRead(path))
+            long size;
+            await using (var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
+            {
+                size = content.Length;
                 await blobs.PutAsync(key, content, cancellationToken);
+            }
             artifacts.Add(new Artifact
             {
                 Id = Guid.CreateVersion7(),
@@ -39,7 +47,7 @@ internal sealed class ArtifactCollector(IBlobStore blobs, TimeProvider clock)
                 StageName = stage.Name,
                 Path = relative,
                 Platform = PlatformOf(stage, relative),
-                Size = info.Length,
+                Size = size,
                 Sha256 = sha256,
                 Mode = (int)File.GetUnixFileMode(path) & 0x1FF,
                 BlobKey = key,

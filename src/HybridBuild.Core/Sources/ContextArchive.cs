@@ -33,16 +33,24 @@ public static class ContextArchive
     private static async Task<IReadOnlySet<string>> ProcessAsync(Stream archive, bool gzip, string? root, ContextLimits limits, CancellationToken ct)
     {
         await using var decompressed = gzip ? new GZipStream(archive, CompressionMode.Decompress, leaveOpen: true) : null;
-        await using var reader = new TarReader(decompressed ?? archive, leaveOpen: true);
+        // headers and padding come on top of the files' bytes; metadata entries are bounded one by one
+        var guard = new TarMetadataGuard(decompressed ?? archive, limits.MaxExtractedBytes + (long)limits.MaxEntries * 4096);
+        await using var reader = new TarReader(guard, leaveOpen: true);
         var entries = 0;
         long bytes = 0;
         var seen = new Dictionary<string, TarEntryType>(StringComparer.Ordinal);
+        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
+        var traversed = new Dictionary<string, string>(StringComparer.Ordinal);
         while (true)
         {
             TarEntry? entry;
             try
             {
                 entry = await reader.GetNextEntryAsync(copyData: false, ct);
+            }
+            catch (EndOfStreamException) when (entries == 0 && guard.Position == 0)
+            {
+                throw new InvalidContextException("The context archive is empty.");
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
             {
@@ -53,10 +61,15 @@ public static class ContextArchive
                 throw new PayloadTooLargeException($"The context has more than {limits.MaxEntries} entries.");
             var name = Normalize(entry.Name);
             if (name is null) continue; // the archive root itself ("./")
-            bytes += entry.Length;
+            // a hard link is extracted as a copy of its target, so it costs the target's size again
+            bytes += entry.EntryType == TarEntryType.HardLink
+                ? sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "")
+                : entry.Length;
             if (bytes > limits.MaxExtractedBytes)
                 throw new PayloadTooLargeException($"The context extracts to more than {limits.MaxExtractedBytes} bytes.");
-            await HandleAsync(entry, name, root, seen, ct);
+            await HandleAsync(entry, name, root, seen, traversed, ct);
+            if (entry.EntryType != TarEntryType.HardLink) sizes[name] = entry.Length;
+            else sizes[name] = sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "");
         }
         if (entries == 0) throw new InvalidContextException("The context archive is empty.");
         return seen.Keys.ToHashSet(StringComparer.Ordinal);
@@ -75,9 +88,11 @@ public static class ContextArchive
         return segments.Length == 0 ? null : string.Join('/', segments);
     }
 
-    private static async Task HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen, CancellationToken ct)
+    private static async Task HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen,
+        Dictionary<string, string> traversed, CancellationToken ct)
     {
         CheckNotThroughLink(name, seen);
+        CheckSameKind(name, entry.EntryType, seen);
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
@@ -89,7 +104,9 @@ public static class ContextArchive
                 if (root is not null) await WriteFileAsync(entry, Target(root, name), ct);
                 break;
             case TarEntryType.SymbolicLink:
-                CheckLinkStaysInside(name, entry.LinkName, seen);
+                if (traversed.TryGetValue(name, out var earlier))
+                    throw new InvalidContextException($"Symbolic link '{name}' would redirect the earlier link '{earlier}', whose target passes through it.");
+                CheckLinkStaysInside(name, entry.LinkName, seen, traversed);
                 seen[name] = entry.EntryType;
                 if (root is not null)
                 {
@@ -134,7 +151,21 @@ public static class ContextArchive
     /// Resolves the target from the link's folder, segment by segment: it must never climb above the root,
     /// and must not pass through another link (whose own target would make the lexical path a lie).
     /// </summary>
-    private static void CheckLinkStaysInside(string name, string linkTarget, Dictionary<string, TarEntryType> seen)
+    /// <summary>
+    /// An entry may repeat (a later file replaces an earlier one) but not change kind, and nothing may sit
+    /// under a file: what validation accepts is then exactly what extraction can write.
+    /// </summary>
+    private static void CheckSameKind(string name, TarEntryType type, Dictionary<string, TarEntryType> seen)
+    {
+        static bool IsFile(TarEntryType t) => t is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.HardLink;
+        if (seen.TryGetValue(name, out var before) && before != type && !(IsFile(before) && IsFile(type)))
+            throw new InvalidContextException($"Entry '{name}' appears twice, as a {before} and as a {type}.");
+        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
+            if (seen.TryGetValue(name[..slash], out var parent) && IsFile(parent))
+                throw new InvalidContextException($"Entry '{name}' is inside '{name[..slash]}', which is a file.");
+    }
+
+    private static void CheckLinkStaysInside(string name, string linkTarget, Dictionary<string, TarEntryType> seen, Dictionary<string, string> traversed)
     {
         if (string.IsNullOrEmpty(linkTarget) || linkTarget.StartsWith('/'))
             throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}', outside the context.");
@@ -150,8 +181,11 @@ public static class ContextArchive
                 continue;
             }
             path.Add(segments[i]);
-            if (i < segments.Length - 1 && seen.GetValueOrDefault(string.Join('/', path), TarEntryType.Directory) == TarEntryType.SymbolicLink)
+            if (i == segments.Length - 1) break;
+            var through = string.Join('/', path);
+            if (seen.GetValueOrDefault(through, TarEntryType.Directory) == TarEntryType.SymbolicLink)
                 throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}' through another link.");
+            traversed.TryAdd(through, name); // a link created here later would change where this one leads
         }
     }
 
