@@ -44,6 +44,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             s.ToTable("stages");
             s.HasKey(x => x.Id);
             s.HasIndex(x => new { x.BuildId, x.Name }).IsUnique();
+            s.HasIndex(x => x.Status); // the reconciler looks for queued and running stages
             s.Property(x => x.Name).HasMaxLength(63);
             s.Property(x => x.Target).HasMaxLength(128);
             s.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);

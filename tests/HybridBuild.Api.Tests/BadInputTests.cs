@@ -27,6 +27,9 @@ public sealed class BadInputTests(ServiceFixture service)
         { Inline + "'stages':[{'name':'a','inputs':[{'stage':'b','path':'../up'}]},{'name':'b'}]}", "stages[0].inputs[0].path", "relative path" },
         { "{'source':{'git':{'url':'file:///etc'}},'stages':[{'name':'a'}]}", "source.git.url", "scheme 'file'" },
         { "{'stages':[{'name':'a'}]}", "source.git", "is required" },
+        { "{'source':{'git':{'url':'https://example.com/" + new string('a', 2100) + "'}},'stages':[{'name':'a'}]}", "source.git.url", "longer than 2048" },
+        { "{'source':{'inline':{'files':{'Dockerfile':null}}},'stages':[{'name':'a'}]}", "source.inline.files", "has no content" },
+        { Inline + "'stages':[{'name':'a','buildArgs':{'token':'x\\u0000y'}}]}", "stages[0].buildArgs.token", "without NUL" },
     };
 
     [Theory]
@@ -152,13 +155,16 @@ public sealed class BadInputTests(ServiceFixture service)
         await BuildApi.ProblemAsync(cancel, HttpStatusCode.NotFound, "not-found");
     }
 
-    [Fact]
-    public async Task A_bad_list_query_is_a_400_naming_the_parameter()
+    [Theory]
+    [InlineData("status=sleeping", "status")]
+    [InlineData("page=30000000", "page")]
+    [InlineData("pageSize=1000", "pageSize")]
+    public async Task A_bad_list_query_is_a_400_naming_the_parameter(string query, string field)
     {
-        using var response = await service.Client.GetAsync("/api/v1/builds?status=sleeping");
+        using var response = await service.Client.GetAsync($"/api/v1/builds?{query}");
 
         var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-query");
-        Assert.Equal("status", problem["field"]!.GetValue<string>());
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
     }
 
     private Task<HttpResponseMessage> PostAsync(string json) =>

@@ -111,6 +111,41 @@ public sealed class LogAndArtifactTests(ServiceFixture service)
         await BuildApi.ProblemAsync(missing, HttpStatusCode.NotFound, "not-found");
     }
 
+    [Fact]
+    public async Task Links_and_special_files_in_an_export_are_neither_followed_nor_stored()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
+            {
+                ["Dockerfile"] = "FROM busybox AS build\nARG nonce\nRUN mkdir /out && echo $nonce > /out/real.txt && ln -s /etc /out/etc && ln -s . /out/loop && mkfifo /out/pipe\n"
+                    + "FROM scratch AS out\nCOPY --from=build /out/ /\n",
+            } } },
+            Stages = [new StageSpec { Name = "out", Target = "out", BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N") } }],
+        };
+
+        var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+
+        Assert.Equal(["real.txt"], done.Stages.Single().Artifacts!.Select(a => a.Path));
+        var log = await _api.LogAsync(done.Id, "out");
+        Assert.Contains("artifact etc is a symbolic link", log);
+        Assert.Contains("artifact pipe is a special file", log);
+    }
+
+    [Fact]
+    public async Task Binary_output_with_NUL_bytes_is_logged_without_failing_the_stage()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = "FROM busybox AS noisy\nARG nonce\nRUN printf 'before\\000after %s\\n' $nonce\n" } } },
+            Stages = [new StageSpec { Name = "noisy", Target = "noisy", BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N") }, Output = new OutputSpec { Type = OutputType.None } }],
+        };
+
+        var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+
+        Assert.Contains("before\uFFFDafter", await _api.LogAsync(done.Id));
+    }
+
     private sealed record Sse(long? Id, string Event, JsonNode Data);
 
     private async Task<List<Sse>> ReadEventsAsync(Guid id, long? lastEventId)

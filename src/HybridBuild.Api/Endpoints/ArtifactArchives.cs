@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
+using System.IO.Pipelines;
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 
@@ -25,17 +26,46 @@ internal static class ArtifactArchives
         }
     }
 
+    /// <summary>
+    /// ZipArchive still writes synchronously when an entry or the archive is closed, even through its async API:
+    /// it writes into a pipe on a thread of its own, and the pipe is copied to the response asynchronously,
+    /// so no request thread ever blocks on the network.
+    /// </summary>
     public static async Task WriteZipAsync(IReadOnlyList<Artifact> artifacts, IBlobStore blobs, Stream output, CancellationToken ct)
     {
-        using var zip = new ZipArchive(output, ZipArchiveMode.Create, leaveOpen: true);
-        foreach (var artifact in artifacts)
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
+        var writer = Task.Run(async () =>
         {
-            var entry = zip.CreateEntry(artifact.Path, CompressionLevel.Fastest);
-            entry.LastWriteTime = artifact.CreatedAt;
-            entry.ExternalAttributes = (0x8000 | artifact.Mode) << 16; // S_IFREG | permission bits, as Unix zip tools read them
-            await using var content = await OpenAsync(blobs, artifact, ct);
-            await using var target = entry.Open();
-            await content.CopyToAsync(target, ct);
+            try
+            {
+                await using (var stream = pipe.Writer.AsStream(leaveOpen: true))
+                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+                {
+                    foreach (var artifact in artifacts)
+                    {
+                        var entry = zip.CreateEntry(artifact.Path, CompressionLevel.Fastest);
+                        entry.LastWriteTime = artifact.CreatedAt;
+                        entry.ExternalAttributes = (0x8000 | artifact.Mode) << 16; // S_IFREG | permission bits, as Unix zip tools read them
+                        await using var content = await OpenAsync(blobs, artifact, ct);
+                        await using var target = entry.Open();
+                        await content.CopyToAsync(target, ct);
+                    }
+                }
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (Exception e)
+            {
+                await pipe.Writer.CompleteAsync(e);
+            }
+        }, ct);
+        try
+        {
+            await pipe.Reader.CopyToAsync(output, ct);
+        }
+        finally
+        {
+            await pipe.Reader.CompleteAsync();
+            await writer;
         }
     }
 

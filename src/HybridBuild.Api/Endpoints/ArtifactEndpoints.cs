@@ -3,7 +3,6 @@ using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;
 using HybridBuild.Data;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -59,19 +58,15 @@ internal static class ArtifactEndpoints
         if (format is null)
             return TypedResults.Ok(new ArtifactManifest(id, items.Select(a => ArtifactResponse.From(id, a)).ToList()));
 
+        // every blob is checked before the first byte is sent: a missing one must not become a truncated 200
+        foreach (var item in items)
+            if (await blobs.GetInfoAsync(item.BlobKey, cancellationToken) is null)
+                throw new InvalidOperationException($"Artifact '{item.Path}' is recorded but its blob {item.BlobKey} is missing.");
         var fileName = $"{id:N}-{stage}.{format}";
         http.Response.ContentType = format == "zip" ? "application/zip" : "application/gzip";
         http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName }.ToString();
-        if (format == "zip")
-        {
-            // ZipArchive writes its central directory synchronously when disposed
-            http.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
-            await ArtifactArchives.WriteZipAsync(items, blobs, http.Response.Body, cancellationToken);
-        }
-        else
-        {
-            await ArtifactArchives.WriteTarGzAsync(items, blobs, http.Response.Body, cancellationToken);
-        }
+        if (format == "zip") await ArtifactArchives.WriteZipAsync(items, blobs, http.Response.Body, cancellationToken);
+        else await ArtifactArchives.WriteTarGzAsync(items, blobs, http.Response.Body, cancellationToken);
         return Results.Empty;
     }
 

@@ -56,7 +56,7 @@ internal static class BuildEndpoints
     {
         var number = page ?? 1;
         var size = pageSize ?? 20;
-        if (number < 1) throw new BadRequestException("bad-query", "The query is not valid.", "page must be 1 or more.", "page");
+        if (number is < 1 or > 1_000_000) throw new BadRequestException("bad-query", "The query is not valid.", "page must be from 1 to 1000000.", "page");
         if (size is < 1 or > 100) throw new BadRequestException("bad-query", "The query is not valid.", "pageSize must be from 1 to 100.", "pageSize");
         var query = db.Builds.AsNoTracking();
         if (status is not null)

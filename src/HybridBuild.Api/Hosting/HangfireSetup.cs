@@ -32,10 +32,17 @@ internal static class HangfireSetup
         {
             services.AddHangfireServer(o =>
             {
-                o.Queues = [HangfireStageQueue.Queue, "default"];
+                o.Queues = [HangfireStageQueue.Queue];
                 o.WorkerCount = worker.Concurrency;
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
                 o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            });
+            // the sweep that recovers lost stages gets a worker of its own: long builds must not hold it up
+            services.AddHangfireServer(o =>
+            {
+                o.Queues = [StageReconciler.Queue];
+                o.WorkerCount = 1;
+                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:maintenance";
             });
         }
         return services;
@@ -50,7 +57,7 @@ internal static class HangfireSetup
             DashboardTitle = "HybridBuildService jobs",
         });
         app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<StageReconciler>(StageReconciler.JobId, HangfireStageQueue.Queue, r => r.RunAsync(CancellationToken.None), Cron.Minutely());
+            .AddOrUpdate<StageReconciler>(StageReconciler.JobId, StageReconciler.Queue, r => r.RunAsync(CancellationToken.None), Cron.Minutely());
         return app;
     }
 

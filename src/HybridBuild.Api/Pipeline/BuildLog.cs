@@ -11,13 +11,13 @@ namespace HybridBuild.Api.Pipeline;
 /// advisory lock, so event ids of a build grow in commit order and a reader resuming after an id never
 /// misses an event committed later with a smaller id.
 /// </summary>
-internal sealed class BuildLog(IDbContextFactory<BuildDbContext> contexts, TimeProvider clock)
+internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> contexts, TimeProvider clock, ILogger<BuildLog> logger)
 {
     public Task StageAsync(Guid buildId, string stage, StageStatus status, string? error, CancellationToken cancellationToken) =>
         AppendAsync(buildId, [new LogEvent
         {
             BuildId = buildId, Stage = stage, Kind = LogEventKind.Stage, Time = clock.GetUtcNow(),
-            Data = JsonSerializer.Serialize(new StageEventData(status, error), ApiJson.Options),
+            Data = JsonSerializer.Serialize(new StageEventData(status, error?.Replace('\0', '\uFFFD')), ApiJson.Options),
         }], cancellationToken);
 
     public async Task AppendAsync(Guid buildId, IReadOnlyCollection<LogEvent> events, CancellationToken cancellationToken)
@@ -32,6 +32,9 @@ internal sealed class BuildLog(IDbContextFactory<BuildDbContext> contexts, TimeP
     }
 
     public LogSink OpenSink(Guid buildId, string stage) => new(this, buildId, stage, clock);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write log lines of stage {Stage} of build {BuildId} (attempt {Attempt})")]
+    public partial void WriteFailed(Exception exception, Guid buildId, string stage, int attempt);
 
     private static long LockKey(Guid buildId) => BitConverter.ToInt64(buildId.ToByteArray(), 0);
 }

@@ -46,21 +46,19 @@ internal sealed class BuildScheduler(BuildDbContext db, IStageQueue queue, Build
                 $"Build {buildId} has already finished ({status.ToString().ToLowerInvariant()}); there is nothing to cancel.");
         }
 
+        // one statement per stage decides from the row itself, so a stage queued meanwhile is cancelled, not missed;
+        // stages queued from now on are refused by the enqueue claim, which checks the cancellation
         foreach (var stage in (await LoadStagesAsync(buildId, cancellationToken)).Where(s => s.Status == StageStatus.Queued))
         {
-            if (stage.EnqueuedAt is null)
-            {
-                await SkipAsync(stage, "skipped: the build was cancelled", cancellationToken);
-                continue;
-            }
-            var cancelled = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Cancelled).SetProperty(s => s.FinishedAt, now)
-                    .SetProperty(s => s.Error, "cancelled before it started"), cancellationToken);
-            if (cancelled == 1)
-            {
-                await log.StageAsync(buildId, stage.Name, StageStatus.Cancelled, null, cancellationToken);
-                if (stage.JobId is not null) queue.Withdraw(stage.JobId);
-            }
+            var ended = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued)
+                .ExecuteUpdateAsync(u => u
+                    .SetProperty(s => s.Status, s => s.EnqueuedAt == null ? StageStatus.Skipped : StageStatus.Cancelled)
+                    .SetProperty(s => s.Error, s => s.EnqueuedAt == null ? "skipped: the build was cancelled" : "cancelled before it started")
+                    .SetProperty(s => s.FinishedAt, now), cancellationToken);
+            if (ended == 0) continue; // a worker claimed it first: it sees the cancellation and stops
+            var after = await db.Stages.AsNoTracking().Where(s => s.Id == stage.Id).Select(s => new { s.Status, s.Error, s.JobId }).FirstAsync(cancellationToken);
+            await log.StageAsync(buildId, stage.Name, after.Status, after.Error, cancellationToken);
+            if (after.JobId is not null) queue.Withdraw(after.JobId);
         }
         await SettleAsync(buildId, cancellationToken);
     }
@@ -68,7 +66,8 @@ internal sealed class BuildScheduler(BuildDbContext db, IStageQueue queue, Build
     private async Task EnqueueAsync(Stage stage, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var claimed = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt == null)
+        var claimed = await db.Stages
+            .Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt == null && s.Build!.CancelRequestedAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.EnqueuedAt, now), cancellationToken);
         if (claimed == 0) return; // another caller queued it
         var jobId = queue.Enqueue(stage.Id);

@@ -54,7 +54,8 @@ internal sealed class LogSink : IBuildProgress, IAsyncDisposable
         _pending.Writer.TryWrite(new LogEvent
         {
             BuildId = _buildId, Stage = _stage, Kind = kind, Step = step, Stream = stream,
-            Data = data, Time = time ?? _clock.GetUtcNow(),
+            // PostgreSQL text cannot hold NUL; a build printing binary output must not lose its log
+            Data = data.Replace('\0', '\uFFFD'), Time = time ?? _clock.GetUtcNow(),
         });
 
     private async Task WriteAsync()
@@ -74,8 +75,31 @@ internal sealed class LogSink : IBuildProgress, IAsyncDisposable
                     // the batching window closed; write what we have
                 }
             }
-            await _log.AppendAsync(_buildId, batch, CancellationToken.None);
+            await WriteBatchAsync(batch);
             batch.Clear();
+        }
+    }
+
+    /// <summary>Retries a batch while the database is unavailable for a short while; a log write never fails the stage.</summary>
+    private async Task WriteBatchAsync(List<LogEvent> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _log.AppendAsync(_buildId, batch, CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (attempt < 5)
+            {
+                _log.WriteFailed(e, _buildId, _stage, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+            catch (Exception e)
+            {
+                _log.WriteFailed(e, _buildId, _stage, attempt);
+                return; // dropped after retries; the stage's outcome does not depend on its log
+            }
         }
     }
 

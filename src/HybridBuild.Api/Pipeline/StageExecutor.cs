@@ -12,7 +12,8 @@ namespace HybridBuild.Api.Pipeline;
 internal sealed record StageOutcome(StageStatus Status, string? Error, string? ImageDigest, IReadOnlyList<Artifact> Artifacts)
 {
     public static StageOutcome Succeeded(string? digest, IReadOnlyList<Artifact> artifacts) => new(StageStatus.Succeeded, null, digest, artifacts);
-    public static StageOutcome Failed(string error) => new(StageStatus.Failed, error, null, []);
+    // PostgreSQL text cannot hold NUL, and an engine's message may carry one from a build's output
+    public static StageOutcome Failed(string error) => new(StageStatus.Failed, error.Replace('\0', '\uFFFD'), null, []);
     public static StageOutcome Cancelled(string reason) => new(StageStatus.Cancelled, reason, null, []);
 }
 

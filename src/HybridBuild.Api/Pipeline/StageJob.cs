@@ -29,9 +29,15 @@ internal sealed partial class StageJob(
     public async Task RunAsync(Guid stageId, CancellationToken cancellationToken)
     {
         var stage = await db.Stages.AsNoTracking().Include(s => s.Build).FirstOrDefaultAsync(s => s.Id == stageId, cancellationToken);
-        if (stage?.Build is null || stage.Status.IsTerminal()) return;
+        if (stage?.Build is null) return;
         var runId = Guid.NewGuid();
-        if (!await ClaimAsync(stage, runId, cancellationToken)) return;
+        if (stage.Status.IsTerminal() || !await ClaimAsync(stage, runId, cancellationToken))
+        {
+            // another delivery did the work, or the build was cancelled: make sure the build still moves on
+            await CancelIfRequestedAsync(stage, cancellationToken);
+            await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
+            return;
+        }
         LogRunning(stage.Name, stage.BuildId, runId);
         await db.Builds.Where(b => b.Id == stage.BuildId && b.Status == BuildStatus.Queued)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), cancellationToken);
@@ -90,29 +96,51 @@ internal sealed partial class StageJob(
         return claimed == 1;
     }
 
-    /// <summary>Keeps the lease alive and stops the run when the build is cancelled or the lease is lost.</summary>
+    /// <summary>
+    /// Keeps the lease alive and stops the run when the build is cancelled or the lease is lost. A failing
+    /// database does not end the watch: only a lease that could not be renewed for a whole lease period does.
+    /// </summary>
     private async Task WatchAsync(Stage stage, Guid runId, CancellationTokenSource run, CancellationToken stop)
     {
         var lastBeat = clock.GetUtcNow();
         var beatEvery = Options.LeaseTimeout / 4;
-        // its own context: the run uses the scope's context at the same time
-        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-        try
+        while (!stop.IsCancellationRequested)
         {
-            while (!stop.IsCancellationRequested)
+            try
             {
                 await Task.Delay(Options.CancellationPollInterval, clock, stop);
+                // its own context: the run uses the scope's context at the same time
+                await using var db = await contexts.CreateDbContextAsync(stop);
                 if (await db.Builds.AnyAsync(b => b.Id == stage.BuildId && b.CancelRequestedAt != null, stop)) { await run.CancelAsync(); return; }
                 if (clock.GetUtcNow() - lastBeat < beatEvery) continue;
-                lastBeat = clock.GetUtcNow();
+                var now = clock.GetUtcNow();
                 var held = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == runId)
-                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.HeartbeatAt, lastBeat), stop);
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.HeartbeatAt, now), stop);
                 if (held == 0) { await run.CancelAsync(); return; }
+                lastBeat = now;
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogWatchFailed(e, stage.Name, stage.BuildId);
+                if (clock.GetUtcNow() - lastBeat > Options.LeaseTimeout) { await run.CancelAsync(); return; } // another worker may own it now
             }
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
-        {
-        }
+    }
+
+    /// <summary>A stage that will never be claimed because its build was cancelled is recorded as cancelled.</summary>
+    private async Task CancelIfRequestedAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var stale = clock.GetUtcNow() - Options.LeaseTimeout;
+        var cancelled = await db.Stages
+            .Where(s => s.Id == stage.Id && s.Build!.CancelRequestedAt != null
+                && (s.Status == StageStatus.Queued || (s.Status == StageStatus.Running && s.HeartbeatAt < stale)))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Cancelled).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
+                .SetProperty(s => s.Error, "cancelled before it started"), cancellationToken);
+        if (cancelled == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Cancelled, "cancelled before it started", cancellationToken);
     }
 
     private Task<bool> IsCancelRequestedAsync(Guid buildId) =>
@@ -134,6 +162,9 @@ internal sealed partial class StageJob(
         await transaction.CommitAsync();
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check on stage {Stage} of build {BuildId}; retrying")]
+    private partial void LogWatchFailed(Exception exception, string stage, Guid buildId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Running stage {Stage} of build {BuildId} (run {RunId})")]
     private partial void LogRunning(string stage, Guid buildId, Guid runId);

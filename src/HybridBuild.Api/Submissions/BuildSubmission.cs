@@ -41,10 +41,15 @@ internal sealed class BuildSubmission(
         catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // a concurrent request with the same key won the race: answer with its build
-            if (build.ContextKey is not null) await blobs.DeleteAsync(build.ContextKey, CancellationToken.None);
+            await DeleteContextAsync(build);
             db.ChangeTracker.Clear();
             return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
                 ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
+        }
+        catch
+        {
+            await DeleteContextAsync(build); // no build refers to it
+            throw;
         }
         // the build is stored: queue its first stages even if the client has gone away meanwhile
         await scheduler.AdvanceAsync(build.Id, CancellationToken.None);
@@ -95,6 +100,11 @@ internal sealed class BuildSubmission(
             build.ContextSize = packed.Length;
             await blobs.PutAsync(build.ContextKey, packed, cancellationToken);
         }
+    }
+
+    private async Task DeleteContextAsync(Build build)
+    {
+        if (build.ContextKey is not null) await blobs.DeleteAsync(build.ContextKey, CancellationToken.None);
     }
 
     private async Task<Build?> FindReplayAsync(string idempotencyKey, string fingerprint, CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ namespace HybridBuild.Api.Submissions;
 /// Reads a build request: a JSON spec, or multipart/form-data with a <c>spec</c> part and a <c>context</c> part.
 /// The context is streamed to a temporary file (never held in memory), bounded in size, then checked entry by entry.
 /// </summary>
-internal sealed class RequestReader(IOptions<ContextLimits> limits)
+internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Pipeline.WorkerOptions> worker)
 {
     private const int MaxSpecBytes = 4 << 20;
 
@@ -67,7 +67,9 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits)
                         spec = await ReadBoundedAsync(section.Body, "The spec part", cancellationToken);
                         break;
                     case "context" when contextFile is null:
-                        contextFile = Path.Combine(Path.GetTempPath(), $"hybridbuild-context-{Guid.NewGuid():N}");
+                        // spooled beside the work directory (a data volume in the container), not in a small /tmp
+                        var spool = Directory.CreateDirectory(Path.Combine(worker.Value.WorkDirectory, "uploads")).FullName;
+                        contextFile = Path.Combine(spool, $"context-{Guid.NewGuid():N}");
                         (contextSize, contextHash) = await SpoolAsync(section.Body, contextFile, cancellationToken);
                         break;
                     default:
@@ -122,7 +124,15 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits)
             if (total > max)
                 throw new PayloadTooLargeException($"The context is larger than {max} bytes (Limits:MaxArchiveBytes).");
             hash.AppendData(buffer, 0, read);
-            await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            try
+            {
+                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+            }
+            catch (IOException e)
+            {
+                // the server's disk, not the request: not a 400
+                throw new InvalidOperationException($"Could not spool the uploaded context: {e.Message}", e);
+            }
         }
         if (total == 0) throw new InvalidContextException("The context part is empty.");
         return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));

@@ -9,6 +9,8 @@ public static class GitUrl
     public static string? Check(string? url)
     {
         if (string.IsNullOrWhiteSpace(url)) return "is required";
+        if (url.Length > 2048) return "is longer than 2048 characters";
+        if (url.Any(char.IsControl)) return "must not contain control characters";
         if (url.StartsWith('-')) return "must not start with '-'";
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {

@@ -6,6 +6,8 @@ namespace HybridBuild.Core.Specs;
 public static partial class SpecRules
 {
     public const int MaxStages = 64;
+    public const int MaxBuildArgs = 200;
+    public const int MaxBuildArgLength = 32 * 1024;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
     public static partial Regex StageName();

@@ -69,9 +69,11 @@ public static class SpecValidator
         if (files.Count == 0) errors.Add("source.inline.files", "at least one file is required");
         else if (!files.ContainsKey(dockerfile))
             errors.Add("source.inline.files", $"there is no '{dockerfile}' among the inline files");
+        foreach (var path in files.Where(f => f.Value is null).Select(f => f.Key))
+            errors.Add("source.inline.files", $"'{path}' has no content (null)");
         foreach (var path in files.Keys.Where(p => !SpecRules.IsSafeRelativePath(p)))
             errors.Add("source.inline.files", $"'{path}' is not a relative path inside the context");
-        foreach (var path in (inline.Executables ?? []).Where(p => !files.ContainsKey(p)))
+        foreach (var path in (inline.Executables ?? []).Where(p => p is null || !files.ContainsKey(p)))
             errors.Add("source.inline.executables", $"'{path}' is not one of the inline files");
     }
 
@@ -98,13 +100,20 @@ public static class SpecValidator
         if (spec.Target is not null && !SpecRules.Target().IsMatch(spec.Target))
             errors.Add($"{at}.target", $"'{spec.Target}' is not a valid Dockerfile stage name");
 
-        foreach (var key in (spec.BuildArgs ?? []).Keys.Where(k => !SpecRules.BuildArgName().IsMatch(k)))
-            errors.Add($"{at}.buildArgs", $"'{key}' is not a valid build argument name");
+        foreach (var (key, value) in spec.BuildArgs ?? [])
+        {
+            if (!SpecRules.BuildArgName().IsMatch(key))
+                errors.Add($"{at}.buildArgs", $"'{key}' is not a valid build argument name");
+            else if (value is null || value.Length > SpecRules.MaxBuildArgLength || value.Contains('\0'))
+                errors.Add($"{at}.buildArgs.{key}", $"must be a string of at most {SpecRules.MaxBuildArgLength} characters without NUL");
+        }
+        if (spec.BuildArgs?.Count > SpecRules.MaxBuildArgs)
+            errors.Add($"{at}.buildArgs", $"at most {SpecRules.MaxBuildArgs} build arguments are allowed");
 
         var platforms = spec.Platforms ?? [];
         for (var p = 0; p < platforms.Count; p++)
         {
-            if (platforms[p] is null || !SpecRules.Platform().IsMatch(platforms[p]))
+            if (platforms[p] is null || platforms[p].Length > 64 || !SpecRules.Platform().IsMatch(platforms[p]))
                 errors.Add($"{at}.platforms[{p}]", $"'{platforms[p]}' is not a platform (os/arch[/variant], e.g. linux/amd64 or wasi/wasm)");
             else if (platforms.IndexOf(platforms[p]) != p)
                 errors.Add($"{at}.platforms[{p}]", $"'{platforms[p]}' is listed twice");

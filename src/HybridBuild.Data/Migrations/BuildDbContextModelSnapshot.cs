@@ -270,6 +270,8 @@ namespace HybridBuild.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("Status");
+
                     b.HasIndex("BuildId", "Name")
                         .IsUnique();
 
