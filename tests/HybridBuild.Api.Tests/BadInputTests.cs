@@ -24,6 +24,7 @@ public sealed class BadInputTests(ServiceFixture service)
         { Inline + "'stages':[{'name':'no spaces'}]}", "stages[0].name", "not a valid stage name" },
         { Inline + "'stages':[{'name':'a','platforms':['linux']}]}", "stages[0].platforms[0]", "not a platform" },
         { Inline + "'stages':[{'name':'a','output':{'type':'image','tags':['Bad Tag'],'push':true}}]}", "stages[0].output.tags[0]", "not a valid image reference" },
+        { Inline + "'stages':[{'name':'a','output':{'type':'image','tags':['postgres:17']}}]}", "stages[0].output.tags[0]", "not under an allowed prefix" },
         { Inline + "'stages':[{'name':'a','inputs':[{'stage':'b','path':'../up'}]},{'name':'b'}]}", "stages[0].inputs[0].path", "relative path" },
         { "{'source':{'git':{'url':'file:///etc'}},'stages':[{'name':'a'}]}", "source.git.url", "scheme 'file'" },
         { "{'stages':[{'name':'a'}]}", "source.git", "is required" },

@@ -33,6 +33,7 @@ internal static class ServiceSetup
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
             .ValidateOnStart();
+        services.AddOptions<OutputOptions>().Bind(configuration.GetSection(OutputOptions.Section)).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IStageQueue, HangfireStageQueue>();
         services.AddSingleton<BuildLog>();

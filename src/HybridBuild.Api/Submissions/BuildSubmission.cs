@@ -6,6 +6,7 @@ using HybridBuild.Core.Sources;
 using HybridBuild.Core.Specs;
 using HybridBuild.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HybridBuild.Api.Submissions;
@@ -16,6 +17,7 @@ internal sealed class BuildSubmission(
     BuildDbContext db,
     IBlobStore blobs,
     BuildScheduler scheduler,
+    IOptions<OutputOptions> outputs,
     TimeProvider clock)
 {
     public const int MaxIdempotencyKeyLength = 255;
@@ -26,6 +28,7 @@ internal sealed class BuildSubmission(
         CheckIdempotencyKey(idempotencyKey);
         using var submitted = await reader.ReadAsync(request, cancellationToken);
         var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
+        if (errors.Count == 0) errors = CheckTagPolicy(stages);
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
@@ -100,6 +103,23 @@ internal sealed class BuildSubmission(
             build.ContextSize = packed.Length;
             await blobs.PutAsync(build.ContextKey, packed, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Image tags land in the engine's image store (and registries): where Outputs:AllowedTagPrefixes is set,
+    /// a tag must start with one of them, so a build cannot replace an image the host itself runs.
+    /// </summary>
+    private Dictionary<string, string[]> CheckTagPolicy(List<Stage> stages)
+    {
+        var allowed = outputs.Value.AllowedTagPrefixes;
+        var errors = new Dictionary<string, string[]>();
+        if (allowed.Count == 0) return errors;
+        foreach (var stage in stages)
+            for (var t = 0; t < stage.Output.Tags.Count; t++)
+                if (!allowed.Any(prefix => stage.Output.Tags[t].StartsWith(prefix, StringComparison.Ordinal)))
+                    errors[$"stages[{stage.Ordinal}].output.tags[{t}]"] =
+                        [$"'{stage.Output.Tags[t]}' is not under an allowed prefix ({string.Join(", ", allowed)})"];
+        return errors;
     }
 
     private async Task DeleteContextAsync(Build build)

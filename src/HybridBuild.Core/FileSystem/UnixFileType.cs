@@ -51,7 +51,7 @@ public static partial class UnixFileType
             foreach (var full in Directory.EnumerateFileSystemEntries(Path.Combine(root, folder)))
             {
                 if (++count > maxEntries)
-                    throw new InvalidOperationException($"the export has more than {maxEntries} entries");
+                    throw new InvalidOperationException($"{root} holds more than {maxEntries} entries");
                 var relative = folder.Length == 0 ? Path.GetFileName(full) : $"{folder}/{Path.GetFileName(full)}";
                 switch (Of(full))
                 {

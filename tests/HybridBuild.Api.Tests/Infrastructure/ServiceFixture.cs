@@ -45,6 +45,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Worker:WorkDirectory"] = Path.Combine(_scratch, "work"),
                 ["Worker:Concurrency"] = "4",
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
+                ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             host.UseUrls("http://127.0.0.1:0"); // any free loopback port
