@@ -17,10 +17,10 @@ public sealed class MultiNodeTests(ServiceFixture service)
     {
         var database = await service.CreateDatabaseAsync();
         var shared = Directory.CreateTempSubdirectory("hybridbuild-nodes-").FullName;
-        var apiPort = FreePort();
+        var apiPort = Ports.Free();
         await using var api = Node.Start("api", apiPort, database, shared, ("Worker__Enabled", "false"));
         await api.WaitReadyAsync();
-        await using var worker = Node.Start("worker", FreePort(), database, shared, ("Api__Enabled", "false"));
+        await using var worker = Node.Start("worker", Ports.Free(), database, shared, ("Api__Enabled", "false"));
         await worker.WaitReadyAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromMinutes(2) };
         var buildApi = new BuildApi(client);
@@ -48,12 +48,6 @@ public sealed class MultiNodeTests(ServiceFixture service)
         Directory.Delete(shared, recursive: true);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     /// <summary>The service as its own process, the way a node runs it.</summary>
     private sealed class Node : IAsyncDisposable

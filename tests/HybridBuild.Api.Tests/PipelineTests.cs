@@ -143,7 +143,7 @@ public sealed class PipelineTests(ServiceFixture service)
             await GitAsync(project, "add", ".");
             await GitAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
             var commit = (await GitAsync(project, "rev-parse", "HEAD")).Trim();
-            var port = FreePort();
+            var port = Ports.Free();
             daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={repository}", repository])
                 { RedirectStandardError = true })!;
             await WaitForPortAsync(port);
@@ -220,12 +220,6 @@ public sealed class PipelineTests(ServiceFixture service)
         return output;
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task WaitForPortAsync(int port)
     {
