@@ -6,7 +6,7 @@ using HybridBuild.Api.Tests.Infrastructure;
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Every bad request gets an RFC 9457 problem that names what was wrong, and stores nothing.</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class BadInputTests(ServiceFixture service)
 {
     private readonly BuildApi _api = new(service.Client);

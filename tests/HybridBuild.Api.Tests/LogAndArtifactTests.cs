@@ -12,7 +12,7 @@ using HybridBuild.Core.Specs;
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Reading what a build left: its log (text, followed, Server-Sent Events) and its artifacts (files, ranges, archives).</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class LogAndArtifactTests(ServiceFixture service)
 {
     private readonly BuildApi _api = new(service.Client);

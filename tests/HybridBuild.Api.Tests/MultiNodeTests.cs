@@ -9,7 +9,7 @@ using HybridBuild.Core.Specs;
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Nodes with one role each share a database and blob root: the API node queues, a worker node builds.</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class MultiNodeTests(ServiceFixture service)
 {
     [Fact]

@@ -2,13 +2,14 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using HybridBuild.Api.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Api.Tests;
 
 /// <summary>How stages run: in parallel, in order, failing, cancelled, from git, for several platforms.</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class PipelineTests(ServiceFixture service)
 {
     private readonly BuildApi _api = new(service.Client);
@@ -109,6 +110,29 @@ public sealed class PipelineTests(ServiceFixture service)
 
         using var again = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
         await BuildApi.ProblemAsync(again, HttpStatusCode.Conflict, "build-finished");
+    }
+
+    [Fact]
+    public async Task An_image_kept_in_the_engine_is_labelled_and_removed_by_housekeeping_once_its_time_is_up()
+    {
+        var tag = $"localhost:1/kept-{Nonce()}:latest";
+        var build = await _api.SubmitAsync(Inline("FROM scratch AS img\nLABEL purpose=test\n",
+            new StageSpec { Name = "img", Target = "img", Output = new OutputSpec { Type = OutputType.Image, Tags = [tag], Push = false } }));
+        var done = await _api.WaitSucceededAsync(build.Id);
+        using var docker = new Docker.DotNet.DockerClientBuilder().WithEndpoint(new Uri(new HybridBuild.BuildKit.Docker.DockerEngineOptions().ResolvedHost)).Build();
+        var image = await docker.Images.InspectImageAsync(tag);
+        Assert.Equal(done.Id.ToString(), image.Config?.Labels?["io.hybridbuild.build-id"]);
+        Assert.Equal(done.Stages.Single().ImageDigest, image.ID);
+
+        // the engine compares ages in whole seconds: with no time to keep, the image goes within a second or two
+        for (var attempt = 0; attempt < 20 && (await docker.Images.ListImagesAsync(new() { Filters = new Dictionary<string, IDictionary<string, bool>> { ["reference"] = new Dictionary<string, bool> { [tag] = true } } })).Count > 0; attempt++)
+        {
+            await Task.Delay(500);
+            await using var scope = service.Services.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<HybridBuild.Api.Pipeline.EngineHousekeeping>().RunAsync(CancellationToken.None);
+        }
+
+        await Assert.ThrowsAsync<Docker.DotNet.DockerImageNotFoundException>(() => docker.Images.InspectImageAsync(tag));
     }
 
     [Fact]

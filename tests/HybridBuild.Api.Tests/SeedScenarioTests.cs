@@ -15,7 +15,7 @@ using HybridBuild.Core.Specs;
 namespace HybridBuild.Api.Tests;
 
 /// <summary>The scenarios of "Docker as a Service", end to end over HTTP.</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class SeedScenarioTests(ServiceFixture service)
 {
     private readonly BuildApi _api = new(service.Client);

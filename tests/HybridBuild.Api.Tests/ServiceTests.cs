@@ -8,7 +8,7 @@ using HybridBuild.Core.Specs;
 namespace HybridBuild.Api.Tests;
 
 /// <summary>What an operator and a newcomer see: health, Swagger UI, the Hangfire dashboard, the build list.</summary>
-[Collection(ServiceCollection.Name)]
+[Collection(LiveService.Name)]
 public sealed class ServiceTests(ServiceFixture service)
 {
     private readonly BuildApi _api = new(service.Client);

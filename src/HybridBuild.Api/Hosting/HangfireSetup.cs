@@ -58,6 +58,8 @@ internal static class HangfireSetup
         });
         app.Services.GetRequiredService<IRecurringJobManager>()
             .AddOrUpdate<StageReconciler>(StageReconciler.JobId, StageReconciler.Queue, r => r.RunAsync(CancellationToken.None), Cron.Minutely());
+        app.Services.GetRequiredService<IRecurringJobManager>()
+            .AddOrUpdate<EngineHousekeeping>(EngineHousekeeping.JobId, StageReconciler.Queue, h => h.RunAsync(CancellationToken.None), Cron.Hourly());
         return app;
     }
 

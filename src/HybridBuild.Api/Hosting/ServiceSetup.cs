@@ -41,6 +41,7 @@ internal static class ServiceSetup
         services.AddScoped<StageJob>();
         services.AddScoped<StageExecutor>();
         services.AddScoped<StageReconciler>();
+        services.AddScoped<EngineHousekeeping>();
         services.AddScoped<InputPlacer>();
         services.AddSingleton<ArtifactCollector>();
         services.AddSingleton<RequestReader>();

@@ -54,7 +54,7 @@ internal sealed class StageExecutor(
                 OutputDirectory = export,
                 Labels = new Dictionary<string, string>
                 {
-                    ["io.hybridbuild.build-id"] = build.Id.ToString(),
+                    [BuildKit.Docker.DockerEngine.BuildLabel] = build.Id.ToString(),
                     ["io.hybridbuild.stage"] = stage.Name,
                 },
             };

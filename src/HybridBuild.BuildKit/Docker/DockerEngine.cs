@@ -43,6 +43,22 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
+    /// <summary>The label every image a stage produces carries (the build's id).</summary>
+    public const string BuildLabel = "io.hybridbuild.build-id";
+
+    /// <summary>Removes unused images that stages produced and that are older than <paramref name="olderThan"/>; returns how many.</summary>
+    public async Task<int> PruneBuildImagesAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        var filters = new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["label"] = new Dictionary<string, bool> { [BuildLabel] = true },
+            ["until"] = new Dictionary<string, bool> { [$"{(long)olderThan.TotalSeconds}s"] = true },
+            ["dangling"] = new Dictionary<string, bool> { ["false"] = true },
+        };
+        var pruned = await _client.Images.PruneImagesAsync(new ImagesPruneParameters { Filters = filters }, cancellationToken);
+        return pruned.ImagesDeleted?.Count(d => d.Untagged is not null) ?? 0;
+    }
+
     private static string ImageStore(SystemInfoResponse info)
     {
         var driverType = info.DriverStatus?.FirstOrDefault(s => s.Length == 2 && s[0] == "driver-type")?[1];

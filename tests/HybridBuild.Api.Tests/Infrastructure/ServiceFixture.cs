@@ -26,6 +26,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hybridbuild-tests-{Guid.NewGuid():N}");
 
     public HttpClient Client { get; private set; } = null!;
+    /// <summary>The service's container, to run a recurring job on demand.</summary>
+    public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = null!;
     /// <summary>host:port of the registry, as BuildKit on the Docker engine reaches it.</summary>
     public string Registry { get; private set; } = "";
@@ -46,6 +48,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Worker:Concurrency"] = "4",
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
+                ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             host.UseUrls("http://127.0.0.1:0"); // any free loopback port
@@ -132,7 +135,7 @@ public sealed class ServiceFixture : IAsyncLifetime
 }
 
 [CollectionDefinition(Name)]
-public sealed class ServiceCollection : ICollectionFixture<ServiceFixture>
+public sealed class LiveService : ICollectionFixture<ServiceFixture>
 {
     public const string Name = "service";
 }
