@@ -54,11 +54,20 @@ internal sealed partial class StageJob(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // this node is shutting down: hand the stage back so the job's next delivery runs it again
-            await watch.CancelAsync();
-            await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued).SetProperty(s => s.RunId, (Guid?)null), CancellationToken.None);
-            throw;
+            // Hangfire stopped the job: the build was cancelled (its job withdrawn), or this node is shutting down
+            if (await IsCancelRequestedAsync(stage.BuildId))
+            {
+                outcome = StageOutcome.Cancelled("cancelled while running");
+            }
+            else
+            {
+                // hand the stage back, so the job's next delivery (or the sweep) runs it again
+                await watch.CancelAsync();
+                await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
+                    .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued).SetProperty(s => s.RunId, (Guid?)null)
+                        .SetProperty(s => s.EnqueuedAt, clock.GetUtcNow()), CancellationToken.None);
+                throw;
+            }
         }
         catch (OperationCanceledException)
         {

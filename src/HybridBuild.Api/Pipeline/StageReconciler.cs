@@ -66,7 +66,11 @@ internal sealed class StageReconciler(
     {
         if (stage.Build!.CancelRequestedAt is not null)
         {
-            await scheduler.AdvanceAsync(stage.BuildId, cancellationToken); // the stage's job, if any, records the cancellation
+            var cancelled = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Cancelled).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
+                    .SetProperty(s => s.Error, "cancelled before it started"), cancellationToken);
+            if (cancelled == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Cancelled, "cancelled before it started", cancellationToken);
+            await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
             return;
         }
         var jobId = queue.Enqueue(stage.Id);

@@ -1,0 +1,80 @@
+using HybridBuild.Api.Pipeline;
+using HybridBuild.Api.Tests.Infrastructure;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Sources;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HybridBuild.Api.Tests;
+
+/// <summary>The sweep recovers stages whose worker died: it runs them again, or records their build's cancellation.</summary>
+[Collection(LiveService.Name)]
+public sealed class RecoveryTests(ServiceFixture service)
+{
+    private readonly BuildApi _api = new(service.Client);
+
+    [Fact]
+    public async Task A_stage_whose_worker_stopped_reporting_is_run_again_by_the_sweep()
+    {
+        var buildId = await StoreOrphanAsync(cancelRequested: false);
+
+        await SweepAsync();
+
+        var done = await _api.WaitSucceededAsync(buildId);
+        var stage = done.Stages.Single();
+        Assert.Equal("recovered\n", await service.Client.GetStringAsync(stage.Artifacts!.Single().Href));
+    }
+
+    [Fact]
+    public async Task A_stale_stage_of_a_cancelled_build_is_recorded_as_cancelled_and_the_build_settles()
+    {
+        var buildId = await StoreOrphanAsync(cancelRequested: true);
+
+        await SweepAsync();
+
+        var done = await _api.WaitFinishedAsync(buildId, TimeSpan.FromSeconds(30));
+        Assert.Equal(BuildStatus.Cancelled, done.Status);
+        Assert.Equal(StageStatus.Cancelled, done.Stages.Single().Status);
+    }
+
+    private async Task SweepAsync()
+    {
+        await using var scope = service.Services.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<StageReconciler>().RunAsync(CancellationToken.None);
+    }
+
+    /// <summary>A build as a worker that died mid-stage leaves it: running, with a heartbeat long past and no live job.</summary>
+    private async Task<Guid> StoreOrphanAsync(bool cancelRequested)
+    {
+        await using var scope = service.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BuildDbContext>();
+        var blobs = scope.ServiceProvider.GetRequiredService<IBlobStore>();
+        var id = Guid.CreateVersion7();
+        var longAgo = DateTimeOffset.UtcNow.AddHours(-1);
+        using var context = new MemoryStream();
+        await InlineContext.WriteAsync(new InlineSourceSpec
+        {
+            Files = new() { ["Dockerfile"] = $"FROM busybox AS make\nRUN mkdir /out && echo recovered > /out/r.txt # {id}\nFROM scratch AS out\nCOPY --from=make /out/ /\n" },
+        }, context, CancellationToken.None);
+        context.Position = 0;
+        var key = BlobKeys.Context(id, gzip: true);
+        await blobs.PutAsync(key, context, CancellationToken.None);
+        db.Builds.Add(new Build
+        {
+            Id = id, Status = BuildStatus.Running, CreatedAt = longAgo, StartedAt = longAgo, SourceKind = SourceKind.Inline,
+            ContextKey = key, CancelRequestedAt = cancelRequested ? longAgo : null,
+            Stages =
+            [
+                new Stage
+                {
+                    Id = Guid.CreateVersion7(), Name = "out", Target = "out", Status = StageStatus.Running, EnqueuedAt = longAgo,
+                    StartedAt = longAgo, HeartbeatAt = longAgo, RunId = Guid.NewGuid(), Attempts = 1, JobId = "gone",
+                },
+            ],
+        });
+        await db.SaveChangesAsync();
+        return id;
+    }
+}
