@@ -511,4 +511,74 @@ public sealed class ContextArchiveTests : IDisposable
             AddFile(w, "f/child", "y");
         })));
     }
+    /// <summary>A raw ustar header block, for archives TarWriter will not write.</summary>
+    private static byte[] RawHeader(string name, char type, long size, byte[]? sizeField = null)
+    {
+        var block = new byte[512];
+        System.Text.Encoding.ASCII.GetBytes(name).CopyTo(block, 0);
+        System.Text.Encoding.ASCII.GetBytes("0000644\0").CopyTo(block, 100);
+        (sizeField ?? System.Text.Encoding.ASCII.GetBytes(Convert.ToString(size, 8).PadLeft(11, '0') + "\0")).CopyTo(block, 124);
+        System.Text.Encoding.ASCII.GetBytes("00000000000\0").CopyTo(block, 136);
+        block[156] = (byte)type;
+        System.Text.Encoding.ASCII.GetBytes("ustar\0" + "00").CopyTo(block, 257);
+        for (var i = 148; i < 156; i++) block[i] = (byte)' ';
+        var sum = block.Sum(b => b);
+        System.Text.Encoding.ASCII.GetBytes(Convert.ToString(sum, 8).PadLeft(6, '0') + "\0 ").CopyTo(block, 148);
+        return block;
+    }
+
+    private static byte[] Padded(byte[] data) => [.. data, .. new byte[(512 - data.Length % 512) % 512]];
+
+    [Fact]
+    public async Task A_GNU_long_name_followed_by_a_PAX_header_is_refused()
+    {
+        var pax = System.Text.Encoding.ASCII.GetBytes("11 size=0\n");
+        byte[] archive = [.. RawHeader("././@LongLink", 'L', 3), .. Padded("./\0"u8.ToArray()),
+            .. RawHeader("pax", 'x', pax.Length), .. Padded(pax), .. RawHeader("f", '0', 0), .. new byte[1024]];
+
+        var error = await Assert.ThrowsAsync<InvalidContextException>(() => Validate(new MemoryStream(archive)));
+        Assert.Contains("GNU long-name and PAX", error.Message);
+    }
+
+    [Fact]
+    public async Task A_size_that_does_not_fit_in_63_bits_is_refused()
+    {
+        var field = new byte[12];
+        field[0] = 0x80;
+        field[1] = 0x7F; // base-256, far beyond any real file
+        byte[] archive = [.. RawHeader("f", '0', 0, field), .. new byte[1024]];
+
+        await Assert.ThrowsAsync<InvalidContextException>(() => Validate(new MemoryStream(archive)));
+    }
+
+    [Fact]
+    public async Task A_file_replacing_a_folder_implied_by_an_earlier_path_is_refused_and_so_is_a_hard_link_to_itself()
+    {
+        await Assert.ThrowsAsync<InvalidContextException>(() => Validate(Tar(w =>
+        {
+            AddFile(w, "a/f", "x");
+            AddFile(w, "a", "y");
+        })));
+        await Assert.ThrowsAsync<InvalidContextException>(() => Validate(Tar(w =>
+        {
+            AddFile(w, "a", "x");
+            AddHardLink(w, "b", "b");
+        })));
+    }
+
+    [Theory]
+    [InlineData("uid=99999999999")]
+    [InlineData("size=99999999999999999999")]
+    [InlineData("mtime=1e30")]
+    public async Task Unreadable_numbers_in_PAX_records_are_a_bad_archive_not_a_crash(string record)
+    {
+        var line = $"{record.Length + 4} {record}\n";
+        if (line.Length != record.Length + 4) line = $"{record.Length + 5} {record}\n";
+        var pax = System.Text.Encoding.ASCII.GetBytes(line);
+        byte[] archive = [.. RawHeader("pax", 'x', pax.Length), .. Padded(pax), .. RawHeader("f", '0', 1), .. Padded([1]), .. new byte[1024]];
+
+        var error = await Record.ExceptionAsync(() => Validate(new MemoryStream(archive)));
+
+        Assert.True(error is null or InvalidContextException or PayloadTooLargeException, $"a bad record must not escape as {error?.GetType().Name}: {error?.Message}");
+    }
 }

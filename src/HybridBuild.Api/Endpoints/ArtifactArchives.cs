@@ -36,26 +36,31 @@ internal static class ArtifactArchives
         var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19));
         var writer = Task.Run(async () =>
         {
+            var stream = pipe.Writer.AsStream(leaveOpen: true);
+            var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
             try
             {
-                await using (var stream = pipe.Writer.AsStream(leaveOpen: true))
-                using (var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true))
+                foreach (var artifact in artifacts)
                 {
-                    foreach (var artifact in artifacts)
-                    {
-                        var entry = zip.CreateEntry(artifact.Path, CompressionLevel.Fastest);
-                        entry.LastWriteTime = artifact.CreatedAt;
-                        entry.ExternalAttributes = (0x8000 | artifact.Mode) << 16; // S_IFREG | permission bits, as Unix zip tools read them
-                        await using var content = await OpenAsync(blobs, artifact, ct);
-                        await using var target = entry.Open();
-                        await content.CopyToAsync(target, ct);
-                    }
+                    var entry = zip.CreateEntry(artifact.Path, CompressionLevel.Fastest);
+                    entry.LastWriteTime = artifact.CreatedAt;
+                    entry.ExternalAttributes = (0x8000 | artifact.Mode) << 16; // S_IFREG | permission bits, as Unix zip tools read them
+                    await using var content = await OpenAsync(blobs, artifact, ct);
+                    await using var target = entry.Open();
+                    await content.CopyToAsync(target, ct);
                 }
+                zip.Dispose();
                 await pipe.Writer.CompleteAsync();
             }
             catch (Exception e)
             {
+                // fail the pipe before the archive is closed, so a broken download never ends in a valid central directory
                 await pipe.Writer.CompleteAsync(e);
+                try { zip.Dispose(); } catch (InvalidOperationException) { } catch (IOException) { }
+            }
+            finally
+            {
+                await stream.DisposeAsync();
             }
         }, ct);
         try

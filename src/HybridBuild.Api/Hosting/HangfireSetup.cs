@@ -9,6 +9,7 @@ namespace HybridBuild.Api.Hosting;
 internal static class HangfireSetup
 {
     public const string Schema = "hangfire";
+    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromHours(3);
 
     public static IServiceCollection AddHybridBuildJobs(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,7 +25,7 @@ internal static class HangfireSetup
                 // LISTEN/NOTIFY wakes a worker as soon as a stage is queued; polling is only the fallback
                 EnableLongPolling = true,
                 QueuePollInterval = TimeSpan.FromSeconds(5),
-                InvisibilityTimeout = TimeSpan.FromHours(3),
+                InvisibilityTimeout = InvisibilityTimeout,
             }));
 
         var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();

@@ -32,6 +32,8 @@ internal static class ServiceSetup
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
+            .Validate(o => o.StageTimeout < HangfireSetup.InvisibilityTimeout,
+                $"Worker:StageTimeout must be shorter than {HangfireSetup.InvisibilityTimeout} (Hangfire would deliver a still-running stage again).")
             .ValidateOnStart();
         services.AddOptions<OutputOptions>().Bind(configuration.GetSection(OutputOptions.Section)).ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

@@ -14,8 +14,8 @@ namespace HybridBuild.Api.Pipeline;
 /// </summary>
 internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits> limits, TimeProvider clock)
 {
-    /// <summary>Longest artifact path kept: the manifest's unique index and every client's file system have limits.</summary>
-    public const int MaxPathLength = 1024;
+    /// <summary>Longest artifact path kept, in UTF-8 bytes: the manifest's unique index and every client's file system have limits.</summary>
+    public const int MaxPathBytes = 2000;
 
     public async Task<List<Artifact>> CollectAsync(Stage stage, string exportDirectory, LogSink log, CancellationToken cancellationToken)
     {
@@ -28,8 +28,8 @@ internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits
             log.Note($"artifact {path} is a {(kind == FileKind.SymbolicLink ? "symbolic link" : "special file")}; only regular files are stored");
         foreach (var relative in files)
         {
-            if (relative.Length > MaxPathLength)
-                throw new InvalidOperationException($"the export has a path longer than {MaxPathLength} characters: {relative[..80]}...");
+            if (System.Text.Encoding.UTF8.GetByteCount(relative) > MaxPathBytes)
+                throw new InvalidOperationException($"the export has a path longer than {MaxPathBytes} bytes: {relative[..Math.Min(80, relative.Length)]}...");
             var path = Path.Combine(root, relative);
             var sha256 = await HashAsync(path, cancellationToken);
             var key = BlobKeys.Artifact(sha256);

@@ -85,7 +85,19 @@ internal sealed partial class StageJob(
             await watcher;
         }
 
-        if (await CompleteAsync(stage, runId, outcome))
+        bool recorded;
+        try
+        {
+            recorded = await CompleteAsync(stage, runId, outcome);
+        }
+        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: not null } pg && !pg.IsTransient)
+        {
+            // the result itself cannot be stored (a constraint or size the database refuses): running again would not help
+            outcome = StageOutcome.Failed($"the stage's result could not be recorded: {pg.MessageText}");
+            db.ChangeTracker.Clear();
+            recorded = await CompleteAsync(stage, runId, outcome);
+        }
+        if (recorded)
             await log.StageAsync(stage.BuildId, stage.Name, outcome.Status, outcome.Error, CancellationToken.None);
         LogFinished(stage.Name, stage.BuildId, outcome.Status);
         await scheduler.AdvanceAsync(stage.BuildId, CancellationToken.None);
@@ -118,6 +130,8 @@ internal sealed partial class StageJob(
             try
             {
                 await Task.Delay(Options.CancellationPollInterval, clock, stop);
+                // stop well before the sweep may hand the stage to another worker (it waits a whole lease)
+                if (clock.GetUtcNow() - lastBeat > Options.LeaseTimeout / 2) { await run.CancelAsync(); return; }
                 // its own context: the run uses the scope's context at the same time
                 await using var db = await contexts.CreateDbContextAsync(stop);
                 if (await db.Builds.AnyAsync(b => b.Id == stage.BuildId && b.CancelRequestedAt != null, stop)) { await run.CancelAsync(); return; }
@@ -134,8 +148,7 @@ internal sealed partial class StageJob(
             }
             catch (Exception e)
             {
-                LogWatchFailed(e, stage.Name, stage.BuildId);
-                if (clock.GetUtcNow() - lastBeat > Options.LeaseTimeout) { await run.CancelAsync(); return; } // another worker may own it now
+                LogWatchFailed(e, stage.Name, stage.BuildId); // retried at the next poll; the lease check above gives up in time
             }
         }
     }

@@ -81,7 +81,10 @@ internal sealed class StageReconciler(
     private bool JobIsLost(string jobId)
     {
         using var connection = jobs.GetConnection();
-        var state = connection.GetJobData(jobId)?.State;
-        return state is null || LostJobStates.Contains(state);
+        var state = connection.GetStateData(jobId);
+        if (state is null || LostJobStates.Contains(state.Name)) return true;
+        // a job processing on a server that is gone (killed, out of memory) would wait for the invisibility timeout
+        return state.Name == ProcessingState.StateName && state.Data.TryGetValue("ServerId", out var server)
+            && jobs.GetMonitoringApi().Servers().All(s => s.Name != server);
     }
 }

@@ -52,7 +52,8 @@ public static class ContextArchive
             {
                 throw new InvalidContextException("The context archive is empty.");
             }
-            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException)
+            catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or ArgumentException
+                or OverflowException or NotSupportedException or InvalidOperationException)
             {
                 throw new InvalidContextException($"The context could not be read as a {(gzip ? "gzip-compressed " : "")}tar archive: {e.Message}");
             }
@@ -60,7 +61,12 @@ public static class ContextArchive
             if (++entries > limits.MaxEntries)
                 throw new PayloadTooLargeException($"The context has more than {limits.MaxEntries} entries.");
             var name = Normalize(entry.Name);
-            if (name is null) continue; // the archive root itself ("./")
+            if (name is null)
+            {
+                if (entry.EntryType != TarEntryType.Directory)
+                    throw new InvalidContextException($"Entry '{Printable(entry.Name)}' names the context root but is a {entry.EntryType}.");
+                continue; // the archive root itself ("./")
+            }
             // a hard link is extracted as a copy of its target, so it costs the target's size again
             bytes += entry.EntryType == TarEntryType.HardLink
                 ? sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "")
@@ -93,6 +99,9 @@ public static class ContextArchive
     {
         CheckNotThroughLink(name, seen);
         CheckSameKind(name, entry.EntryType, seen);
+        // folders implied by a path exist too: a later entry must not turn one into a file or a link
+        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
+            seen.TryAdd(name[..slash], TarEntryType.Directory);
         switch (entry.EntryType)
         {
             case TarEntryType.Directory:
@@ -118,6 +127,7 @@ public static class ContextArchive
             case TarEntryType.HardLink:
                 var linked = Normalize(entry.LinkName)
                     ?? throw new InvalidContextException($"Hard link '{name}' points at the context root.");
+                if (linked == name) throw new InvalidContextException($"Hard link '{name}' points at itself.");
                 if (!seen.TryGetValue(linked, out var linkedType) || linkedType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
                     throw new InvalidContextException($"Hard link '{name}' points at '{Printable(entry.LinkName)}', which is not an earlier file of the context.");
                 seen[name] = TarEntryType.RegularFile;

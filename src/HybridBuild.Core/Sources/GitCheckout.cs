@@ -22,16 +22,34 @@ public static class GitCheckout
     ];
 
     /// <summary>Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.</summary>
-    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, CancellationToken ct)
+    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, ContextLimits limits, CancellationToken ct)
     {
         Directory.CreateDirectory(directory);
         await GitAsync(gitPath, directory, ct, "init", "-q");
         await GitAsync(gitPath, directory, ct, "fetch", "-q", "--depth", "1", "--no-tags", "--", url, gitRef ?? "HEAD");
+        await CheckSizeAsync(gitPath, directory, limits, ct);
         await GitAsync(gitPath, directory, ct, "checkout", "-q", "--force", "FETCH_HEAD");
         var commit = "";
         await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), "rev-parse", "HEAD");
         Directory.Delete(Path.Combine(directory, ".git"), recursive: true);
         return commit;
+    }
+
+    /// <summary>A checkout is bounded like an uploaded context; the tree is measured before anything is written.</summary>
+    private static async Task CheckSizeAsync(string gitPath, string directory, ContextLimits limits, CancellationToken ct)
+    {
+        long entries = 0, bytes = 0;
+        await GitAsync(gitPath, directory, ct, line =>
+        {
+            // <mode> <type> <object> <size>\t<path>; submodules have no size
+            var fields = line.Split('\t', 2)[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            entries++;
+            if (fields.Length == 4 && long.TryParse(fields[3], out var size)) bytes += size;
+        }, "ls-tree", "-r", "-l", "--full-tree", "FETCH_HEAD");
+        if (entries > limits.MaxEntries)
+            throw new SourceFetchException($"The repository has {entries} files at that ref, more than Limits:MaxEntries ({limits.MaxEntries}).");
+        if (bytes > limits.MaxExtractedBytes)
+            throw new SourceFetchException($"The repository holds {bytes} bytes at that ref, more than Limits:MaxExtractedBytes ({limits.MaxExtractedBytes}).");
     }
 
     private static Task GitAsync(string gitPath, string directory, CancellationToken ct, params string[] args) =>

@@ -1,6 +1,5 @@
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
-using HybridBuild.Core.FileSystem;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Core.Sources;
@@ -18,15 +17,7 @@ internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> op
     public async Task<string?> FetchAsync(Build build, string directory, CancellationToken cancellationToken)
     {
         if (build.SourceKind == SourceKind.Git)
-        {
-            var commit = await GitCheckout.FetchAsync(build.GitUrl!, build.GitRef, directory, options.Value.GitPath, cancellationToken);
-            // a repository is bounded like an upload
-            var (files, _) = UnixFileType.Walk(directory, limits.Value.MaxEntries);
-            var size = files.Sum(f => new FileInfo(Path.Combine(directory, f)).Length);
-            if (size > limits.Value.MaxExtractedBytes)
-                throw new SourceFetchException($"The checkout is {size} bytes, more than Limits:MaxExtractedBytes ({limits.Value.MaxExtractedBytes}).");
-            return commit;
-        }
+            return await GitCheckout.FetchAsync(build.GitUrl!, build.GitRef, directory, options.Value.GitPath, limits.Value, cancellationToken);
 
         await using var archive = await blobs.OpenReadAsync(build.ContextKey!, cancellationToken)
             ?? throw new SourceFetchException($"The uploaded context '{build.ContextKey}' is missing from blob storage.");

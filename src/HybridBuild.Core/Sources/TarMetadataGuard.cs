@@ -12,6 +12,8 @@ namespace HybridBuild.Core.Sources;
 internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Stream
 {
     public const int MaxMetadataBytes = 1 << 20;
+    /// <summary>All metadata of one archive together; honest archives need a few bytes per entry.</summary>
+    public const long MaxTotalMetadataBytes = 64L << 20;
     private const int Block = 512;
 
     private readonly byte[] _header = new byte[Block];
@@ -21,6 +23,8 @@ internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Strea
     private MemoryStream? _pax;        // data of a PAX header being read, to learn a 'size' override
     private long _paxEnd;
     private long? _sizeOverride;       // from the PAX header that precedes an entry
+    private long _metadata;            // bytes of metadata entries so far
+    private char _previousType;        // the type of the header before this one
 
     public override int Read(byte[] buffer, int offset, int count) => Inspect(buffer.AsSpan(offset, inner.Read(buffer, offset, count)));
 
@@ -78,6 +82,12 @@ internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Strea
         {
             if (size > MaxMetadataBytes)
                 throw new InvalidContextException($"The context has a tar metadata entry of {size} bytes; at most {MaxMetadataBytes} are accepted.");
+            _metadata += size;
+            if (_metadata > MaxTotalMetadataBytes)
+                throw new InvalidContextException($"The context has more than {MaxTotalMetadataBytes} bytes of tar metadata.");
+            // TarReader reads PAX after GNU long-name headers differently from tar tools: such archives are refused, not guessed at
+            if (type is 'x' or 'g' && _previousType is 'L' or 'K')
+                throw new InvalidContextException("The context mixes GNU long-name and PAX headers for one entry.");
             if (type == 'x') { _pax = new MemoryStream(); _paxEnd = start + Block + size; }
         }
         else
@@ -86,6 +96,7 @@ internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Strea
             _sizeOverride = null;
         }
         if (size < 0) throw new InvalidContextException("The context has a tar entry with a negative size.");
+        _previousType = type;
         _nextHeader = start + Block + (size + Block - 1) / Block * Block;
     }
 
@@ -94,8 +105,11 @@ internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Strea
         var field = _header.AsSpan(124, 12);
         if ((field[0] & 0x80) != 0) // base-256, for sizes that octal cannot hold
         {
-            long value = field[0] & 0x7F;
-            foreach (var b in field[1..]) value = checked((value << 8) | b);
+            if ((field[0] & 0x7F) != 0 || field[1..4].ContainsAnyExcept((byte)0))
+                throw new InvalidContextException("The context has a tar entry whose size does not fit in 63 bits.");
+            long value = 0;
+            foreach (var b in field[4..]) value = (value << 8) | b;
+            if (value < 0) throw new InvalidContextException("The context has a tar entry whose size does not fit in 63 bits.");
             return value;
         }
         var text = Encoding.ASCII.GetString(field).Trim(' ', '\0');

@@ -8,6 +8,8 @@ public static partial class SpecRules
     public const int MaxStages = 64;
     public const int MaxBuildArgs = 200;
     public const int MaxBuildArgLength = 32 * 1024;
+    public const int MaxPlatforms = 16;
+    public const int MaxTags = 32;
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
     public static partial Regex StageName();
@@ -31,11 +33,11 @@ public static partial class SpecRules
     [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}$")]
     public static partial Regex GitRef();
 
-    /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no NUL.</summary>
+    /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no control character.</summary>
     public static bool IsSafeRelativePath(string? path)
     {
         if (string.IsNullOrWhiteSpace(path) || path.Length > 1024) return false;
-        if (path.StartsWith('/') || path.Contains('\\') || path.Contains('\0')) return false;
+        if (path.StartsWith('/') || path.Contains('\\') || path.Any(char.IsControl)) return false;
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         return segments.Length > 0 && segments.All(s => s != ".." && s != ".");
     }

@@ -23,7 +23,10 @@ public static class SpecValidator
             return errors.ToDictionary();
         }
         if (spec.Stages.Count > SpecRules.MaxStages)
+        {
             errors.Add("stages", $"at most {SpecRules.MaxStages} stages are allowed");
+            return errors.ToDictionary();
+        }
 
         var names = CheckNames(spec.Stages, errors);
         for (var i = 0; i < spec.Stages.Count; i++)
@@ -111,6 +114,11 @@ public static class SpecValidator
             errors.Add($"{at}.buildArgs", $"at most {SpecRules.MaxBuildArgs} build arguments are allowed");
 
         var platforms = spec.Platforms ?? [];
+        if (platforms.Count > SpecRules.MaxPlatforms)
+        {
+            errors.Add($"{at}.platforms", $"at most {SpecRules.MaxPlatforms} platforms are allowed");
+            platforms = [];
+        }
         for (var p = 0; p < platforms.Count; p++)
         {
             if (platforms[p] is null || platforms[p].Length > 64 || !SpecRules.Platform().IsMatch(platforms[p]))
@@ -120,6 +128,11 @@ public static class SpecValidator
         }
 
         var needs = spec.Needs ?? [];
+        if (needs.Count > SpecRules.MaxStages || spec.Inputs?.Count > SpecRules.MaxStages)
+        {
+            errors.Add($"{at}", $"a stage may name at most {SpecRules.MaxStages} needs and inputs each");
+            return new Stage { Name = spec.Name ?? "" };
+        }
         for (var n = 0; n < needs.Count; n++)
             CheckReference($"{at}.needs[{n}]", needs[n], spec.Name, names, errors);
 
@@ -164,6 +177,11 @@ public static class SpecValidator
     private static void CheckOutput(string at, OutputSpec output, ErrorBag errors)
     {
         var tags = output.Tags ?? [];
+        if (tags.Count > SpecRules.MaxTags)
+        {
+            errors.Add($"{at}.tags", $"at most {SpecRules.MaxTags} tags are allowed");
+            return;
+        }
         if (output.Type != OutputType.Image)
         {
             if (tags.Count > 0) errors.Add($"{at}.tags", "only image outputs take tags");
