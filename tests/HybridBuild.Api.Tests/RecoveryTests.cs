@@ -39,6 +39,34 @@ public sealed class RecoveryTests(ServiceFixture service)
         Assert.Equal(StageStatus.Cancelled, done.Stages.Single().Status);
     }
 
+    [Fact]
+    public async Task A_stage_delivered_three_times_runs_once()
+    {
+        var build = await _api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM busybox AS s\nRUN echo {Guid.NewGuid():N} && sleep 3\n" } } },
+            Stages = [new StageSpec { Name = "s", Target = "s", Output = new OutputSpec { Type = OutputType.None } }],
+        });
+        await _api.WaitAsync(build.Id, b => b.Stages.Single().Status == StageStatus.Running, TimeSpan.FromMinutes(1));
+        await using (var scope = service.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BuildDbContext>();
+            var stageId = db.Stages.Single(s => s.BuildId == build.Id).Id;
+            var queue = scope.ServiceProvider.GetRequiredService<IStageQueue>();
+            queue.Enqueue(stageId); // at-least-once delivery: the same stage handed out again while it runs
+            queue.Enqueue(stageId);
+        }
+
+        await _api.WaitSucceededAsync(build.Id);
+        await Task.Delay(1000); // give the extra deliveries time to run (and find nothing to do)
+
+        await using (var scope = service.Services.CreateAsyncScope())
+            Assert.Equal(1, scope.ServiceProvider.GetRequiredService<BuildDbContext>().Stages.Single(s => s.BuildId == build.Id).Attempts);
+        var log = await _api.LogAsync(build.Id);
+        Assert.Single(log.Split('\n'), line => line == "==> stage s: running");
+        Assert.Equal(BuildStatus.Succeeded, (await _api.GetAsync(build.Id)).Status);
+    }
+
     private async Task SweepAsync()
     {
         await using var scope = service.Services.CreateAsyncScope();
