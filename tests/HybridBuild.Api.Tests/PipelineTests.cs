@@ -136,6 +136,34 @@ public sealed class PipelineTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task An_input_is_never_written_through_a_link_the_context_brings_along()
+    {
+        using var buffer = new MemoryStream();
+        using (var tar = new System.Formats.Tar.TarWriter(buffer, leaveOpen: true))
+        {
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
+            {
+                DataStream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes($"FROM busybox AS make\nRUN mkdir /out && echo {Nonce()} > /out/a.txt\nFROM scratch AS made\nCOPY --from=make /out/ /\nFROM scratch AS use\nCOPY in/ /\n")),
+            });
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "real"));
+            tar.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.SymbolicLink, "in") { LinkName = "real" });
+        }
+        var spec = new BuildSpec
+        {
+            Stages =
+            [
+                new StageSpec { Name = "make", Target = "made" },
+                new StageSpec { Name = "use", Target = "use", Inputs = [new StageInputSpec { Stage = "make", Path = "in" }] },
+            ],
+        };
+
+        var done = await _api.WaitFinishedAsync((await _api.SubmitAsync(spec, buffer.ToArray())).Id);
+
+        Assert.Equal(BuildStatus.Failed, done.Status);
+        Assert.Contains("goes through the symbolic link 'in'", done.Stages.Single(s => s.Name == "use").Error);
+    }
+
+    [Fact]
     public async Task A_multi_platform_stage_exports_one_folder_per_platform_and_the_manifest_says_which()
     {
         var spec = new BuildSpec

@@ -37,6 +37,30 @@ public static partial class UnixFileType
     [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int lstat(string path, [Out] byte[] buffer);
 
+    /// <summary>
+    /// Creates the folders on the way to <paramref name="relative"/> under <paramref name="root"/> and returns the full path,
+    /// never going through a symbolic link: when one is on the way (or is the file itself, with <paramref name="includeLast"/>),
+    /// nothing is created and <paramref name="link"/> names it.
+    /// </summary>
+    public static string? PrepareFile(string root, string relative, bool includeLast, out string? link)
+    {
+        var path = Path.GetFullPath(root);
+        var segments = relative.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < segments.Length; i++)
+        {
+            path = Path.Combine(path, segments[i]);
+            var last = i == segments.Length - 1;
+            if ((!last || includeLast) && Of(path) == FileKind.SymbolicLink)
+            {
+                link = string.Join('/', segments[..(i + 1)]);
+                return null;
+            }
+            if (!last && !Directory.Exists(path)) Directory.CreateDirectory(path);
+        }
+        link = null;
+        return path;
+    }
+
     /// <summary>Every regular file under <paramref name="root"/> (relative paths, '/'-separated, sorted); links and special files are reported, never followed or opened.</summary>
     public static (List<string> Files, List<(string Path, FileKind Kind)> Skipped) Walk(string root, int maxEntries)
     {

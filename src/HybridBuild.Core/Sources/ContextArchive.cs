@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using HybridBuild.Core.Errors;
+using HybridBuild.Core.FileSystem;
 
 namespace HybridBuild.Core.Sources;
 
@@ -200,20 +201,9 @@ public static class ContextArchive
     }
 
     /// <summary>The full path for an entry, after making sure no folder on the way is a link (nothing is written through links).</summary>
-    private static string Target(string root, string name)
-    {
-        var path = root;
-        var segments = name.Split('/');
-        for (var i = 0; i < segments.Length - 1; i++)
-        {
-            path = Path.Combine(path, segments[i]);
-            var info = new DirectoryInfo(path);
-            if (info.Exists && info.LinkTarget is not null)
-                throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{string.Join('/', segments[..(i + 1)])}'.");
-            if (!info.Exists) Directory.CreateDirectory(path);
-        }
-        return Path.Combine(path, segments[^1]);
-    }
+    private static string Target(string root, string name) =>
+        UnixFileType.PrepareFile(root, name, includeLast: false, out var link)
+        ?? throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{link}'.");
 
     private static void RemoveExisting(string path)
     {
