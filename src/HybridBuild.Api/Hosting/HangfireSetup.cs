@@ -13,12 +13,12 @@ internal static class HangfireSetup
 
     public static IServiceCollection AddHybridBuildJobs(this IServiceCollection services, IConfiguration configuration)
     {
-        var connectionString = configuration.GetConnectionString("Postgres")!;
-        services.AddHangfire(config => config
+        // settings are read from the container, not at registration, so a host's later configuration counts
+        services.AddHangfire((sp, config) => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(Data.DataServiceCollectionExtensions.ConnectionString(sp.GetRequiredService<IConfiguration>())), new PostgreSqlStorageOptions
             {
                 SchemaName = Schema,
                 PrepareSchemaIfNecessary = true,
@@ -28,13 +28,13 @@ internal static class HangfireSetup
                 InvisibilityTimeout = InvisibilityTimeout,
             }));
 
-        var worker = configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>() ?? new WorkerOptions();
-        if (worker.Enabled)
+        // the role switch has to be known while services are registered: set it in appsettings or the environment
+        if (configuration.GetValue(WorkerOptions.Section + ":Enabled", true))
         {
-            services.AddHangfireServer(o =>
+            services.AddHangfireServer((sp, o) =>
             {
                 o.Queues = [HangfireStageQueue.Queue];
-                o.WorkerCount = worker.Concurrency;
+                o.WorkerCount = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Concurrency;
                 o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
                 o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
             });

@@ -55,9 +55,23 @@ public sealed class ServiceFixture : IAsyncLifetime
         });
         _factory.UseKestrel();
         _factory.StartServer();
+        await RequireOwnDatabaseAsync(connectionString);
         Client = _factory.CreateClient();
         Client.Timeout = TimeSpan.FromMinutes(5);
         BaseAddress = Client.BaseAddress!;
+    }
+
+    /// <summary>
+    /// The service must have migrated the database made for this run: a host that silently fell back to
+    /// appsettings.json's connection string would otherwise pass against whatever PostgreSQL the machine runs.
+    /// </summary>
+    private static async Task RequireOwnDatabaseAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand("SELECT count(*) FROM hybridbuild.\"__migrations\"", connection);
+        if ((long)(await query.ExecuteScalarAsync())! == 0)
+            throw new InvalidOperationException("The service did not migrate the test database: its connection string was not the one the tests gave it.");
     }
 
     private static async Task RequireDockerAsync()
