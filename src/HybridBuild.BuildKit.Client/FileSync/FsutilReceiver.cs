@@ -1,0 +1,38 @@
+using Grpc.Core;
+using HybridBuild.BuildKit.Client.Protocol.Fsutil;
+
+namespace HybridBuild.BuildKit.Client.FileSync;
+
+/// <summary>
+/// The fsutil receiver (the daemon has the files: FileSend/DiffCopy of the <c>local</c> exporter). Everything the
+/// daemon sends is checked before it reaches the disk; a violation fails the transfer with an ERR to the daemon and
+/// a <see cref="FileTransferException"/> to the caller. Partial output is left for the caller to remove.
+/// </summary>
+internal static class FsutilReceiver
+{
+    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveLimits limits, CancellationToken ct)
+    {
+        using var writer = new PacketWriter(outgoing);
+        ReceiveRun? run = null;
+        try
+        {
+            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(limits), writer, limits);
+            while (await incoming.MoveNext(ct).ConfigureAwait(false))
+            {
+                // The daemon cancels the call right after its FIN: return at once, before that cancellation lands.
+                if (await run.HandleAsync(incoming.Current, ct).ConfigureAwait(false)) return;
+            }
+            if (!run.FinSent) throw new FileTransferException("The sender closed the stream before the transfer was complete.");
+        }
+        catch (Exception e) when (e is FileTransferException { ReportedByPeer: false } or IOException or UnauthorizedAccessException)
+        {
+            await writer.TrySendErrorAsync(e.Message).ConfigureAwait(false);
+            if (e is FileTransferException) throw;
+            throw new FileTransferException($"Writing the export to {destination} failed: {e.Message}", e);
+        }
+        finally
+        {
+            if (run is not null) await run.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
