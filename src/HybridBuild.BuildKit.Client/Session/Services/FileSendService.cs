@@ -1,0 +1,88 @@
+using System.Globalization;
+using Grpc.Core;
+using HybridBuild.BuildKit.Client.FileSync;
+using HybridBuild.BuildKit.Client.Protocol.FileSync;
+using Microsoft.Extensions.Logging;
+
+namespace HybridBuild.BuildKit.Client.Session.Services;
+
+/// <summary>
+/// Receives the daemon's exports, decoding the raw payloads by the target the exporter ID selects: fsutil packets
+/// for a directory, <c>BytesMessage</c> chunks for a file.
+/// </summary>
+internal sealed partial class FileSendService(ILogger<FileSendService> logger) : RawFileSendBase
+{
+    /// <summary>The exporter's index in the solve request (BuildKit v0.13+); older daemons send none, meaning 0.</summary>
+    public const string ExporterIdHeader = "buildkit-attachable-exporter-id";
+
+    public override async Task DiffCopy(IAsyncStreamReader<byte[]> requestStream, IServerStreamWriter<byte[]> responseStream, ServerCallContext context)
+    {
+        var session = context.GetBuildSession();
+        var exporterId = "?";
+        try
+        {
+            exporterId = SessionRequestMetadata.GetSingle(context.GetHttpContext().Request.Headers, ExporterIdHeader) ?? "0";
+            switch (FindExport(session, exporterId))
+            {
+                case SessionExport.Directory directory:
+                    await ReceiveDirectoryAsync(directory, requestStream, responseStream, context.CancellationToken);
+                    break;
+                case SessionExport.File file:
+                    await FileExportWriter.WriteAsync(file.Path, requestStream, context.CancellationToken);
+                    break;
+            }
+        }
+        catch (Exception e)
+        {
+            // The daemon's error for a failed export is vague; the solve reports this one.
+            session.RecordExportFailure(e);
+            LogExportFailed(logger, exporterId, e);
+            throw e as RpcException ?? new RpcException(new Status(StatusCode.Internal, $"export {exporterId} failed: {e.Message}"));
+        }
+    }
+
+    private static SessionExport FindExport(BuildSession session, string exporterId)
+    {
+        if (!int.TryParse(exporterId, NumberStyles.None, CultureInfo.InvariantCulture, out var index) || index >= session.Exports.Count)
+        {
+            throw new RpcException(new Status(StatusCode.NotFound, $"no export target {exporterId} in this session"));
+        }
+
+        return session.Exports[index];
+    }
+
+    private static async Task ReceiveDirectoryAsync(
+        SessionExport.Directory target, IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, CancellationToken cancellationToken)
+    {
+        // A multi-platform export arrives as one stream per platform, concurrently, into the same destination: each
+        // stream is received into a fresh staging directory of its own and merged in once complete.
+        var staging = ExportStaging.Create(target.Path);
+        try
+        {
+            var incoming = new RawPacketReader(requests);
+            var outgoing = new RawPacketWriter(responses);
+            try
+            {
+                await FsutilReceiver.ReceiveAsync(staging, incoming, outgoing, target.Limits, cancellationToken);
+            }
+            catch (Exception e) when ((incoming.FinReceived || outgoing.FinSent) && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
+            {
+                // The daemon answers our FIN with its own and cancels the call at once instead of half-closing; the
+                // reset can overtake its FIN. We send FIN only once every file has arrived, so nothing is missing.
+            }
+            ExportStaging.MergeInto(staging, target);
+        }
+        finally
+        {
+            ExportStaging.Remove(staging);
+        }
+    }
+
+    private static bool IsCallEnding(Exception e, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested
+        || e is OperationCanceledException or IOException
+        || e is RpcException { StatusCode: StatusCode.Cancelled };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Export {ExporterId} of a build session failed")]
+    private static partial void LogExportFailed(ILogger logger, string exporterId, Exception exception);
+}

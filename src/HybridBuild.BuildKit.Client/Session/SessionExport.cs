@@ -1,0 +1,50 @@
+using HybridBuild.BuildKit.Client.FileSync;
+
+namespace HybridBuild.BuildKit.Client.Session;
+
+/// <summary>Where the daemon's output for one exporter lands on this side of the session.</summary>
+public abstract record SessionExport
+{
+    private SessionExport()
+    {
+    }
+
+    /// <summary>
+    /// A directory, for the <c>local</c> exporter: the daemon sends a file tree (fsutil packets), which is written
+    /// below <see cref="Path"/> within the given bounds.
+    /// </summary>
+    public sealed record Directory : SessionExport
+    {
+        /// <summary>Creates a directory target.</summary>
+        /// <param name="path">The destination directory.</param>
+        /// <param name="maxEntries">How many entries the daemon may create there.</param>
+        /// <param name="maxBytes">How many bytes of file content the daemon may write there.</param>
+        public Directory(string path, long maxEntries, long maxBytes)
+            : this(path, new ReceiveLimits(maxEntries, maxBytes))
+        {
+        }
+
+        // ReceiveLimits is internal to the library, so this form cannot be the public one.
+        internal Directory(string path, ReceiveLimits limits)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(path);
+            Path = path;
+            Limits = limits;
+        }
+
+        /// <summary>The destination directory.</summary>
+        public string Path { get; }
+
+        /// <summary>How many entries the daemon may create.</summary>
+        public long MaxEntries => Limits.MaxEntries;
+
+        /// <summary>How many bytes of file content the daemon may write.</summary>
+        public long MaxBytes => Limits.MaxBytes;
+
+        internal ReceiveLimits Limits { get; }
+    }
+
+    /// <summary>A file, for the <c>tar</c>, <c>oci</c> and <c>docker</c> exporters: the daemon sends one archive.</summary>
+    /// <param name="Path">The destination file; replaced only once the archive is complete.</param>
+    public sealed record File(string Path) : SessionExport;
+}

@@ -1,0 +1,94 @@
+using Google.Protobuf;
+using Grpc.Core;
+using HybridBuild.BuildKit.Client.FileSync;
+using HybridBuild.BuildKit.Client.Protocol.FileSync;
+using HybridBuild.BuildKit.Client.Protocol.Fsutil;
+using HybridBuild.BuildKit.Client.Session;
+
+namespace HybridBuild.BuildKit.Tests.Session;
+
+public sealed class FileSendServiceTests : IDisposable
+{
+    private readonly TempDirectory _output = new();
+
+    [Fact]
+    public async Task A_file_export_writes_the_chunks_in_order_and_leaves_no_partial_file()
+    {
+        var target = Path.Combine(_output.Path, "image.tar");
+        var session = new BuildSession("key") { Exports = { new SessionExport.Directory(_output.Path, 10, 10), new SessionExport.File(target) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        using (var call = new FileSend.FileSendClient(loopback.Channel).DiffCopy(new Metadata { { "buildkit-attachable-exporter-id", "1" } }))
+        {
+            foreach (var chunk in new[] { "first ", "second ", "third" })
+            {
+                await call.RequestStream.WriteAsync(new BytesMessage { Data = ByteString.CopyFromUtf8(chunk) });
+            }
+
+            // The daemon half-closes at the end and waits for the call to complete.
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext());
+        }
+
+        Assert.Equal("first second third", await File.ReadAllTextAsync(target));
+        Assert.Equal([target], Directory.GetFiles(_output.Path));
+        Assert.Null(session.ExportFailure);
+    }
+
+    [Fact]
+    public async Task Without_an_exporter_id_the_first_export_is_the_target()
+    {
+        var target = Path.Combine(_output.Path, "out.tar");
+        var session = new BuildSession("key") { Exports = { new SessionExport.File(target) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        using (var call = new FileSend.FileSendClient(loopback.Channel).DiffCopy())
+        {
+            await call.RequestStream.WriteAsync(new BytesMessage { Data = ByteString.CopyFromUtf8("tar") });
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext());
+        }
+
+        Assert.Equal("tar", await File.ReadAllTextAsync(target));
+    }
+
+    [Fact]
+    public async Task An_unknown_exporter_id_fails_the_call_and_is_recorded_for_the_solve()
+    {
+        var session = new BuildSession("key") { Exports = { new SessionExport.File(Path.Combine(_output.Path, "out.tar")) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        using var call = new FileSend.FileSendClient(loopback.Channel).DiffCopy(new Metadata { { "buildkit-attachable-exporter-id", "3" } });
+        var failure = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.Equal(StatusCode.NotFound, failure.StatusCode);
+        Assert.NotNull(session.ExportFailure);
+        Assert.Empty(Directory.GetFileSystemEntries(_output.Path));
+    }
+
+    [Fact]
+    public async Task A_directory_export_receives_the_tree_the_daemon_sends_as_fsutil_packets()
+    {
+        using var source = new TempDirectory();
+        source.WriteFile("app/bin/tool", "#!/bin/sh\n"u8.ToArray());
+        source.WriteFile("README", "read me"u8.ToArray());
+        var session = new BuildSession("key") { Exports = { new SessionExport.Directory(_output.Path, 100, 1024 * 1024) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+        using var timeout = new CancellationTokenSource(SessionLoopback.Patience);
+
+        // The same path as the BytesMessage tests, but carrying packets, as BuildKit's local exporter does.
+        var packets = new Method<Packet, Packet>(MethodType.DuplexStreaming, "moby.filesync.v1.FileSend", "DiffCopy",
+            Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom),
+            Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom));
+        using var call = loopback.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(packets, null, new CallOptions(cancellationToken: timeout.Token));
+        await FsutilSender.SendAsync(source.Path, SendFilter.None, call.ResponseStream, call.RequestStream, timeout.Token);
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(timeout.Token));
+
+        Assert.Equal("#!/bin/sh\n", await File.ReadAllTextAsync(Path.Combine(_output.Path, "app/bin/tool")));
+        Assert.Equal("read me", await File.ReadAllTextAsync(Path.Combine(_output.Path, "README")));
+        Assert.Null(session.ExportFailure);
+    }
+
+    public void Dispose() => _output.Dispose();
+}
