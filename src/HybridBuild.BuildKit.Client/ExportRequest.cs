@@ -1,0 +1,31 @@
+namespace HybridBuild.BuildKit.Client;
+
+/// <summary>Where a build's result goes. A build may have several.</summary>
+public abstract record ExportRequest
+{
+    private ExportRequest()
+    {
+    }
+
+    /// <summary>The result's file system, written into <paramref name="Directory"/> on this machine.</summary>
+    /// <param name="Directory">Destination; created when missing.</param>
+    /// <param name="PlatformSplit">One subdirectory per platform (<c>linux_amd64</c>); null = BuildKit's default (split only for several platforms).</param>
+    public sealed record Local(string Directory, bool? PlatformSplit = null) : ExportRequest;
+
+    /// <summary>The result's file system as one tar file on this machine.</summary>
+    public sealed record Tar(string FilePath, bool? PlatformSplit = null) : ExportRequest;
+
+    /// <summary>An image in the daemon's image store (containerd) and, with <paramref name="Push"/>, in a registry.</summary>
+    /// <param name="Names">Image references; may be empty for a push by digest via <paramref name="Attributes"/>.</param>
+    /// <param name="Push">Push to the registry named by each reference; credentials come from <see cref="SolveRequest.Credentials"/>.</param>
+    /// <param name="InsecureRegistry">Allow plain HTTP and unverified TLS for the registry.</param>
+    /// <param name="Attributes">Further <c>image</c> exporter attributes (e.g. <c>compression</c>, <c>oci-mediatypes</c>); they win over the above.</param>
+    public sealed record Image(
+        IReadOnlyList<string> Names,
+        bool Push = false,
+        bool InsecureRegistry = false,
+        IReadOnlyDictionary<string, string>? Attributes = null) : ExportRequest;
+
+    /// <summary>An image loaded into a Docker Engine's own image store under <paramref name="Names"/> (Docker Engine addresses only).</summary>
+    public sealed record DockerStore(IReadOnlyList<string> Names) : ExportRequest;
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+
+namespace HybridBuild.BuildKit.Client.Transport;
+
+/// <summary>Opens one raw connection to an address: a unix socket, TCP, or TCP wrapped in TLS.</summary>
+internal sealed class StreamDialer
+{
+    private readonly BuildKitAddress _address;
+    private readonly BuildKitTlsOptions? _tls;
+    private readonly Lazy<TlsMaterial>? _material;
+
+    public StreamDialer(BuildKitAddress address, BuildKitTlsOptions? tls)
+    {
+        if (tls is not null && address.IsUnixSocket)
+        {
+            throw new ArgumentException($"TLS options were given for the unix socket address '{address}'; TLS needs a TCP address.", nameof(tls));
+        }
+        if (tls is not null && (tls.CertificatePath is null) != (tls.KeyPath is null))
+        {
+            throw new ArgumentException("A TLS client certificate needs both CertificatePath and KeyPath.", nameof(tls));
+        }
+        _address = address;
+        _tls = tls;
+        _material = tls is null ? null : new Lazy<TlsMaterial>(() => TlsMaterial.Load(tls));
+    }
+
+    public bool UsesTls => _tls is not null;
+
+    /// <summary>The TLS server name (and HTTP/2 authority host): the configured name, else the address's host.</summary>
+    public string ServerName => _tls?.ServerName ?? _address.Host ?? "localhost";
+
+    /// <summary>Opens a plain connection; callers that want TLS use <see cref="SecureAsync"/> on it, or <see cref="ConnectAsync"/>.</summary>
+    public async ValueTask<Stream> ConnectPlainAsync(CancellationToken cancellationToken)
+    {
+        Socket socket;
+        EndPoint endPoint;
+        if (_address.SocketPath is { } path)
+        {
+            socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            endPoint = new UnixDomainSocketEndPoint(path);
+        }
+        else
+        {
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            endPoint = new DnsEndPoint(_address.Host!, _address.Port);
+        }
+        try
+        {
+            await socket.ConnectAsync(endPoint, cancellationToken);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new BuildKitConnectionException($"Cannot connect to BuildKit at {_address}: {e.Message}", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a connection, with TLS negotiating <paramref name="applicationProtocol"/> when TLS is configured.</summary>
+    public async ValueTask<Stream> ConnectAsync(SslApplicationProtocol applicationProtocol, CancellationToken cancellationToken)
+    {
+        var plain = await ConnectPlainAsync(cancellationToken);
+        return _tls is null ? plain : await SecureAsync(plain, applicationProtocol, cancellationToken);
+    }
+
+    private async ValueTask<Stream> SecureAsync(Stream plain, SslApplicationProtocol applicationProtocol, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(plain, leaveInnerStreamOpen: false);
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(SslOptions(applicationProtocol), cancellationToken);
+            return ssl;
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException)
+        {
+            await ssl.DisposeAsync();
+            throw new BuildKitConnectionException($"TLS with BuildKit at {_address} failed: {e.Message}", e);
+        }
+        catch
+        {
+            await ssl.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>The client side of TLS as the options describe it; also used by the gRPC channel's own handshake.</summary>
+    public SslClientAuthenticationOptions SslOptions(SslApplicationProtocol applicationProtocol)
+    {
+        var material = _material!.Value;
+        return new SslClientAuthenticationOptions
+        {
+            TargetHost = ServerName,
+            ApplicationProtocols = [applicationProtocol],
+            ClientCertificates = material.ClientCertificate is { } certificate ? [certificate] : null,
+            RemoteCertificateValidationCallback = material.Validate,
+        };
+    }
+
+    private sealed record TlsMaterial(X509Certificate2Collection? Authorities, X509Certificate2? ClientCertificate)
+    {
+        public static TlsMaterial Load(BuildKitTlsOptions tls)
+        {
+            X509Certificate2Collection? authorities = null;
+            if (tls.CaCertificatePath is { } caPath)
+            {
+                authorities = [];
+                authorities.ImportFromPemFile(caPath);
+            }
+            var client = tls.CertificatePath is { } certPath ? X509Certificate2.CreateFromPemFile(certPath, tls.KeyPath) : null;
+            return new TlsMaterial(authorities, client);
+        }
+
+        /// <summary>With a CA file, only that CA is trusted (as buildctl does); otherwise the system's verdict stands.</summary>
+        public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        {
+            if (Authorities is null || certificate is null)
+            {
+                return errors == SslPolicyErrors.None;
+            }
+            if ((errors & (SslPolicyErrors.RemoteCertificateNameMismatch | SslPolicyErrors.RemoteCertificateNotAvailable)) != 0)
+            {
+                return false;
+            }
+            using var custom = new X509Chain();
+            custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            custom.ChainPolicy.CustomTrustStore.AddRange(Authorities);
+            custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (chain is not null)
+            {
+                foreach (var element in chain.ChainElements)
+                {
+                    custom.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+            return custom.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        }
+    }
+}
