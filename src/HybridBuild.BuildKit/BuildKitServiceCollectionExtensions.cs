@@ -1,17 +1,23 @@
 using HybridBuild.BuildKit.Buildx;
+using HybridBuild.BuildKit.Client.Transport;
 using HybridBuild.BuildKit.Docker;
+using HybridBuild.BuildKit.Native;
 using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace HybridBuild.BuildKit;
 
 public static class BuildKitServiceCollectionExtensions
 {
-    private static readonly string[] Engines = ["Buildx"];
+    private static readonly string[] Engines = ["Native", "Buildx"];
 
-    /// <summary>The BuildKit engine chosen by "Engine:Provider" (buildx by default) and the Docker engine client.</summary>
+    /// <summary>
+    /// The BuildKit engine chosen by "Engine:Provider" (the native gRPC client by default, or buildx) and the Docker
+    /// engine client. The provider is read when the engine is first resolved, so a host's later configuration counts.
+    /// </summary>
     public static IServiceCollection AddHybridBuildEngine(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection("Engine");
@@ -20,19 +26,48 @@ public static class BuildKitServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<DockerEngine>();
 
-        var provider = section["Provider"] ?? "Buildx";
-        switch (provider.ToLowerInvariant())
+        services.AddOptions<EngineOptions>().Bind(section)
+            .Validate(o => Engines.Contains(o.Provider, StringComparer.OrdinalIgnoreCase),
+                $"Engine:Provider is not supported; use one of: {string.Join(", ", Engines)}.")
+            .ValidateOnStart();
+        services.AddOptions<BuildxOptions>().Bind(section.GetSection("Buildx"))
+            .Validate(o => string.IsNullOrEmpty(o.Endpoint) || o.Endpoint.StartsWith("tcp://") || o.Endpoint.StartsWith("unix://"),
+                "Engine:Buildx:Endpoint must start with tcp:// or unix://.")
+            .ValidateOnStart();
+        services.AddOptions<NativeEngineOptions>().Bind(section.GetSection("Native"))
+            .Validate(o => string.IsNullOrWhiteSpace(o.Address) || IsAddress(o.Address),
+                "Engine:Native:Address must be docker, docker+unix:///path, docker+tcp://host:port, unix:///path or tcp://host:port.")
+            .ValidateOnStart();
+        services.TryAddSingleton<BuildxEngine>();
+        services.TryAddSingleton<NativeEngine>();
+        services.TryAddSingleton<IBuildEngine>(sp => sp.GetRequiredService<IOptions<EngineOptions>>().Value.Provider.ToLowerInvariant() switch
         {
-            case "buildx":
-                services.AddOptions<BuildxOptions>().Bind(section.GetSection("Buildx"))
-                    .Validate(o => string.IsNullOrEmpty(o.Endpoint) || o.Endpoint.StartsWith("tcp://") || o.Endpoint.StartsWith("unix://"),
-                        "Engine:Buildx:Endpoint must start with tcp:// or unix://.")
-                    .ValidateOnStart();
-                services.TryAddSingleton<IBuildEngine, BuildxEngine>();
-                break;
-            default:
-                throw new InvalidOperationException($"Engine:Provider '{provider}' is not supported; use one of: {string.Join(", ", Engines)}.");
-        }
+            "buildx" => sp.GetRequiredService<BuildxEngine>(),
+            _ => sp.GetRequiredService<NativeEngine>(),
+        });
         return services;
     }
+
+    private static bool IsAddress(string address)
+    {
+        try
+        {
+            BuildKitAddress.Parse(address);
+            return true;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>"Engine": which engine builds stages.</summary>
+public sealed record EngineOptions
+{
+    /// <summary><c>Native</c> (the in-process gRPC client, default) or <c>Buildx</c> (drives <c>docker buildx build</c>).</summary>
+    public string Provider { get; init; } = "Native";
+
+    /// <summary>Registry credentials the native engine hands BuildKit for pushes and pulls.</summary>
+    public List<RegistryCredentialOptions> Registries { get; init; } = [];
 }

@@ -129,7 +129,8 @@ public sealed class LogAndArtifactTests(ServiceFixture service)
         Assert.Equal(["real.txt"], done.Stages.Single().Artifacts!.Select(a => a.Path));
         var log = await _api.LogAsync(done.Id, "out");
         Assert.Contains("artifact etc is a symbolic link", log);
-        Assert.Contains("artifact pipe is a special file", log);
+        // the native engine never creates the FIFO (its receiver skips special files); the buildx engine's local
+        // exporter does, and the collector then notes it without opening it: either way it is not an artifact
     }
 
     [Fact]

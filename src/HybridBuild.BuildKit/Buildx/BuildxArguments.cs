@@ -20,10 +20,17 @@ internal static class BuildxArguments
         if (request.Output.Type == OutputType.Image)
             foreach (var (name, value) in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
                 args.AddRange(["--label", $"{name}={value}"]);
+        // secrets travel in the CLI's environment, never on its command line or in a file
+        foreach (var (id, variable) in SecretVariables(request))
+            args.AddRange(["--secret", $"id={id},env={variable}"]);
         args.AddRange(["--output", Output(request)]);
         args.Add(request.ContextDirectory);
         return args;
     }
+
+    /// <summary>The environment variable that carries each secret to the CLI.</summary>
+    public static IEnumerable<(string Id, string Variable)> SecretVariables(StageBuildRequest request) =>
+        request.Secrets.Keys.Order(StringComparer.Ordinal).Select((id, i) => (id, $"HYBRIDBUILD_SECRET_{i}"));
 
     private static string Output(StageBuildRequest request) => request.Output.Type switch
     {

@@ -33,7 +33,10 @@ internal sealed partial class BuildxEngine(
             var parser = new RawJsonProgressParser(progress);
             var arguments = BuildxArguments.For(request, Builder, metadataFile, Options.Provenance);
             LogStarting(request.Target ?? "(last stage)", string.Join(',', request.Platforms));
-            var result = await ProcessRunner.RunAsync(Options.DockerPath, arguments, request.ContextDirectory, Environment(),
+            var environment = Environment();
+            foreach (var (id, variable) in BuildxArguments.SecretVariables(request))
+                environment[variable] = System.Text.Encoding.UTF8.GetString(request.Secrets[id]);
+            var result = await ProcessRunner.RunAsync(Options.DockerPath, arguments, request.ContextDirectory, environment,
                 onStandardOutput: line => progress.Log(new LogLine(null, 1, line, DateTimeOffset.UtcNow)),
                 onStandardError: parser.Feed,
                 cancellationToken: cancellationToken);

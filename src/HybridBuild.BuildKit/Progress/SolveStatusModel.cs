@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
 
-namespace HybridBuild.BuildKit.Buildx;
+namespace HybridBuild.BuildKit.Progress;
 
-// The parts of BuildKit's SolveStatus that buildx's rawjson progress carries and that we use.
+// The parts of BuildKit's SolveStatus that both engines report and that we use: buildx prints them as rawjson,
+// the native client receives them from Control/Status.
 internal sealed record SolveStatus(List<Vertex>? Vertexes, List<VertexLog>? Logs);
 
 internal sealed record Vertex(string? Digest, string? Name, DateTimeOffset? Started, DateTimeOffset? Completed, bool Cached, string? Error);

@@ -26,6 +26,8 @@ public sealed record StageBuildRequest
     public string? OutputDirectory { get; init; }
     /// <summary>Labels put on images the stage produces, so they can be found and cleaned up.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    /// <summary>Build secrets by id (<c>RUN --mount=type=secret,id=...</c>); never logged, never stored with the build.</summary>
+    public IReadOnlyDictionary<string, byte[]> Secrets { get; init; } = new Dictionary<string, byte[]>();
 }
 
 public sealed record StageBuildResult(bool Succeeded, string? Error, string? ImageDigest)

@@ -1,0 +1,147 @@
+using HybridBuild.BuildKit.Client;
+using HybridBuild.BuildKit.Client.Session;
+using HybridBuild.BuildKit.Client.Transport;
+using HybridBuild.BuildKit.Docker;
+using HybridBuild.BuildKit.Progress;
+using ClientStatus = HybridBuild.BuildKit.Client.SolveStatus;
+using StatusModel = HybridBuild.BuildKit.Progress.SolveStatus;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.BuildKit.Native;
+
+/// <summary>
+/// Builds stages in process through the native BuildKit client: no CLI, the context streamed from the stage's
+/// directory, exported files received straight into the output directory, progress from BuildKit's status stream.
+/// </summary>
+internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
+{
+    private readonly NativeEngineOptions _options;
+    private readonly IOptions<EngineOptions> _engine;
+    private readonly DockerEngine _docker;
+    private readonly ILogger<NativeEngine> _logger;
+    private readonly BuildKitAddress _address;
+    private readonly BuildKitClient _client;
+
+    public NativeEngine(IOptions<NativeEngineOptions> options, IOptions<EngineOptions> engine, IOptions<DockerEngineOptions> dockerOptions,
+        DockerEngine docker, ILoggerFactory loggerFactory)
+    {
+        _options = options.Value;
+        _engine = engine;
+        _docker = docker;
+        _logger = loggerFactory.CreateLogger<NativeEngine>();
+        // "docker" means the same engine the Docker client talks to
+        var address = string.IsNullOrWhiteSpace(_options.Address) || _options.Address.Trim() == "docker"
+            ? "docker+" + dockerOptions.Value.ResolvedHost
+            : _options.Address;
+        _address = BuildKitAddress.Parse(address);
+        _client = BuildKitClient.Create(new BuildKitClientOptions
+        {
+            Address = address,
+            Tls = _options.Tls,
+            SessionVia = _options.SessionVia,
+            MaxExportEntries = _options.MaxExportEntries,
+            MaxExportBytes = _options.MaxExportBytes,
+        }, loggerFactory);
+    }
+
+    public string Name => "native";
+
+    /// <summary>Sessions the daemon still holds open with this engine; zero when no build runs.</summary>
+    public int ActiveSessions => _client.ActiveSessions;
+
+    private bool OnDocker => _address.Daemon == BuildKitDaemonKind.Docker;
+
+    public async Task<StageBuildResult> BuildAsync(StageBuildRequest request, IBuildProgress progress, CancellationToken cancellationToken)
+    {
+        var dockerfile = Path.GetFullPath(Path.Combine(request.ContextDirectory, request.Dockerfile));
+        var steps = new StepTracker(progress);
+        var solve = new SolveRequest
+        {
+            ContextDirectory = request.ContextDirectory,
+            DockerfileDirectory = Path.GetDirectoryName(dockerfile),
+            DockerfileName = Path.GetFileName(dockerfile),
+            Target = request.Target,
+            BuildArgs = request.BuildArgs,
+            Platforms = request.Platforms,
+            // buildx puts labels on images only; so do we, so that both engines build the same thing
+            Labels = request.Output.Type == OutputType.Image ? request.Labels : new Dictionary<string, string>(),
+            Secrets = request.Secrets,
+            Credentials = Credentials,
+            Exports = Exports(request),
+        };
+        LogStarting(request.Target ?? "(last stage)", string.Join(',', request.Platforms));
+        try
+        {
+            var result = await _client.SolveAsync(solve, new StatusForwarder(steps), cancellationToken);
+            steps.Complete();
+            if (request.Output is { Type: OutputType.Image, Push: true } && OnDocker && _options.RemovePushedImages)
+                foreach (var tag in request.Output.Tags)
+                    await _docker.RemoveImageAsync(tag, CancellationToken.None);
+            return StageBuildResult.Success(result.ImageDigest);
+        }
+        catch (BuildKitSolveException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            steps.Complete();
+            return StageBuildResult.Failure(e.Message);
+        }
+    }
+
+    public async Task<EngineStatus> CheckAsync(CancellationToken cancellationToken)
+    {
+        var info = await _client.GetInfoAsync(cancellationToken);
+        var version = info.BuildKitVersion?.Version ?? info.Workers.Select(w => w.Version?.Version).FirstOrDefault(v => v is not null) ?? "unknown";
+        var data = new Dictionary<string, object>
+        {
+            ["engine"] = Name,
+            ["address"] = _address.ToString(),
+            ["buildkitVersion"] = version,
+            ["platforms"] = info.Workers.SelectMany(w => w.Platforms).Distinct().ToList(),
+        };
+        var description = $"BuildKit {version} at {_address}";
+        if (OnDocker)
+        {
+            var docker = await _docker.DescribeAsync(cancellationToken);
+            data["dockerVersion"] = docker.Version;
+            data["imageStore"] = docker.ImageStore;
+            description += $" (Docker engine {docker.Version}, {docker.ImageStore} image store)";
+        }
+        return new EngineStatus(info.Workers.Count > 0, info.Workers.Count > 0 ? description : $"{description} has no workers", data);
+    }
+
+    private List<ExportRequest> Exports(StageBuildRequest request) => request.Output.Type switch
+    {
+        OutputType.Artifacts => [new ExportRequest.Local(request.OutputDirectory ?? throw new ArgumentException("An artifacts output needs an output directory."))],
+        // kept images go to the Docker engine's image store, as buildx's docker driver does; pushed ones are pushed
+        OutputType.Image when !request.Output.Push && OnDocker => [new ExportRequest.DockerStore(request.Output.Tags)],
+        OutputType.Image => [new ExportRequest.Image(request.Output.Tags, Push: request.Output.Push)],
+        _ => [],
+    };
+
+    private RegistryCredential? Credentials(string host)
+    {
+        var entry = _engine.Value.Registries.FirstOrDefault(r => string.Equals(r.Host, host, StringComparison.OrdinalIgnoreCase));
+        if (entry is null) return null;
+        var password = entry.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : entry.Password ?? "";
+        return new RegistryCredential(entry.Username, password);
+    }
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    /// <summary>Hands the client's status updates to the same step tracker the buildx engine feeds.</summary>
+    private sealed class StatusForwarder(StepTracker steps) : ISolveProgress
+    {
+        public void OnStatus(ClientStatus status)
+        {
+            lock (steps)
+                steps.Handle(new StatusModel(
+                    [.. status.Vertexes.Select(v => new Vertex(v.Digest, v.Name, v.Started, v.Completed, v.Cached, v.Error))],
+                    [.. status.Logs.Select(l => new VertexLog(l.Vertex, l.Stream, l.Data.ToArray(), l.Timestamp))]));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "native build of target {Target} for platforms {Platforms}")]
+    private partial void LogStarting(string target, string platforms);
+}
