@@ -1,5 +1,14 @@
-// Measures the service against a direct `docker buildx build` of the same Dockerfile on the same engine:
-// POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
+// Two benchmarks.
+//
+// engines: the service with the native BuildKit engine against the service with the buildx engine, side by side
+// on the same BuildKit: POST-to-succeeded and the peak memory of the service's process tree, for a build that
+// exports about 200 MB and for a fully cached one. It starts both services itself (see EngineComparison.cs).
+//
+//   dotnet build -c Release src/HybridBuild.Api
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- engines --postgres "Host=...;Username=...;Password=..." [--runs 3] [--size-mb 200]
+//
+// service (the default): the running service against a direct `docker buildx build` of the same Dockerfile on
+// the same engine: POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
 //
 //   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- [--service http://localhost:8080] [--runs 5] [--docker docker]
 //
@@ -8,6 +17,13 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using HybridBuild.Benchmarks;
+
+if (args.FirstOrDefault() == "engines")
+{
+    await EngineComparison.RunAsync(args);
+    return;
+}
 
 var service = Argument("--service") ?? "http://localhost:8080";
 var runs = int.Parse(Argument("--runs") ?? "5");

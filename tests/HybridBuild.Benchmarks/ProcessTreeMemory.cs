@@ -1,0 +1,56 @@
+namespace HybridBuild.Benchmarks;
+
+/// <summary>The resident memory of a process and all its descendants, from /proc (Linux).</summary>
+internal static class ProcessTreeMemory
+{
+    public static async Task<long> SamplePeakAsync(int root, CancellationToken cancellationToken)
+    {
+        long peak = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            peak = Math.Max(peak, TreeResidentBytes(root));
+            try { await Task.Delay(20, cancellationToken); } catch (OperationCanceledException) { }
+        }
+        return Math.Max(peak, TreeResidentBytes(root));
+    }
+
+    private static long TreeResidentBytes(int root)
+    {
+        var parents = new Dictionary<int, int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                // the command name is in parentheses and may hold spaces: fields resume after the last ')'
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                parents[pid] = int.Parse(fields[1]);
+            }
+            catch (IOException) { } // the process ended while we looked
+        }
+        long total = 0;
+        foreach (var pid in parents.Keys.Where(pid => IsInTree(pid, root, parents)))
+            total += ResidentBytes(pid);
+        return total;
+    }
+
+    private static bool IsInTree(int pid, int root, Dictionary<int, int> parents)
+    {
+        for (var current = pid; current > 1; current = parents.GetValueOrDefault(current))
+            if (current == root) return true;
+        return false;
+    }
+
+    private static long ResidentBytes(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException) { }
+        return 0;
+    }
+}
