@@ -47,7 +47,7 @@ internal sealed class BuildKitdConnector : IDaemonConnector
         var connection = await _dialer.ConnectAsync(SslApplicationProtocol.Http2, cancellationToken);
         try
         {
-            return await Http2SessionCall.OpenAsync(connection, _authority, session.Headers, cancellationToken);
+            return await Http2SessionCall.OpenAsync(connection, _authority, _dialer.UsesTls, session.Headers, cancellationToken);
         }
         catch
         {

@@ -34,7 +34,7 @@ internal sealed class DockerConnector(BuildKitAddress address, StreamDialer dial
         var grpc = await OpenGrpcAsync(cancellationToken);
         try
         {
-            return await Http2SessionCall.OpenAsync(grpc, EngineHost, session.Headers, cancellationToken);
+            return await Http2SessionCall.OpenAsync(grpc, EngineHost, dialer.UsesTls, session.Headers, cancellationToken);
         }
         catch
         {

@@ -16,7 +16,7 @@ public sealed class DockerdSessionCallTests
         Stream connection = await UpgradeToH2cAsync(timeout.Token);
         string sessionId = "http2test" + Guid.NewGuid().ToString("N")[..16];
 
-        await using Stream tunnel = await Http2SessionCall.OpenAsync(connection, "localhost",
+        await using Stream tunnel = await Http2SessionCall.OpenAsync(connection, "localhost", secure: false,
         [
             KeyValuePair.Create("X-Docker-Expose-Session-Uuid", sessionId),
             KeyValuePair.Create("X-Docker-Expose-Session-Sharedkey", "http2-test"),

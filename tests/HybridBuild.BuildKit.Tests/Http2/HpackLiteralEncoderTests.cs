@@ -29,6 +29,6 @@ public sealed class HpackLiteralEncoderTests
     [Fact]
     public void Header_values_outside_printable_ascii_are_refused()
     {
-        Assert.Throws<ArgumentException>(() => SessionRequestHead.Encode("localhost", [KeyValuePair.Create("x-a", "line\nbreak")]));
+        Assert.Throws<ArgumentException>(() => SessionRequestHead.Encode("localhost", secure: false, [KeyValuePair.Create("x-a", "line\nbreak")]));
     }
 }

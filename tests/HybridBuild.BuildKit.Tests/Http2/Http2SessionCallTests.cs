@@ -39,6 +39,27 @@ public sealed class Http2SessionCallTests
         Assert.Equal("trailers", headers["te"]);
     }
 
+    [Theory]
+    [InlineData(false, "http")]
+    [InlineData(true, "https")]
+    public async Task The_request_scheme_is_https_exactly_when_the_connection_is_TLS(bool secure, string scheme)
+    {
+        var received = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The stand-in server is plain h2c; it is told to accept either scheme so that the one sent can be read.
+        await using var server = await SessionEndpointServer.StartAsync(context =>
+        {
+            received.TrySetResult(context.Request.Scheme);
+            context.Response.ContentType = "application/grpc";
+            context.Response.AppendTrailer("grpc-status", "0");
+            return Task.CompletedTask;
+        }, options => options.AllowAlternateSchemes = true);
+        using var timeout = new CancellationTokenSource(Patience);
+
+        await using Stream tunnel = await server.OpenTunnelAsync(secure: secure, ct: timeout.Token);
+
+        Assert.Equal(scheme, await received.Task.WaitAsync(timeout.Token));
+    }
+
     [Fact]
     public async Task A_header_block_larger_than_one_frame_is_continued_in_continuation_frames()
     {

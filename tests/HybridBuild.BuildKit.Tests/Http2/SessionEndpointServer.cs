@@ -49,12 +49,13 @@ internal sealed class SessionEndpointServer : IAsyncDisposable
     }
 
     public async Task<Stream> OpenTunnelAsync(
-        IEnumerable<KeyValuePair<string, string>>? headers = null, int receiveWindow = Http2SessionCall.DefaultReceiveWindow, CancellationToken ct = default)
+        IEnumerable<KeyValuePair<string, string>>? headers = null, int receiveWindow = Http2SessionCall.DefaultReceiveWindow,
+        bool secure = false, CancellationToken ct = default)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(IPAddress.Loopback, Port, ct);
         var connection = new NetworkStream(socket, ownsSocket: true);
-        return await Http2SessionCall.OpenAsync(connection, "localhost", headers ?? [], receiveWindow, ct);
+        return await Http2SessionCall.OpenAsync(connection, "localhost", secure, headers ?? [], receiveWindow, ct);
     }
 
     public async ValueTask DisposeAsync()

@@ -39,9 +39,8 @@ internal sealed class FakeBuildKitd : IAsyncDisposable
     public static Task<FakeBuildKitd> StartWithTlsAsync(X509Certificate2 serverCertificate, X509Certificate2? clientAuthority) =>
         StartAsync(k =>
         {
-            // grpc-go (buildkitd) ignores :scheme; the session client sends "http" whatever the transport, which
-            // Kestrel would otherwise refuse on a TLS connection.
-            k.AllowAlternateSchemes = true;
+            // No AllowAlternateSchemes: Kestrel refuses a request whose :scheme is not the transport's, which proves the
+            // session call says https on TLS (grpc-go, buildkitd, does not check it, but the Go client sends https too).
             k.Listen(IPAddress.Loopback, 0, l =>
         {
             l.Protocols = HttpProtocols.Http2;

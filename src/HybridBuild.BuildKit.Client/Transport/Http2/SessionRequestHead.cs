@@ -13,7 +13,8 @@ internal static class SessionRequestHead
         "content-type", "te", "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "host",
     };
 
-    public static byte[] Encode(string authority, IEnumerable<KeyValuePair<string, string>> headers)
+    /// <summary>The request head; <paramref name="secure"/> (a TLS connection) makes <c>:scheme</c> <c>https</c>.</summary>
+    public static byte[] Encode(string authority, bool secure, IEnumerable<KeyValuePair<string, string>> headers)
     {
         ArgumentException.ThrowIfNullOrEmpty(authority);
         ArgumentNullException.ThrowIfNull(headers);
@@ -21,7 +22,7 @@ internal static class SessionRequestHead
 
         var block = new ArrayBufferWriter<byte>(256);
         HpackLiteralEncoder.WriteField(block, ":method", "POST");
-        HpackLiteralEncoder.WriteField(block, ":scheme", "http");
+        HpackLiteralEncoder.WriteField(block, ":scheme", secure ? "https" : "http");
         HpackLiteralEncoder.WriteField(block, ":path", Path);
         HpackLiteralEncoder.WriteField(block, ":authority", authority);
         HpackLiteralEncoder.WriteField(block, "content-type", "application/grpc");
