@@ -1,5 +1,6 @@
 using Grpc.Net.Client;
 using HybridBuild.BuildKit.Client.Session;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HybridBuild.BuildKit.Tests.Session;
@@ -48,9 +49,9 @@ internal sealed class SessionLoopback : IAsyncDisposable
 
     public CancellationToken Stopping => _stop.Token;
 
-    public static async Task<SessionLoopback> StartAsync(BuildSession? session)
+    public static async Task<SessionLoopback> StartAsync(BuildSession? session, ILoggerFactory? loggerFactory = null)
     {
-        var host = await SessionHost.StartAsync(NullLoggerFactory.Instance, CancellationToken.None);
+        var host = await SessionHost.StartAsync(loggerFactory ?? NullLoggerFactory.Instance, CancellationToken.None);
         var (daemonEnd, sessionEnd) = InMemoryTunnel.Create();
         var loopback = new SessionLoopback(host, daemonEnd, Task.CompletedTask, session);
         loopback.Serving = session is null

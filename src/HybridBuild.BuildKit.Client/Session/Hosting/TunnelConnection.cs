@@ -81,7 +81,8 @@ internal sealed partial class TunnelConnection : ConnectionContext,
 
     public override void Abort(ConnectionAbortedException abortReason)
     {
-        LogAborted(_logger, ConnectionId, abortReason.Message);
+        // Kestrel passes null when it aborts a connection that is already closing (from its ConnectionClosed callback).
+        LogAborted(_logger, ConnectionId, abortReason?.Message ?? "the connection closed");
         SignalClosed();
         _ = CloseTunnelAsync();
     }
