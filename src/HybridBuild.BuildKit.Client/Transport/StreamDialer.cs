@@ -56,7 +56,9 @@ internal sealed class StreamDialer
         catch (SocketException e)
         {
             socket.Dispose();
-            throw new BuildKitConnectionException($"Cannot connect to BuildKit at {_address}: {e.Message}", e);
+            // .NET reports a missing socket file as "Cannot assign requested address", which hides the obvious cause.
+            var reason = _address.SocketPath is { } missing && !File.Exists(missing) ? $"there is no socket at {missing}" : e.Message;
+            throw new BuildKitConnectionException($"Cannot connect to BuildKit at {_address}: {reason}", e);
         }
         catch
         {

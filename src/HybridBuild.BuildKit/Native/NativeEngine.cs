@@ -87,6 +87,14 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             steps.Complete();
             return StageBuildResult.Failure(e.Message);
         }
+        // The daemon is down, unreachable or refused us: the stage fails with the reason (it names the address), as a
+        // buildx run that cannot reach its builder does; the operator's log gets it too, since no build step failed.
+        catch (BuildKitConnectionException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            steps.Complete();
+            LogUnreachable(e.Message, e);
+            return StageBuildResult.Failure(e.Message);
+        }
     }
 
     public async Task<EngineStatus> CheckAsync(CancellationToken cancellationToken)
@@ -141,6 +149,9 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
                     [.. status.Logs.Select(l => new VertexLog(l.Vertex, l.Stream, l.Data.ToArray(), l.Timestamp))]));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "native build could not reach BuildKit: {Reason}")]
+    private partial void LogUnreachable(string reason, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "native build of target {Target} for platforms {Platforms}")]
     private partial void LogStarting(string target, string platforms);
