@@ -69,6 +69,9 @@ internal sealed class FakeBuildKitd : IAsyncDisposable
         return new FakeBuildKitd(app, control, address(port));
     }
 
+    /// <summary>Stops the daemon as a crash would: every connection is dropped at once, no call is finished.</summary>
+    public async Task KillAsync() => await _app.StopAsync(new CancellationToken(canceled: true));
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();

@@ -24,6 +24,17 @@ internal sealed class FakeControl : Control.ControlBase
     /// <summary>The method header values of every session, one entry per header field received.</summary>
     public ConcurrentQueue<string[]> SessionMethodHeaders { get; } = new();
 
+    /// <summary>Completes when a Solve for target <c>hang</c> has started (it then runs until the client gives up).</summary>
+    public TaskCompletionSource HangingSolveStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when that Solve call was cancelled by the client.</summary>
+    public TaskCompletionSource HangingSolveCancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private int _openSessions;
+
+    /// <summary>Session calls the daemon still holds open.</summary>
+    public int OpenSessions => Volatile.Read(ref _openSessions);
+
     public override Task<InfoResponse> Info(InfoRequest request, ServerCallContext context) =>
         Task.FromResult(new InfoResponse { BuildkitVersion = new BuildkitVersion { Package = "github.com/moby/buildkit", Version = "v0.99.0-fake", Revision = "f00" } });
 
@@ -42,6 +53,8 @@ internal sealed class FakeControl : Control.ControlBase
         SessionMethodHeaders.Enqueue(headers[MethodHeader].ToArray()!);
         var id = headers["x-docker-expose-session-uuid"].ToString();
         var answer = _healthAnswers.GetOrAdd(id, _ => new(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Increment(ref _openSessions);
+        using var closing = new SessionCounter(() => Interlocked.Decrement(ref _openSessions));
 
         await using var tunnel = new BytesMessageStream(requestStream, responseStream, context.CancellationToken);
         using var channel = GrpcChannel.ForAddress("http://localhost", new GrpcChannelOptions
@@ -68,6 +81,19 @@ internal sealed class FakeControl : Control.ControlBase
         {
             throw new RpcException(new Status(StatusCode.FailedPrecondition, "failed to solve: the session's health check did not answer SERVING"));
         }
+        if (request.FrontendAttrs.TryGetValue("target", out var hang) && hang == "hang")
+        {
+            HangingSolveStarted.TrySetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                HangingSolveCancelled.TrySetResult();
+                throw;
+            }
+        }
         if (request.FrontendAttrs.TryGetValue("target", out var target) && target == "broken")
         {
             throw new RpcException(new Status(StatusCode.Unknown, "target stage \"broken\" could not be found"));
@@ -81,4 +107,9 @@ internal sealed class FakeControl : Control.ControlBase
         var log = new VertexLog { Vertex = "sha256:v1", Stream = 1, Msg = ByteString.CopyFromUtf8("fake output\n") };
         await responseStream.WriteAsync(new StatusResponse { Vertexes = { vertex }, Logs = { log } });
     }
+}
+
+internal sealed class SessionCounter(Action onDispose) : IDisposable
+{
+    public void Dispose() => onDispose();
 }
