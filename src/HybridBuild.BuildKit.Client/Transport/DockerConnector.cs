@@ -29,7 +29,7 @@ internal sealed class DockerConnector(BuildKitAddress address, StreamDialer dial
         if (sessionVia == SessionVia.Upgrade)
         {
             var connection = await DialAsync(cancellationToken);
-            return await HttpUpgrade.UpgradeAsync(connection, "/session", EngineHost, session.Headers, cancellationToken);
+            return await UpgradeAsync(connection, "/session", session.Headers, cancellationToken);
         }
         var grpc = await OpenGrpcAsync(cancellationToken);
         try
@@ -46,7 +46,21 @@ internal sealed class DockerConnector(BuildKitAddress address, StreamDialer dial
     private async Task<Stream> OpenGrpcAsync(CancellationToken cancellationToken)
     {
         var connection = await DialAsync(cancellationToken);
-        return await HttpUpgrade.UpgradeAsync(connection, "/grpc", EngineHost, [], cancellationToken);
+        return await UpgradeAsync(connection, "/grpc", [], cancellationToken);
+    }
+
+    // The refusal carries dockerd's words; which engine said them is ours to add.
+    private async Task<Stream> UpgradeAsync(
+        Stream connection, string path, IEnumerable<KeyValuePair<string, string>> headers, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await HttpUpgrade.UpgradeAsync(connection, path, EngineHost, headers, cancellationToken);
+        }
+        catch (BuildKitConnectionException e)
+        {
+            throw new BuildKitConnectionException($"BuildKit at {address}: {e.Message}", e);
+        }
     }
 
     // The Engine API is HTTP/1.1 until the upgrade, so a TLS Engine endpoint negotiates http/1.1.

@@ -47,6 +47,25 @@ public sealed class DaemonTeardownTests
         Assert.Equal(0, client.ActiveSessions);
     }
 
+    [Fact]
+    public async Task An_engine_that_refuses_the_upgrades_fails_info_and_builds_with_its_words_and_its_address()
+    {
+        await using var engine = new RefusingEngine("page not found");
+        await using var client = BuildKitClient.Create(new BuildKitClientOptions { Address = engine.Address });
+        using var work = new BuildDirectory().With("Dockerfile", "FROM scratch\n");
+
+        var info = await Assert.ThrowsAsync<BuildKitConnectionException>(() => client.GetInfoAsync(CancellationToken.None).WaitAsync(Patience));
+        var build = await Assert.ThrowsAsync<BuildKitConnectionException>(() =>
+            client.SolveAsync(new SolveRequest { ContextDirectory = work.Context }, null, CancellationToken.None).WaitAsync(Patience));
+
+        foreach (var error in new[] { info, build })
+        {
+            Assert.Contains(engine.Address, error.Message);
+            Assert.Contains("page not found", error.Message);
+        }
+        Assert.Equal(0, client.ActiveSessions);
+    }
+
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
     {
         for (var deadline = DateTime.UtcNow + Patience; !condition(); await Task.Delay(50))
