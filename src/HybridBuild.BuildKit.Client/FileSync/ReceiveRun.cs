@@ -91,7 +91,7 @@ internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, 
         }
         _receivedBytes += data.Length;
         if (_receivedBytes > limits.MaxBytes) throw new FileTransferException($"The export holds more than {limits.MaxBytes} bytes, the limit for this destination.");
-        await file.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+        file.Write(data.Span);
     }
 
     private async Task FinishIfCompleteAsync(CancellationToken ct)

@@ -55,6 +55,10 @@ internal static class SessionApplication
         // connection at the next heartbeat, about a second later (a session test catches that).
         options.Limits.KeepAliveTimeout = TimeSpan.FromDays(1);
         options.Limits.Http2.MaxStreamsPerConnection = 256;
+        // exports stream hundreds of MiB to us: windows well above Kestrel's defaults (1 MiB / 768 KiB) keep the
+        // daemon from waiting on window updates
+        options.Limits.Http2.InitialConnectionWindowSize = 8 << 20;
+        options.Limits.Http2.InitialStreamWindowSize = 4 << 20;
         // FileSync metadata repeats one header per pattern and follow path: a large .dockerignore means many fields.
         options.Limits.MaxRequestHeaderCount = 10_000;
         // 1 MiB: Kestrel requires it not to exceed MaxRequestBufferSize (1 MiB by default).
