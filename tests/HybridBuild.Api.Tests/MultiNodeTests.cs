@@ -15,12 +15,26 @@ public sealed class MultiNodeTests(ServiceFixture service)
     [Fact]
     public async Task An_api_only_node_queues_stages_that_a_worker_only_node_runs()
     {
+        var worker = await RunAcrossNodesAsync();
+        Assert.Contains("BuildKit engine native: ", worker);
+    }
+
+    [Fact]
+    public async Task A_worker_configured_for_the_buildx_engine_builds_with_it()
+    {
+        var worker = await RunAcrossNodesAsync(("Engine__Provider", "Buildx"));
+        Assert.Contains("BuildKit engine buildx: ", worker);
+    }
+
+    /// <summary>Runs a two-stage build (one an input of the other) on an API node and a worker node; returns the worker's output.</summary>
+    private async Task<string> RunAcrossNodesAsync(params (string Key, string Value)[] workerSettings)
+    {
         var database = await service.CreateDatabaseAsync();
         var shared = Directory.CreateTempSubdirectory("hybridbuild-nodes-").FullName;
         var apiPort = Ports.Free();
         await using var api = Node.Start("api", apiPort, database, shared, ("Worker__Enabled", "false"));
         await api.WaitReadyAsync();
-        await using var worker = Node.Start("worker", Ports.Free(), database, shared, ("Api__Enabled", "false"));
+        await using var worker = Node.Start("worker", Ports.Free(), database, shared, [("Api__Enabled", "false"), .. workerSettings]);
         await worker.WaitReadyAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromMinutes(2) };
         var buildApi = new BuildApi(client);
@@ -46,6 +60,7 @@ public sealed class MultiNodeTests(ServiceFixture service)
         Assert.DoesNotContain("Running stage", api.Output);
         Assert.Equal(HttpStatusCode.NotFound, (await new HttpClient().GetAsync($"http://127.0.0.1:{worker.Port}/api/v1/builds")).StatusCode);
         Directory.Delete(shared, recursive: true);
+        return worker.Output;
     }
 
 
