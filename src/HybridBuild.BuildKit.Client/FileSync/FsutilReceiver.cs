@@ -10,13 +10,17 @@ namespace HybridBuild.BuildKit.Client.FileSync;
 /// </summary>
 internal static class FsutilReceiver
 {
-    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveLimits limits, CancellationToken ct)
+    public static Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveLimits limits, CancellationToken ct) =>
+        ReceiveAsync(destination, incoming, outgoing, new ReceiveBudget(limits), ct);
+
+    /// <summary>Receives within what is left of <paramref name="budget"/>, which other streams into the same destination share.</summary>
+    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveBudget budget, CancellationToken ct)
     {
         using var writer = new PacketWriter(outgoing);
         ReceiveRun? run = null;
         try
         {
-            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(limits), writer, limits);
+            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(budget), writer, budget);
             while (await incoming.MoveNext(ct).ConfigureAwait(false))
             {
                 // The daemon cancels the call right after its FIN: return at once, before that cancellation lands.

@@ -4,7 +4,7 @@ using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>The state of one receive: the listing so far, the files requested and being written, what is left to finish.</summary>
-internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, PacketWriter writer, ReceiveLimits limits) : IAsyncDisposable
+internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, PacketWriter writer, ReceiveBudget budget) : IAsyncDisposable
 {
     // Go's sender streams 4 files at a time; far more open files than that is a sender misbehaving.
     private const int MaxOpenFiles = 64;
@@ -15,7 +15,6 @@ internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, 
     private readonly List<ReceivedEntry> _hardLinks = [];
     private readonly List<ReceivedEntry> _directories = [];
     private bool _listingComplete;
-    private long _receivedBytes;
 
     public bool FinSent { get; private set; }
 
@@ -89,8 +88,7 @@ internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, 
             await FinishIfCompleteAsync(ct).ConfigureAwait(false);
             return;
         }
-        _receivedBytes += data.Length;
-        if (_receivedBytes > limits.MaxBytes) throw new FileTransferException($"The export holds more than {limits.MaxBytes} bytes, the limit for this destination.");
+        budget.TakeReceivedBytes(data.Length);
         file.Write(data.Span);
     }
 

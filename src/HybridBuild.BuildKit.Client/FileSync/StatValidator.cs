@@ -12,12 +12,11 @@ internal sealed record ReceivedEntry(uint Id, string Path, EntryKind Kind, uint 
 /// clean relative paths in walk order, under a directory already received, one file type, link names only where
 /// they mean something, hardlinks only to files already listed; plus the caller's limits.
 /// </summary>
-internal sealed class StatValidator(ReceiveLimits limits)
+internal sealed class StatValidator(ReceiveBudget budget)
 {
     private readonly HashSet<string> _directories = new(StringComparer.Ordinal) { "" };
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal); // path -> path holding the content
     private string? _previous;
-    private long _declaredBytes;
 
     public uint Count { get; private set; }
 
@@ -25,7 +24,7 @@ internal sealed class StatValidator(ReceiveLimits limits)
     {
         var path = stat.Path;
         CheckPath(path, "path");
-        if (Count >= limits.MaxEntries) throw Refuse($"The export has more than {limits.MaxEntries} entries, the limit for this destination.");
+        budget.TakeEntry();
         if (_previous is not null && Utf8Order.ComparePaths(path, _previous) <= 0)
             throw Refuse($"Entry \"{path}\" arrived after \"{_previous}\": entries out of order or repeated.");
         var parent = PathText.Parent(path);
@@ -48,11 +47,7 @@ internal sealed class StatValidator(ReceiveLimits limits)
             link = source;
         }
 
-        if (kind == EntryKind.File)
-        {
-            _declaredBytes += stat.Size;
-            if (_declaredBytes > limits.MaxBytes) throw Refuse($"The export holds more than {limits.MaxBytes} bytes, the limit for this destination.");
-        }
+        if (kind == EntryKind.File) budget.TakeDeclaredBytes(stat.Size);
         if (kind is EntryKind.File or EntryKind.HardLink) _files[path] = kind == EntryKind.File ? path : link;
         if (kind == EntryKind.Directory) _directories.Add(path);
         _previous = path;

@@ -90,5 +90,41 @@ public sealed class FileSendServiceTests : IDisposable
         Assert.Null(session.ExportFailure);
     }
 
+    [Fact]
+    public async Task The_limits_of_a_directory_export_bound_all_its_streams_together()
+    {
+        using var amd64 = new TempDirectory();
+        amd64.WriteFile("linux_amd64/app", "a"u8.ToArray());
+        using var arm64 = new TempDirectory();
+        arm64.WriteFile("linux_arm64/app", "b"u8.ToArray());
+        // Each platform's stream has 2 entries; together they have 4, over the destination's limit of 3.
+        var session = new BuildSession("key") { Exports = { new SessionExport.Directory(_output.Path, 3, 1024) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        await SendDirectoryExportAsync(loopback, amd64.Path);
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => SendDirectoryExportAsync(loopback, arm64.Path));
+
+        Assert.Contains("more than 3 entries", refused.Message);
+        Assert.NotNull(session.ExportFailure);
+        Assert.False(Directory.Exists(Path.Combine(_output.Path, "linux_arm64")));
+        Assert.Empty(StagingDirectories());
+    }
+
+    private IEnumerable<string> StagingDirectories() =>
+        Directory.GetDirectories(Path.GetDirectoryName(_output.Path)!, $".{Path.GetFileName(_output.Path)}.*.partial");
+
+    /// <summary>Plays the daemon's local exporter for one stream: our own fsutil sender, on FileSend carrying packets.</summary>
+    private static async Task SendDirectoryExportAsync(SessionLoopback loopback, string source)
+    {
+        using var timeout = new CancellationTokenSource(SessionLoopback.Patience);
+        var packets = new Method<Packet, Packet>(MethodType.DuplexStreaming, "moby.filesync.v1.FileSend", "DiffCopy",
+            Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom),
+            Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom));
+        using var call = loopback.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(packets, null, new CallOptions(cancellationToken: timeout.Token));
+        await FsutilSender.SendAsync(source, SendFilter.None, call.ResponseStream, call.RequestStream, timeout.Token);
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(timeout.Token));
+    }
+
     public void Dispose() => _output.Dispose();
 }

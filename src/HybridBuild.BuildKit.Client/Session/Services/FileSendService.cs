@@ -25,7 +25,7 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
             switch (FindExport(session, exporterId))
             {
                 case SessionExport.Directory directory:
-                    await ReceiveDirectoryAsync(directory, requestStream, responseStream, context.CancellationToken);
+                    await ReceiveDirectoryAsync(directory, session.ExportBudget(directory), requestStream, responseStream, context.CancellationToken);
                     break;
                 case SessionExport.File file:
                     await FileExportWriter.WriteAsync(file.Path, requestStream, context.CancellationToken);
@@ -52,7 +52,7 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
     }
 
     private static async Task ReceiveDirectoryAsync(
-        SessionExport.Directory target, IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, CancellationToken cancellationToken)
+        SessionExport.Directory target, ReceiveBudget budget, IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, CancellationToken cancellationToken)
     {
         // A multi-platform export arrives as one stream per platform, concurrently, into the same destination: each
         // stream is received into a fresh staging directory of its own and merged in once complete.
@@ -63,7 +63,7 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
             var outgoing = new RawPacketWriter(responses);
             try
             {
-                await FsutilReceiver.ReceiveAsync(staging, incoming, outgoing, target.Limits, cancellationToken);
+                await FsutilReceiver.ReceiveAsync(staging, incoming, outgoing, budget, cancellationToken);
             }
             catch (Exception e) when ((incoming.FinReceived || outgoing.FinSent) && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
             {
