@@ -1,3 +1,4 @@
+using Grpc.Core;
 using HybridBuild.BuildKit.Client;
 using HybridBuild.BuildKit.Client.Session;
 using HybridBuild.BuildKit.Client.Transport;
@@ -132,8 +133,27 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     {
         var entry = _engine.Value.Registries.FirstOrDefault(r => string.Equals(r.Host, host, StringComparison.OrdinalIgnoreCase));
         if (entry is null) return null;
-        var password = entry.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : entry.Password ?? "";
+        var password = entry.PasswordFile is { Length: > 0 } file ? ReadPasswordFile(host, file) : entry.Password ?? "";
         return new RegistryCredential(entry.Username, password);
+    }
+
+    /// <summary>
+    /// An unreadable file is a configuration error to show in the build: as a plain exception it would reach BuildKit
+    /// as "Exception was thrown by handler", and the push would fail without saying why. The file's content never
+    /// appears in any message.
+    /// </summary>
+    private string ReadPasswordFile(string host, string file)
+    {
+        try
+        {
+            return File.ReadAllText(file).TrimEnd('\r', '\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            LogPasswordFileUnreadable(host, file, e.Message);
+            throw new RpcException(new Status(StatusCode.FailedPrecondition,
+                $"the password file '{file}' for registry {host} (Engine:Registries) cannot be read: {e.Message}"));
+        }
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
@@ -149,6 +169,9 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
                     [.. status.Logs.Select(l => new VertexLog(l.Vertex, l.Stream, l.Data.ToArray(), l.Timestamp))]));
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The password file {File} for registry {Host} cannot be read: {Reason}")]
+    private partial void LogPasswordFileUnreadable(string host, string file, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "native build could not reach BuildKit: {Reason}")]
     private partial void LogUnreachable(string reason, Exception exception);

@@ -58,7 +58,7 @@ public sealed class EngineFixture : IAsyncLifetime
     }
 
     /// <summary>The engines as the service wires them; <paramref name="sessionVia"/> picks the native session path.</summary>
-    public ServiceProvider Engines(bool withCredentials, string sessionVia = "Upgrade")
+    public ServiceProvider Engines(bool withCredentials, string sessionVia = "Upgrade", string? passwordFile = null)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -69,6 +69,7 @@ public sealed class EngineFixture : IAsyncLifetime
             settings["Engine:Registries:0:Host"] = Registry;
             settings["Engine:Registries:0:Username"] = RegistryUser;
             settings["Engine:Registries:0:Password"] = RegistryPassword;
+            settings["Engine:Registries:0:PasswordFile"] = passwordFile;
         }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         return new ServiceCollection().AddLogging().AddHybridBuildEngine(configuration).BuildServiceProvider();

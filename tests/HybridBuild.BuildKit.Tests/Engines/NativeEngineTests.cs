@@ -75,6 +75,20 @@ public sealed class NativeEngineTests(EngineFixture fixture)
     }
 
     [Fact]
+    public async Task A_password_file_that_cannot_be_read_fails_the_push_naming_the_file()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"no-password-{Guid.NewGuid():N}");
+        await using var services = fixture.Engines(withCredentials: true, passwordFile: missing);
+        using var work = new Workspace().With("Dockerfile", $"FROM busybox\nRUN echo {Guid.NewGuid()} > /unreadable\n");
+        var tag = $"{fixture.Registry}/hybridbuild/unreadable:{Guid.NewGuid():N}";
+        var result = await BuildAsync(services.GetRequiredService<NativeEngine>(), work, new StageOutput { Type = OutputType.Image, Tags = [tag], Push = true }, null);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(missing, result.Error);
+        Assert.DoesNotContain(EngineFixture.RegistryPassword, result.Error);
+    }
+
+    [Fact]
     public async Task The_standalone_buildkitd_session_path_builds_with_a_context_and_a_local_export()
     {
         // Control/Session over a /grpc connection is how a standalone buildkitd is reached: the session advertises
