@@ -43,4 +43,11 @@ public sealed record RegistryCredentialOptions
 
     /// <summary>A file holding the password (a mounted secret), read when BuildKit asks.</summary>
     public string? PasswordFile { get; init; }
+
+    // A record prints every property; the password must not reach a log through ToString.
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Host = {Host}, Username = {Username}, Password = {(Password is null ? "null" : "***")}, PasswordFile = {PasswordFile}");
+        return true;
+    }
 }

@@ -71,3 +71,16 @@ public sealed class NativeEngineUnreachableTests
         public void Dispose() { }
     }
 }
+
+public sealed class RegistryCredentialOptionsTests
+{
+    [Fact]
+    public void Printing_registry_credentials_shows_the_registry_and_user_but_never_the_password()
+    {
+        var text = new RegistryCredentialOptions { Host = "registry.example.com", Username = "builder", Password = "hunter2-secret" }.ToString();
+
+        Assert.Contains("registry.example.com", text);
+        Assert.Contains("builder", text);
+        Assert.DoesNotContain("hunter2-secret", text);
+    }
+}
