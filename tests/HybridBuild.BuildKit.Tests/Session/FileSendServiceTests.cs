@@ -110,6 +110,28 @@ public sealed class FileSendServiceTests : IDisposable
         Assert.Empty(StagingDirectories());
     }
 
+    [Fact]
+    public async Task A_directory_merged_from_two_streams_keeps_the_exported_mtime()
+    {
+        var exported = new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc);
+        using var first = new TempDirectory();
+        first.WriteFile("dir/a", "a"u8.ToArray());
+        Directory.SetLastWriteTimeUtc(Path.Combine(first.Path, "dir"), exported);
+        using var second = new TempDirectory();
+        second.WriteFile("dir/b", "b"u8.ToArray());
+        Directory.SetLastWriteTimeUtc(Path.Combine(second.Path, "dir"), exported);
+        var session = new BuildSession("key") { Exports = { new SessionExport.Directory(_output.Path, 100, 1024) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        // The second stream's "dir" meets the first one's in the destination, as with platform-split=false.
+        await SendDirectoryExportAsync(loopback, first.Path);
+        await SendDirectoryExportAsync(loopback, second.Path);
+
+        Assert.True(File.Exists(Path.Combine(_output.Path, "dir/a")));
+        Assert.True(File.Exists(Path.Combine(_output.Path, "dir/b")));
+        Assert.Equal(exported, Directory.GetLastWriteTimeUtc(Path.Combine(_output.Path, "dir")));
+    }
+
     private IEnumerable<string> StagingDirectories() =>
         Directory.GetDirectories(Path.GetDirectoryName(_output.Path)!, $".{Path.GetFileName(_output.Path)}.*.partial");
 

@@ -1,3 +1,5 @@
+using HybridBuild.BuildKit.Client.FileSync;
+
 namespace HybridBuild.BuildKit.Client.Session.Services;
 
 /// <summary>
@@ -50,8 +52,10 @@ internal static class ExportStaging
             }
             else if (IsRealDirectory(entry) && IsRealDirectory(existing))
             {
+                // Moving the children out changes the staged directory's mtime: take the exported one first.
+                PosixFile.TryLstat(entry.FullName, out var staged);
                 Merge(entry.FullName, destination);
-                Directory.SetLastWriteTimeUtc(destination, Directory.GetLastWriteTimeUtc(entry.FullName));
+                PosixFile.SetModTime(destination, staged.ModTimeNanoseconds);
             }
             else
             {
