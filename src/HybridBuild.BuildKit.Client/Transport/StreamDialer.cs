@@ -46,6 +46,7 @@ internal sealed class StreamDialer
         else
         {
             socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            EnableKeepAlive(socket);
             endPoint = new DnsEndPoint(_address.Host!, _address.Port);
         }
         try
@@ -65,6 +66,20 @@ internal sealed class StreamDialer
             socket.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A daemon whose host vanishes without a reset (power loss, a dropped network) would leave a Solve waiting forever on
+    /// a half-open connection; TCP keepalive notices it in about a minute, as Go's dialer (buildx, buildctl) does by default.
+    /// </summary>
+    internal static readonly TimeSpan KeepAliveIdle = TimeSpan.FromSeconds(30);
+
+    private static void EnableKeepAlive(Socket socket)
+    {
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)KeepAliveIdle.TotalSeconds);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
     }
 
     /// <summary>Opens a connection, with TLS negotiating <paramref name="applicationProtocol"/> when TLS is configured.</summary>

@@ -1,0 +1,23 @@
+using System.Net;
+using System.Net.Sockets;
+using HybridBuild.BuildKit.Client.Transport;
+
+namespace HybridBuild.BuildKit.Tests.Transport;
+
+public sealed class StreamDialerTests
+{
+    [Fact]
+    public async Task A_TCP_connection_probes_an_idle_peer_so_a_vanished_daemon_is_noticed()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var dialer = new StreamDialer(BuildKitAddress.Parse($"tcp://127.0.0.1:{port}"), tls: null);
+
+        await using var connection = (NetworkStream)await dialer.ConnectPlainAsync(CancellationToken.None);
+        using var accepted = await listener.AcceptSocketAsync();
+
+        Assert.Equal(1, (int)connection.Socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive)!);
+        Assert.InRange((int)connection.Socket.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime)!, 1, 60);
+    }
+}
