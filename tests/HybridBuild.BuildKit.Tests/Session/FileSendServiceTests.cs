@@ -143,7 +143,17 @@ public sealed class FileSendServiceTests : IDisposable
             Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom),
             Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom));
         using var call = loopback.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(packets, null, new CallOptions(cancellationToken: timeout.Token));
-        await FsutilSender.SendAsync(source, SendFilter.None, call.ResponseStream, call.RequestStream, timeout.Token);
+        try
+        {
+            await FsutilSender.SendAsync(source, SendFilter.None, call.ResponseStream, call.RequestStream, timeout.Token);
+        }
+        catch (FileTransferException)
+        {
+            // The session's ERR arrives before its handler has finished: wait for the call's status, which comes after.
+            await Assert.ThrowsAsync<RpcException>(async () => { while (await call.ResponseStream.MoveNext(timeout.Token)) { } });
+            throw;
+        }
+
         await call.RequestStream.CompleteAsync();
         Assert.False(await call.ResponseStream.MoveNext(timeout.Token));
     }
