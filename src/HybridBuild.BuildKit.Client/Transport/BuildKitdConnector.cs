@@ -42,12 +42,21 @@ internal sealed class BuildKitdConnector : IDaemonConnector
         return handler;
     }
 
+    /// <summary>The daemon dropped or refused the connection of a Control/Session call before it began.</summary>
+    internal static BuildKitConnectionException SessionRefused(BuildKitAddress address, IOException e) =>
+        new($"BuildKit at {address} did not accept the session call: {e.Message}", e);
+
     public async Task<Stream> OpenSessionTunnelAsync(BuildSession session, CancellationToken cancellationToken)
     {
         var connection = await _dialer.ConnectAsync(SslApplicationProtocol.Http2, cancellationToken);
         try
         {
             return await Http2SessionCall.OpenAsync(connection, _authority, _dialer.UsesTls, session.Headers, cancellationToken);
+        }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync();
+            throw SessionRefused(Address, e);
         }
         catch
         {

@@ -36,6 +36,11 @@ internal sealed class DockerConnector(BuildKitAddress address, StreamDialer dial
         {
             return await Http2SessionCall.OpenAsync(grpc, EngineHost, dialer.UsesTls, session.Headers, cancellationToken);
         }
+        catch (IOException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            await grpc.DisposeAsync();
+            throw BuildKitdConnector.SessionRefused(address, e);
+        }
         catch
         {
             await grpc.DisposeAsync();

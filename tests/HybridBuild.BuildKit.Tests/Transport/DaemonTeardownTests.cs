@@ -66,6 +66,22 @@ public sealed class DaemonTeardownTests
         Assert.Equal(0, client.ActiveSessions);
     }
 
+    [Fact]
+    public async Task A_daemon_that_drops_the_session_call_fails_the_build_as_a_connection_failure_naming_the_address()
+    {
+        var socket = SocketPath();
+        await using var daemon = await FakeBuildKitd.StartOnUnixSocketAsync(socket);
+        await using var proxy = new SessionDroppingProxy(socket);
+        await using var client = BuildKitClient.Create(new BuildKitClientOptions { Address = proxy.Address });
+        using var work = new BuildDirectory().With("Dockerfile", "FROM scratch\n");
+
+        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(() =>
+            client.SolveAsync(new SolveRequest { ContextDirectory = work.Context }, null, CancellationToken.None).WaitAsync(Patience));
+
+        Assert.Contains(proxy.Address, error.Message);
+        Assert.Equal(0, client.ActiveSessions);
+    }
+
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
     {
         for (var deadline = DateTime.UtcNow + Patience; !condition(); await Task.Delay(50))
