@@ -11,16 +11,21 @@ namespace HybridBuild.BuildKit.Client.FileSync;
 internal static class FsutilReceiver
 {
     public static Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveLimits limits, CancellationToken ct) =>
-        ReceiveAsync(destination, incoming, outgoing, new ReceiveBudget(limits), ct);
+        ReceiveAsync(destination, incoming, outgoing, new ReceiveBudget(limits), beforeFin: null, ct);
 
-    /// <summary>Receives within what is left of <paramref name="budget"/>, which other streams into the same destination share.</summary>
-    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveBudget budget, CancellationToken ct)
+    /// <summary>
+    /// Receives within what is left of <paramref name="budget"/>, which other streams into the same destination share.
+    /// <paramref name="beforeFin"/> runs once everything is written, before our FIN: the FIN lets the sender report the
+    /// transfer complete, so what must be done by then (moving the output into place) goes there, and its failure
+    /// reaches the sender as an ERR.
+    /// </summary>
+    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveBudget budget, Action? beforeFin, CancellationToken ct)
     {
         using var writer = new PacketWriter(outgoing);
         ReceiveRun? run = null;
         try
         {
-            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(budget), writer, budget);
+            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(budget), writer, budget, beforeFin);
             while (await incoming.MoveNext(ct).ConfigureAwait(false))
             {
                 // The daemon cancels the call right after its FIN: return at once, before that cancellation lands.

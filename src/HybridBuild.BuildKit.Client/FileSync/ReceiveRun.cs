@@ -4,7 +4,7 @@ using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>The state of one receive: the listing so far, the files requested and being written, what is left to finish.</summary>
-internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, PacketWriter writer, ReceiveBudget budget) : IAsyncDisposable
+internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, PacketWriter writer, ReceiveBudget budget, Action? beforeFin) : IAsyncDisposable
 {
     // Go's sender streams 4 files at a time; far more open files than that is a sender misbehaving.
     private const int MaxOpenFiles = 64;
@@ -97,6 +97,7 @@ internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, 
         if (!_listingComplete || _requested.Count > 0 || FinSent) return;
         foreach (var link in _hardLinks) await tree.CreateHardLinkAsync(link, _filesByPath[link.LinkTarget], ct).ConfigureAwait(false);
         for (var i = _directories.Count - 1; i >= 0; i--) tree.CompleteDirectory(_directories[i]); // children first, as fsutil does
+        beforeFin?.Invoke();
         await writer.WriteAsync(new Packet { Type = PacketType.PacketFin }, ct).ConfigureAwait(false);
         FinSent = true;
     }

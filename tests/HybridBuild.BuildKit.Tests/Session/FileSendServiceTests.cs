@@ -132,6 +132,37 @@ public sealed class FileSendServiceTests : IDisposable
         Assert.Equal(exported, Directory.GetLastWriteTimeUtc(Path.Combine(_output.Path, "dir")));
     }
 
+    [Fact]
+    public async Task A_directory_export_is_in_place_before_the_daemon_hears_that_the_transfer_is_complete()
+    {
+        var session = new BuildSession("key") { Exports = { new SessionExport.Directory(_output.Path, 10, 1024) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+        using var timeout = new CancellationTokenSource(SessionLoopback.Patience);
+        using var call = loopback.Channel.CreateCallInvoker().AsyncDuplexStreamingCall(PacketMethod, null, new CallOptions(cancellationToken: timeout.Token));
+        await call.RequestStream.WriteAsync(new Packet { Type = PacketType.PacketStat, Stat = new Stat { Path = "app", Mode = 0x1A4, Size = 2 } });
+        await call.RequestStream.WriteAsync(new Packet { Type = PacketType.PacketStat });
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(PacketType.PacketReq, call.ResponseStream.Current.Type);
+        await call.RequestStream.WriteAsync(new Packet { Type = PacketType.PacketData, ID = 0, Data = ByteString.CopyFromUtf8("ok") });
+        await call.RequestStream.WriteAsync(new Packet { Type = PacketType.PacketData, ID = 0 });
+
+        // Our FIN is what lets the daemon finish the exporter and answer the Solve, before it even sends its own
+        // FIN: the client may then read the destination, so the export must already be there.
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(PacketType.PacketFin, call.ResponseStream.Current.Type);
+        Assert.Equal("ok", await File.ReadAllTextAsync(Path.Combine(_output.Path, "app")));
+
+        await call.RequestStream.WriteAsync(new Packet { Type = PacketType.PacketFin });
+        await call.RequestStream.CompleteAsync();
+        Assert.False(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Null(session.ExportFailure);
+        Assert.Empty(StagingDirectories());
+    }
+
+    private static readonly Method<Packet, Packet> PacketMethod = new(MethodType.DuplexStreaming, "moby.filesync.v1.FileSend", "DiffCopy",
+        Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom),
+        Marshallers.Create(static (Packet p) => p.ToByteArray(), Packet.Parser.ParseFrom));
+
     private IEnumerable<string> StagingDirectories() =>
         Directory.GetDirectories(Path.GetDirectoryName(_output.Path)!, $".{Path.GetFileName(_output.Path)}.*.partial");
 
