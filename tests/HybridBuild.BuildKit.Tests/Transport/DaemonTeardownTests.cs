@@ -82,6 +82,22 @@ public sealed class DaemonTeardownTests
         Assert.Equal(0, client.ActiveSessions);
     }
 
+    [Fact]
+    public async Task A_finished_build_keeps_only_the_control_connection_and_disposing_the_client_closes_that_too()
+    {
+        var socket = SocketPath();
+        await using var daemon = await FakeBuildKitd.StartOnUnixSocketAsync(socket);
+        await using var proxy = new SessionDroppingProxy(socket, dropSessions: false);
+        var client = BuildKitClient.Create(new BuildKitClientOptions { Address = proxy.Address });
+        using var work = new BuildDirectory().With("Dockerfile", "FROM scratch\n");
+
+        await client.SolveAsync(new SolveRequest { ContextDirectory = work.Context }, null, CancellationToken.None).WaitAsync(Patience);
+        Assert.True(await EventuallyAsync(() => proxy.OpenConnections == 1), $"{proxy.OpenConnections} connections after the build");
+        await client.DisposeAsync();
+
+        Assert.True(await EventuallyAsync(() => proxy.OpenConnections == 0), $"{proxy.OpenConnections} connections after disposing the client");
+    }
+
     private static async Task<bool> EventuallyAsync(Func<bool> condition)
     {
         for (var deadline = DateTime.UtcNow + Patience; !condition(); await Task.Delay(50))
