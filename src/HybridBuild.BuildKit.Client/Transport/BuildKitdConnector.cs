@@ -19,7 +19,9 @@ internal sealed class BuildKitdConnector : IDaemonConnector
         Address = address;
         _dialer = dialer;
         // For a unix socket any authority works; over TCP the daemon sees the host (or the TLS server name).
-        _authority = address.IsUnixSocket ? "localhost" : $"{dialer.ServerName}:{address.Port}";
+        // An IPv6 literal goes in brackets, or host and port cannot be told apart.
+        var host = dialer.ServerName.Contains(':') ? $"[{dialer.ServerName}]" : dialer.ServerName;
+        _authority = address.IsUnixSocket ? "localhost" : $"{host}:{address.Port}";
         ControlAddress = new Uri((dialer.UsesTls ? "https://" : "http://") + _authority);
     }
 
