@@ -66,10 +66,11 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
                 // Merged before our FIN: the daemon reports the export done (and may answer the Solve) once it has our FIN.
                 await FsutilReceiver.ReceiveAsync(staging, incoming, outgoing, budget, () => ExportStaging.MergeInto(staging, target), cancellationToken);
             }
-            catch (Exception e) when ((incoming.FinReceived || outgoing.FinSent) && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
+            catch (Exception e) when (outgoing.FinSent && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
             {
                 // The daemon answers our FIN with its own and cancels the call at once instead of half-closing; the
                 // reset can overtake its FIN. We send FIN only once every file has arrived and is merged, so nothing is missing.
+                // Only our FIN says so: a FIN from the daemon before ours means the transfer stopped short.
             }
         }
         finally

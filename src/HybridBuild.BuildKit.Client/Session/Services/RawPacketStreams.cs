@@ -4,13 +4,10 @@ using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 
 namespace HybridBuild.BuildKit.Client.Session.Services;
 
-/// <summary>Reads fsutil packets from a raw-bytes call, noting whether the sender's FIN has arrived.</summary>
+/// <summary>Reads fsutil packets from a raw-bytes call.</summary>
 internal sealed class RawPacketReader(IAsyncStreamReader<byte[]> inner) : IAsyncStreamReader<Packet>
 {
     public Packet Current { get; private set; } = new();
-
-    /// <summary>True once the sender's FIN was read: the transfer is complete, whatever happens to the call next.</summary>
-    public bool FinReceived { get; private set; }
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
@@ -20,7 +17,6 @@ internal sealed class RawPacketReader(IAsyncStreamReader<byte[]> inner) : IAsync
         }
 
         Current = Packet.Parser.ParseFrom(inner.Current);
-        FinReceived |= Current.Type == PacketType.PacketFin;
         return true;
     }
 }
