@@ -11,7 +11,9 @@ internal sealed class StreamDialer
 {
     private readonly BuildKitAddress _address;
     private readonly BuildKitTlsOptions? _tls;
-    private readonly Lazy<TlsMaterial>? _material;
+    private readonly Lock _materialLock = new();
+    private TlsMaterial? _material;
+    private (DateTime Ca, DateTime Certificate, DateTime Key) _materialStamps;
 
     public StreamDialer(BuildKitAddress address, BuildKitTlsOptions? tls)
     {
@@ -25,7 +27,6 @@ internal sealed class StreamDialer
         }
         _address = address;
         _tls = tls;
-        _material = tls is null ? null : new Lazy<TlsMaterial>(() => TlsMaterial.Load(tls));
     }
 
     public bool UsesTls => _tls is not null;
@@ -109,18 +110,36 @@ internal sealed class StreamDialer
         }
     }
 
-    /// <summary>The client side of TLS as the options describe it; also used by the gRPC channel's own handshake.</summary>
-    public SslClientAuthenticationOptions SslOptions(SslApplicationProtocol applicationProtocol)
+    /// <summary>
+    /// The client side of TLS as the options describe it; also used by the gRPC channel's own handshake, whose options
+    /// are fixed when the channel is made. So the files are read at each handshake (when they changed): certificates
+    /// renewed on disk are used by the next connection, and a file missing now fails that connection, not the client.
+    /// </summary>
+    public SslClientAuthenticationOptions SslOptions(SslApplicationProtocol applicationProtocol) => new()
     {
-        var material = _material!.Value;
-        return new SslClientAuthenticationOptions
+        TargetHost = ServerName,
+        ApplicationProtocols = [applicationProtocol],
+        LocalCertificateSelectionCallback = _tls!.CertificatePath is null ? null : (_, _, _, _, _) => Material().ClientCertificate!,
+        RemoteCertificateValidationCallback = (sender, certificate, chain, errors) => Material().Validate(sender, certificate, chain, errors),
+    };
+
+    private TlsMaterial Material()
+    {
+        var tls = _tls!;
+        var stamps = (Stamp(tls.CaCertificatePath), Stamp(tls.CertificatePath), Stamp(tls.KeyPath));
+        lock (_materialLock)
         {
-            TargetHost = ServerName,
-            ApplicationProtocols = [applicationProtocol],
-            ClientCertificates = material.ClientCertificate is { } certificate ? [certificate] : null,
-            RemoteCertificateValidationCallback = material.Validate,
-        };
+            if (_material is null || stamps != _materialStamps)
+            {
+                _material = TlsMaterial.Load(tls);
+                _materialStamps = stamps;
+            }
+            return _material;
+        }
     }
+
+    // Follows symbolic links, so a Kubernetes secret swapped through its ..data link counts as changed.
+    private static DateTime Stamp(string? path) => path is null ? default : File.GetLastWriteTimeUtc(path);
 
     private sealed record TlsMaterial(X509Certificate2Collection? Authorities, X509Certificate2? ClientCertificate)
     {
