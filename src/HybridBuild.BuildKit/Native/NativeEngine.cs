@@ -38,6 +38,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             ? "docker+" + dockerOptions.Value.ResolvedHost
             : _options.Address;
         _address = BuildKitAddress.Parse(address);
+        _onDockerClientsEngine = _address.Daemon == BuildKitDaemonKind.Docker && SameEndpoint(_address, "docker+" + dockerOptions.Value.ResolvedHost);
         _client = BuildKitClient.Create(new BuildKitClientOptions
         {
             Address = address,
@@ -54,6 +55,24 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     public int ActiveSessions => _client.ActiveSessions;
 
     private bool OnDocker => _address.Daemon == BuildKitDaemonKind.Docker;
+
+    // Image removal and the engine description go through the Docker client (Engine:Docker:Host): only right when
+    // BuildKit runs in that same engine, not in another one named by Engine:Native:Address.
+    private readonly bool _onDockerClientsEngine;
+
+    private static bool SameEndpoint(BuildKitAddress address, string other)
+    {
+        try
+        {
+            var parsed = BuildKitAddress.Parse(other);
+            return parsed.SocketPath == address.SocketPath && string.Equals(parsed.Host, address.Host, StringComparison.OrdinalIgnoreCase)
+                && parsed.Port == address.Port;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
 
     public async Task<StageBuildResult> BuildAsync(StageBuildRequest request, IBuildProgress progress, CancellationToken cancellationToken)
     {
@@ -78,7 +97,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
         {
             var result = await _client.SolveAsync(solve, new StatusForwarder(steps), cancellationToken);
             steps.Complete();
-            if (request.Output is { Type: OutputType.Image, Push: true } && OnDocker && _options.RemovePushedImages)
+            if (request.Output is { Type: OutputType.Image, Push: true } && _onDockerClientsEngine && _options.RemovePushedImages)
                 foreach (var tag in request.Output.Tags)
                     await _docker.RemoveImageAsync(tag, CancellationToken.None);
             return StageBuildResult.Success(result.ImageDigest);
@@ -110,7 +129,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             ["platforms"] = info.Workers.SelectMany(w => w.Platforms).Distinct().ToList(),
         };
         var description = $"BuildKit {version} at {_address}";
-        if (OnDocker)
+        if (_onDockerClientsEngine)
         {
             var docker = await _docker.DescribeAsync(cancellationToken);
             data["dockerVersion"] = docker.Version;

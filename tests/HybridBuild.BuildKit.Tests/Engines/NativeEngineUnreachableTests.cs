@@ -84,3 +84,23 @@ public sealed class RegistryCredentialOptionsTests
         Assert.DoesNotContain("hunter2-secret", text);
     }
 }
+
+public sealed class NativeEngineAddressTests
+{
+    [Fact]
+    public async Task BuildKit_in_another_Docker_engine_than_the_Docker_clients_is_checked_without_asking_the_Docker_client()
+    {
+        // BuildKit answers at the local engine; the Docker client is pointed at an engine that is not there.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Engine:Native:Address"] = "docker+" + new HybridBuild.BuildKit.Docker.DockerEngineOptions().ResolvedHost,
+            ["Engine:Docker:Host"] = $"unix:///tmp/no-engine-{Guid.NewGuid():N}.sock",
+        }).Build();
+        await using var services = new ServiceCollection().AddLogging().AddHybridBuildEngine(configuration).BuildServiceProvider();
+
+        var status = await services.GetRequiredService<NativeEngine>().CheckAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(status.Ready, status.Description);
+        Assert.False(status.Data.ContainsKey("dockerVersion"));
+    }
+}
