@@ -1,10 +1,12 @@
 # HybridBuildService: the API and the worker in one image (choose roles with Api__Enabled / Worker__Enabled).
-# It drives BuildKit through the docker CLI's buildx plugin, so the image carries both; mount the engine's socket.
+# It drives BuildKit in process over gRPC (the native engine, the default); the docker CLI and its buildx plugin
+# are carried for Engine__Provider=Buildx. Mount the engine's socket, or point Engine__Native__Address at a buildkitd.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/HybridBuild.Core/HybridBuild.Core.csproj src/HybridBuild.Core/
+COPY src/HybridBuild.BuildKit.Client/HybridBuild.BuildKit.Client.csproj src/HybridBuild.BuildKit.Client/
 COPY src/HybridBuild.BuildKit/HybridBuild.BuildKit.csproj src/HybridBuild.BuildKit/
 COPY src/HybridBuild.Storage/HybridBuild.Storage.csproj src/HybridBuild.Storage/
 COPY src/HybridBuild.Data/HybridBuild.Data.csproj src/HybridBuild.Data/
