@@ -25,6 +25,9 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     private readonly ILogger<NativeEngine> _logger;
     private readonly BuildKitAddress _address;
     private readonly BuildKitClient _client;
+    // Image removal and the engine description go through the Docker client (Engine:Docker:Host): only right when
+    // BuildKit runs in that same engine, not in another one named by Engine:Native:Address.
+    private readonly bool _onDockerClientsEngine;
 
     public NativeEngine(IOptions<NativeEngineOptions> options, IOptions<EngineOptions> engine, IOptions<DockerEngineOptions> dockerOptions,
         DockerEngine docker, ILoggerFactory loggerFactory)
@@ -55,10 +58,6 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     public int ActiveSessions => _client.ActiveSessions;
 
     private bool OnDocker => _address.Daemon == BuildKitDaemonKind.Docker;
-
-    // Image removal and the engine description go through the Docker client (Engine:Docker:Host): only right when
-    // BuildKit runs in that same engine, not in another one named by Engine:Native:Address.
-    private readonly bool _onDockerClientsEngine;
 
     private static bool SameEndpoint(BuildKitAddress address, string other)
     {
