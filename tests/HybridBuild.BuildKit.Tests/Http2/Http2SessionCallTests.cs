@@ -117,6 +117,29 @@ public sealed class Http2SessionCallTests
         Assert.All(echoed.Chunk(300_000), chunk => Assert.All(chunk, b => Assert.Equal(chunk[0], b)));
     }
 
+    [Fact]
+    public async Task A_field_length_beyond_its_message_is_refused_rather_than_read_into_the_next_message()
+    {
+        await using var server = await SessionEndpointServer.StartAsync(async context =>
+        {
+            context.Response.ContentType = "application/grpc";
+            await context.Response.StartAsync(context.RequestAborted);
+            // Field 1 claiming 2^32 bytes in an 8-byte message, then a well-formed message.
+            byte[] lying = [0x0A, 0x80, 0x80, 0x80, 0x80, 0x10, (byte)'a', (byte)'b'];
+            await SessionEndpointServer.WriteMessageAsync(context.Response.Body, lying, context.RequestAborted);
+            await SessionEndpointServer.WriteMessageAsync(context.Response.Body, SessionEndpointServer.Message([1, 2, 3]), context.RequestAborted);
+            while (await SessionEndpointServer.ReadPayloadAsync(context.Request.Body, context.RequestAborted) is not null)
+            {
+            }
+        });
+        using var timeout = new CancellationTokenSource(Patience);
+        await using Stream tunnel = await server.OpenTunnelAsync(ct: timeout.Token);
+
+        var error = await Assert.ThrowsAsync<IOException>(async () => await ReadExactlyAsync(tunnel, 3, timeout.Token));
+
+        Assert.Contains("malformed", error.Message);
+    }
+
     [Theory]
     [InlineData(65_535)]
     [InlineData(Http2SessionCall.DefaultReceiveWindow)]

@@ -152,7 +152,8 @@ internal sealed class GrpcBytesMessageReader(PipeReader source)
             default:
                 throw Malformed($"wire type {tag & 7}");
         }
-        if (field == 0 || reader.Consumed + bodyLength > _messageLeft)
+        // Compared without adding to bodyLength: a claimed length near long.MaxValue would overflow the sum.
+        if (field == 0 || bodyLength > _messageLeft - reader.Consumed)
         {
             throw Malformed("a field that does not fit its message");
         }
