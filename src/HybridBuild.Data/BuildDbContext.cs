@@ -15,6 +15,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<Stage> Stages => Set<Stage>();
     public DbSet<Artifact> Artifacts => Set<Artifact>();
     public DbSet<LogEvent> LogEvents => Set<LogEvent>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -54,6 +55,17 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.Inputs));
             Json(s.Property(x => x.Output));
             s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<ApiKey>(k =>
+        {
+            k.ToTable("api_keys");
+            k.HasKey(x => x.Id);
+            k.Property(x => x.Name).HasMaxLength(100);
+            k.Property(x => x.Hash).HasMaxLength(64);
+            k.Property(x => x.CreatedBy).HasMaxLength(100);
+            k.HasIndex(x => x.Hash).IsUnique();
+            Json(k.Property(x => x.Scopes));
         });
 
         model.Entity<Artifact>(a =>

@@ -37,6 +37,7 @@ public sealed class MultiNodeTests(ServiceFixture service)
         await using var worker = Node.Start("worker", Ports.Free(), database, shared, [("Api__Enabled", "false"), .. workerSettings]);
         await worker.WaitReadyAsync();
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{apiPort}"), Timeout = TimeSpan.FromMinutes(2) };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServiceFixture.AdminKey);
         var buildApi = new BuildApi(client);
         var spec = new BuildSpec
         {
@@ -97,6 +98,7 @@ public sealed class MultiNodeTests(ServiceFixture service)
                     ["Storage__FileSystem__Root"] = Path.Combine(shared, "blobs"),
                     ["Worker__WorkDirectory"] = Path.Combine(shared, $"work-{role}"),
                     ["Logging__LogLevel__Default"] = "Information",
+                    ["Auth__AdminKey"] = ServiceFixture.AdminKey,
                 },
             };
             foreach (var (key, value) in settings) start.Environment[key] = value;

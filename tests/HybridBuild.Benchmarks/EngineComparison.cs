@@ -84,6 +84,8 @@ internal static class EngineComparison
         return index >= 0 && index + 1 < args.Length ? args[index + 1] : null;
     }
 
+    private static readonly string AdminKey = "bench-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
+
     /// <summary>One service node (API and worker) in its own process, database and directories.</summary>
     private sealed class ServiceProcess : IAsyncDisposable
     {
@@ -115,12 +117,14 @@ internal static class EngineComparison
             start.Environment["Storage__FileSystem__Root"] = Path.Combine(scratch, "blobs");
             start.Environment["Worker__WorkDirectory"] = Path.Combine(scratch, "work");
             start.Environment["Logging__LogLevel__Default"] = "Warning";
+            start.Environment["Auth__AdminKey"] = AdminKey;
             var process = Process.Start(start)!;
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"[{engine}] {e.Data}"); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
             var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromMinutes(10) };
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
             var deadline = DateTime.UtcNow.AddMinutes(1);
             while (true)
             {

@@ -10,7 +10,7 @@
 // service (the default): the running service against a direct `docker buildx build` of the same Dockerfile on
 // the same engine: POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
 //
-//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- [--service http://localhost:8080] [--runs 5] [--docker docker]
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- [--service http://localhost:8080] [--api-key KEY] [--runs 5] [--docker docker]
 //
 // The service must be running (docker compose up, or dotnet run --project src/HybridBuild.Api) and build on
 // the engine that the docker CLI here talks to.
@@ -38,6 +38,9 @@ const string Dockerfile = """
     """;
 
 using var http = new HttpClient { BaseAddress = new Uri(service), Timeout = TimeSpan.FromMinutes(10) };
+// a key with builds:read and builds:write (or the admin key); HYBRIDBUILD_API_KEY works too
+if ((Argument("--api-key") ?? Environment.GetEnvironmentVariable("HYBRIDBUILD_API_KEY")) is { Length: > 0 } apiKey)
+    http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", apiKey);
 var context = Directory.CreateTempSubdirectory("hybridbuild-bench-").FullName;
 await File.WriteAllTextAsync(Path.Combine(context, "Dockerfile"), Dockerfile);
 

@@ -1,9 +1,10 @@
 // Swagger UI smoke: runs the 'wasm' example of POST /api/v1/builds from the real Swagger UI page in headless
 // Chromium, then follows the build it created until it finishes. Exit 0 only if the build succeeded.
 //
-//   BASE_URL=http://localhost:8080 node smoke.mjs
+//   BASE_URL=http://localhost:8080 API_KEY=<a key with builds:read and builds:write> node smoke.mjs
 //
-// Env: BASE_URL (default http://localhost:8080), CHROMIUM_PATH (default /usr/bin/chromium),
+// Env: BASE_URL (default http://localhost:8080), API_KEY (required: entered through Swagger UI's Authorize button),
+//      CHROMIUM_PATH (default /usr/bin/chromium),
 //      SCREENSHOT (default /tmp/swagger-smoke.png), EXAMPLE (default wasm), BUILD_TIMEOUT_SECONDS (default 180).
 import { chromium } from 'playwright-core';
 
@@ -11,6 +12,8 @@ const BASE_URL = (process.env.BASE_URL || 'http://localhost:8080').replace(/\/+$
 const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SCREENSHOT = process.env.SCREENSHOT || '/tmp/swagger-smoke.png';
 const EXAMPLE = process.env.EXAMPLE || 'wasm';
+const API_KEY = process.env.API_KEY || '';
+if (!API_KEY) { console.error('API_KEY is required: the API needs a key (docker compose sets Auth__AdminKey).'); process.exit(2); }
 const BUILD_TIMEOUT_MS = Number(process.env.BUILD_TIMEOUT_SECONDS || 180) * 1000;
 const UI_TIMEOUT_MS = 30_000;
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -41,6 +44,13 @@ async function runInSwaggerUi() {
     log(`opening ${BASE_URL}/swagger`);
     const nav = await page.goto(`${BASE_URL}/swagger`, { waitUntil: 'domcontentloaded' });
     if (!nav || !nav.ok()) throw new Error(`GET ${BASE_URL}/swagger answered ${nav ? nav.status() : 'nothing'}`);
+
+    // Swagger UI's Authorize button: the key goes into the bearer field, and every request carries it.
+    await page.locator('button.authorize').first().click();
+    await page.locator('.modal-ux input').first().fill(API_KEY);
+    await page.locator('.modal-ux button.authorize').first().click();
+    await page.locator('.modal-ux button.btn-done, .modal-ux .close-modal').first().click();
+    log('authorized with the API key');
 
     // The POST /api/v1/builds operation block (Swagger UI renders one .opblock per operation).
     const op = page.locator('.opblock.opblock-post')
@@ -100,7 +110,7 @@ async function waitForBuild(id) {
   const deadline = Date.now() + BUILD_TIMEOUT_MS;
   let last;
   while (Date.now() < deadline) {
-    const r = await fetch(url, { headers: { accept: 'application/json' } });
+    const r = await fetch(url, { headers: { accept: 'application/json', authorization: `Bearer ${API_KEY}` } });
     if (!r.ok) throw new Error(`GET ${url} answered ${r.status}: ${(await r.text()).slice(0, 500)}`);
     const build = await r.json();
     const status = String(build.status).toLowerCase();

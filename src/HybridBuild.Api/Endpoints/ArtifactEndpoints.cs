@@ -15,7 +15,7 @@ internal static class ArtifactEndpoints
 
     public static RouteGroupBuilder MapArtifacts(this RouteGroupBuilder api)
     {
-        var artifacts = api.MapGroup("/builds/{id:guid}/artifacts").WithTags("Artifacts");
+        var artifacts = api.MapGroup("/builds/{id:guid}/artifacts").WithTags("Artifacts").RequireAuthorization(ApiScopes.BuildsRead);
 
         artifacts.MapGet("/", ManifestAsync).WithName("GetArtifactManifest")
             .WithSummary("Every artifact of a build: stage, path, size, SHA-256, file mode, platform and download link")

@@ -17,7 +17,7 @@ internal static class BuildEndpoints
     {
         var builds = api.MapGroup("/builds").WithTags("Builds");
 
-        builds.MapPost("/", SubmitAsync).WithName("SubmitBuild")
+        builds.MapPost("/", SubmitAsync).WithName("SubmitBuild").RequireAuthorization(ApiScopes.BuildsWrite)
             .WithSummary("Submit a staged build")
             .WithDescription("Takes a JSON build spec whose source is a git repository or inline files, or multipart/form-data with a 'spec' part (the JSON) and a 'context' part (a tar or tar.gz build context). Answers 202 with the build and its Location. An Idempotency-Key header makes a retried request return the same build.")
             // the request body (JSON or multipart) is documented by OpenApiSetup; the handler checks the content type itself to answer 415 as a problem
@@ -26,16 +26,16 @@ internal static class BuildEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .DisableAntiforgery();
 
-        builds.MapGet("/", ListAsync).WithName("ListBuilds")
+        builds.MapGet("/", ListAsync).WithName("ListBuilds").RequireAuthorization(ApiScopes.BuildsRead)
             .WithSummary("List builds, newest first")
             .WithDescription("Paged with page (from 1) and pageSize (1 to 100); status filters by build status (queued, running, succeeded, failed, cancelled).")
             .ProducesProblem(StatusCodes.Status400BadRequest);
 
-        builds.MapGet("/{id:guid}", GetAsync).WithName("GetBuild")
+        builds.MapGet("/{id:guid}", GetAsync).WithName("GetBuild").RequireAuthorization(ApiScopes.BuildsRead)
             .WithSummary("A build with its stages: status, timings, errors, image digests and artifacts")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
-        builds.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelBuild")
+        builds.MapPost("/{id:guid}/cancel", CancelAsync).WithName("CancelBuild").RequireAuthorization(ApiScopes.BuildsWrite)
             .WithSummary("Cancel a build")
             .WithDescription("Stops the running BuildKit solves; stages that have not started are skipped. 409 when the build has already finished.")
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)

@@ -16,7 +16,7 @@ internal static class LogEndpoints
 
     public static RouteGroupBuilder MapLogs(this RouteGroupBuilder api)
     {
-        api.MapGet("/builds/{id:guid}/logs", GetLogsAsync).WithName("GetBuildLogs").WithTags("Logs")
+        api.MapGet("/builds/{id:guid}/logs", GetLogsAsync).WithName("GetBuildLogs").WithTags("Logs").RequireAuthorization(ApiScopes.BuildsRead)
             .WithSummary("A build's log, whole or followed")
             .WithDescription("Plain text by default (stage= limits it to one stage; follow=true streams until the build ends). With Accept: text/event-stream, Server-Sent Events carrying step, log and stage events, resumable with Last-Event-ID; the stream ends with an 'end' event once the build has finished.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain", "text/event-stream")

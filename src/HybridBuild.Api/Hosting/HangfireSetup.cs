@@ -1,4 +1,6 @@
 using Hangfire;
+using HybridBuild.Api.Access;
+using Microsoft.AspNetCore.Authentication;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using HybridBuild.Api.Pipeline;
@@ -51,10 +53,16 @@ internal static class HangfireSetup
 
     public static WebApplication UseHybridBuildJobs(this WebApplication app)
     {
-        var dashboardPublic = app.Configuration.GetValue<bool>("Hangfire:DashboardPublic");
+        // the dashboard can delete and requeue jobs: admin keys only, asked for with Basic so a browser can log in
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/hangfire"), dashboard => dashboard.Use(async (http, next) =>
+        {
+            if (DashboardAccess.IsAdmin(http)) { await next(http); return; }
+            await http.ChallengeAsync(ApiKeyAuthenticationHandler.SchemeName);
+            http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        }));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new DashboardAccess(dashboardPublic)],
+            Authorization = [new DashboardAccess()],
             DashboardTitle = "HybridBuildService jobs",
         });
         app.Services.GetRequiredService<IRecurringJobManager>()
@@ -64,10 +72,12 @@ internal static class HangfireSetup
         return app;
     }
 
-    /// <summary>Local requests only, unless Hangfire:DashboardPublic is set (for a trusted network).</summary>
-    private sealed class DashboardAccess(bool isPublic) : IDashboardAuthorizationFilter
+    /// <summary>Requests authenticated with an admin key.</summary>
+    private sealed class DashboardAccess : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) =>
-            isPublic || context.GetHttpContext().Connection.RemoteIpAddress is { } ip && System.Net.IPAddress.IsLoopback(ip);
+        public bool Authorize(DashboardContext context) => IsAdmin(context.GetHttpContext());
+
+        public static bool IsAdmin(HttpContext http) =>
+            http.User.HasClaim(ApiKeyAuthenticationHandler.ScopeClaim, Core.Domain.ApiScopes.Admin);
     }
 }

@@ -1,3 +1,4 @@
+using HybridBuild.Api.Access;
 using HybridBuild.Api.Contracts;
 using HybridBuild.Api.Endpoints;
 using HybridBuild.Api.Health;
@@ -27,6 +28,7 @@ internal static class ServiceSetup
             .AddHybridBuildData(configuration)
             .AddHybridBuildJobs(configuration)
             .AddHybridBuildHealth()
+            .AddHybridBuildAccess(configuration)
             .AddHybridBuildOpenApi();
 
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
@@ -73,12 +75,15 @@ internal static class ServiceSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapHybridBuildHealth();
         if (app.Configuration.GetValue("Api:Enabled", true))
         {
             app.UseHybridBuildOpenApi();
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
-            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts();
+            // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
+            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapKeys();
         }
         app.UseHybridBuildJobs();
         return app;

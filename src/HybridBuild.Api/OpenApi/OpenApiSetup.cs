@@ -20,6 +20,13 @@ internal static class OpenApiSetup
                 Version = "v1",
                 Description = "Staged BuildKit builds as a service: submit a pipeline of Dockerfile targets, follow its logs, and download the files each stage exported. POST /api/v1/builds has ready-to-run examples: the 'artifactory' one builds a .NET console app for win-x64 and linux-x64 and keeps the executables; the 'wasm' one exports a .wasm module and packages it as a wasi/wasm image pushed to localhost:5000.",
             });
+            // Swagger UI's Authorize button: paste an API key
+            o.AddSecurityDefinition("ApiKey", new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.Http, Scheme = "bearer",
+                Description = "An API key (Authorization: Bearer <key>). Admins create keys with POST /api/v1/keys; the first admin key is Auth:AdminKey.",
+            });
+            o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
             o.OperationFilter<SubmitBuildExamples>();
             o.DocumentFilter<TagOrder>();
             o.SupportNonNullableReferenceTypes();

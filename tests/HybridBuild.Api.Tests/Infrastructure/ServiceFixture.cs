@@ -19,6 +19,8 @@ namespace HybridBuild.Api.Tests.Infrastructure;
 public sealed class ServiceFixture : IAsyncLifetime
 {
     public const long MaxArchiveBytes = 8L << 20;
+    /// <summary>The configured admin key of the services the tests start; the fixture's client sends it.</summary>
+    public static readonly string AdminKey = "test-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     private PostgreSqlContainer? _postgres;
     private IContainer? _registry;
@@ -49,6 +51,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
+                ["Auth:AdminKey"] = AdminKey,
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             host.UseUrls("http://127.0.0.1:0"); // any free loopback port
@@ -56,7 +59,9 @@ public sealed class ServiceFixture : IAsyncLifetime
         _factory.UseKestrel();
         _factory.StartServer();
         await RequireOwnDatabaseAsync(connectionString);
+        ConnectionString = connectionString;
         Client = _factory.CreateClient();
+        Client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
         Client.Timeout = TimeSpan.FromMinutes(5);
         BaseAddress = Client.BaseAddress!;
     }
@@ -126,6 +131,17 @@ public sealed class ServiceFixture : IAsyncLifetime
         await _registry.StartAsync();
         Registry = $"localhost:{_registry.GetMappedPublicPort(5000)}";
     }
+
+    /// <summary>A client for the service that sends the given key, or none.</summary>
+    public HttpClient ClientWithKey(string? key)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    /// <summary>The service's database, to check what it stored.</summary>
+    public string ConnectionString { get; private set; } = "";
 
     /// <summary>A client for the registry's HTTP API.</summary>
     public HttpClient RegistryClient()

@@ -1,0 +1,24 @@
+using HybridBuild.Core.Domain;
+using Microsoft.AspNetCore.Authorization;
+
+namespace HybridBuild.Api.Access;
+
+/// <summary>API keys with scopes on every endpoint except health and the API description; admin for the dashboard.</summary>
+internal static class AccessSetup
+{
+    public static IServiceCollection AddHybridBuildAccess(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AccessOptions>().Bind(configuration.GetSection(AccessOptions.Section))
+            .Validate(o => o.ResolvedAdminKey is null or { Length: >= 32 }, "Auth:AdminKey must be at least 32 characters (use a random value).")
+            .Validate(o => o.AdminKeyFile is not { Length: > 0 } file || File.Exists(file), "Auth:AdminKeyFile names a file that does not exist.")
+            .ValidateOnStart();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        var authorization = services.AddAuthorizationBuilder();
+        foreach (var scope in ApiScopes.All)
+            authorization.AddPolicy(scope, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
+        services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
+        services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        return services;
+    }
+}

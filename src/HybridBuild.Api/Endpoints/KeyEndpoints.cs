@@ -1,0 +1,62 @@
+using HybridBuild.Api.Access;
+using HybridBuild.Api.Contracts;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Data;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Api.Endpoints;
+
+/// <summary>API keys, for admins: create (the key is shown once), list, revoke.</summary>
+internal static class KeyEndpoints
+{
+    public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
+    {
+        var keys = api.MapGroup("/keys").WithTags("Keys").RequireAuthorization(ApiScopes.Admin);
+
+        keys.MapPost("/", CreateAsync).WithName("CreateKey")
+            .WithSummary("Create an API key")
+            .WithDescription("Scopes: builds:read (builds, logs, artifacts), builds:write (submit, cancel), publish, admin (everything, and keys). The answer carries the key; it is stored only as a hash and cannot be shown again.")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
+        keys.MapGet("/", ListAsync).WithName("ListKeys").WithSummary("List API keys (never the keys themselves)");
+        keys.MapDelete("/{id:guid}", RevokeAsync).WithName("RevokeKey")
+            .WithSummary("Revoke an API key; it stops working at once")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<Created<CreatedKeyResponse>> CreateAsync(CreateKeyRequest? request, HttpContext http, BuildDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var name = request?.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
+            throw new BadRequestException("validation", "The key request is not valid.", "name is required: 1 to 100 printable characters.", "name");
+        var scopes = request!.Scopes?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+        if (scopes.Count == 0)
+            throw new BadRequestException("validation", "The key request is not valid.", $"scopes must name at least one of: {string.Join(", ", ApiScopes.All)}.", "scopes");
+        if (scopes.FirstOrDefault(s => !ApiScopes.All.Contains(s)) is { } unknown)
+            throw new BadRequestException("validation", "The key request is not valid.", $"scope '{unknown}' is not one of: {string.Join(", ", ApiScopes.All)}.", "scopes");
+
+        var secret = ApiKeyTokens.Generate();
+        var key = new ApiKey
+        {
+            Id = Guid.CreateVersion7(), Name = name, Hash = ApiKeyTokens.Hash(secret), Scopes = scopes,
+            CreatedAt = clock.GetUtcNow(), CreatedBy = http.User.Identity?.Name,
+        };
+        db.ApiKeys.Add(key);
+        await db.SaveChangesAsync(cancellationToken);
+        return TypedResults.Created($"/api/v1/keys/{key.Id}", new CreatedKeyResponse(key.Id, key.Name, key.Scopes, key.CreatedAt, secret));
+    }
+
+    private static async Task<Ok<List<KeyResponse>>> ListAsync(BuildDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await db.ApiKeys.AsNoTracking().OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken)).Select(KeyResponse.From).ToList());
+
+    private static async Task<NoContent> RevokeAsync(Guid id, BuildDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var changed = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null).ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        if (changed == 0 && !await db.ApiKeys.AnyAsync(k => k.Id == id, cancellationToken))
+            throw new NotFoundException($"There is no API key {id}.");
+        return TypedResults.NoContent();
+    }
+}
