@@ -1,0 +1,37 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Publishing.Artifactory;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HybridBuild.Publishing;
+
+public static class PublishingServiceCollectionExtensions
+{
+    /// <summary>
+    /// The publishers, one <see cref="IPublisher"/> per target type (resolve <c>IEnumerable&lt;IPublisher&gt;</c> and
+    /// pick by <see cref="IPublisher.Type"/>). Artifactory's transport settings come from "Publishing:Artifactory".
+    /// </summary>
+    public static IServiceCollection AddHybridBuildPublishing(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ArtifactoryPublisherOptions>()
+            .Bind(configuration.GetSection("Publishing:Artifactory"))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddHttpClient(ArtifactoryPublisher.HttpClientName, client =>
+            {
+                // each attempt has its own deadline (AttemptTimeout): a 100 MB upload outlasts HttpClient's default
+                client.Timeout = Timeout.InfiniteTimeSpan;
+                client.MaxResponseContentBufferSize = 1024 * 1024;
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // a redirected PUT would resend the body and, cross-host, drop or leak the Authorization header
+                AllowAutoRedirect = false,
+                ConnectTimeout = TimeSpan.FromSeconds(30),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPublisher, ArtifactoryPublisher>());
+        return services;
+    }
+}
