@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using HybridBuild.Core.Abstractions;
+
+namespace HybridBuild.Publishing.Oci;
+
+/// <summary>
+/// Requests to one repository of one registry, authenticated as the registry asks: on a 401 it reads the
+/// challenge and answers it (Basic with the credentials, or a Bearer token from the realm per the Docker token
+/// spec, with the credentials or anonymously), then repeats the request once. One per copy and repository side;
+/// not thread-safe.
+/// </summary>
+internal sealed class RegistryClient
+{
+    private readonly HttpClient _http;
+    private readonly RegistryCredentials? _credentials;
+    private readonly IReadOnlyList<string> _scopes;
+    private AuthenticationHeaderValue? _authorization;
+
+    /// <param name="scopes">Token scopes to ask for besides the challenge's, e.g. pull on the mount source.</param>
+    public RegistryClient(HttpClient http, ImageReference image, RegistryCredentials? credentials, IReadOnlyList<string> scopes)
+    {
+        _http = http;
+        _credentials = credentials;
+        _scopes = scopes;
+        Registry = image.Registry;
+        Repository = image.Repository;
+        ApiBase = image.ApiBase;
+    }
+
+    public string Registry { get; }
+    public string Repository { get; }
+    public Uri ApiBase { get; }
+
+    /// <summary>A URL under <c>/v2/&lt;repository&gt;/</c>; <paramref name="path"/> is built from checked digests and tags only.</summary>
+    public Uri Url(string path) => new(ApiBase, $"v2/{Repository}/{path}");
+
+    /// <summary>Resolves a registry's <c>Location</c> header, which may be relative to the API root.</summary>
+    public Uri Resolve(Uri location) => location.IsAbsoluteUri ? location : new Uri(ApiBase, location);
+
+    /// <summary>
+    /// Sends a request made by <paramref name="create"/>; when it is refused with a challenge the client can
+    /// answer, authenticates and sends a fresh one. A request whose body can be sent only once must come after
+    /// one that authenticated (the upload's POST does that).
+    /// </summary>
+    public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string what, CancellationToken ct, bool replayable = true)
+    {
+        var response = await SendOnceAsync(create(), what, ct);
+        if (response.StatusCode != HttpStatusCode.Unauthorized || !replayable) return response;
+        var challenge = AuthChallenge.From(response.Headers.WwwAuthenticate);
+        if (challenge is null || !await AnswerAsync(challenge, what, ct)) return response;
+        response.Dispose();
+        return await SendOnceAsync(create(), what, ct);
+    }
+
+    private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, string what, CancellationToken ct)
+    {
+        request.Headers.Authorization = _authorization;
+        try
+        {
+            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PublishException($"{what}: registry {Registry} (repository {Repository}) could not be reached: {e.Message}", null, null, e);
+        }
+    }
+
+    /// <summary>True when there is something new to send; false when the challenge cannot be answered.</summary>
+    private async Task<bool> AnswerAsync(AuthChallenge challenge, string what, CancellationToken ct)
+    {
+        if (challenge.IsBasic)
+        {
+            // a second Basic challenge after sending the credentials means they were refused: nothing new to try
+            if (_credentials is null || _authorization?.Scheme == "Basic") return false;
+            _authorization = new AuthenticationHeaderValue("Basic", BasicValue(_credentials));
+            return true;
+        }
+        if (!challenge.IsBearer || challenge["realm"] is not { } realm) return false;
+        var token = await TokenSource.FetchAsync(_http, this, realm, challenge["service"], Scopes(challenge["scope"]), _credentials, what, ct);
+        _authorization = new AuthenticationHeaderValue("Bearer", token);
+        return true;
+    }
+
+    private IReadOnlyList<string> Scopes(string? challenged)
+    {
+        // a challenge names one scope (or several, space-separated); ours add what later requests will need
+        var scopes = new List<string>();
+        if (challenged is not null) scopes.AddRange(challenged.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        scopes.AddRange(_scopes.Where(s => !scopes.Contains(s)));
+        return scopes;
+    }
+
+    internal static string BasicValue(RegistryCredentials credentials) =>
+        Convert.ToBase64String(Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}"));
+}

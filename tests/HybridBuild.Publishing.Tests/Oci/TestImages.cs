@@ -1,0 +1,161 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace HybridBuild.Publishing.Tests.Oci;
+
+/// <summary>A blob or manifest pushed by a test, with what it hashes to.</summary>
+public sealed record PushedContent(string Digest, string MediaType, long Size);
+
+/// <summary>An image pushed by a test: its manifest and every blob and child manifest it references.</summary>
+public sealed record PushedImage(PushedContent Manifest, IReadOnlyList<PushedContent> Blobs, IReadOnlyList<PushedContent> Children);
+
+/// <summary>
+/// Puts real OCI images into a registry through its HTTP API, as a client like buildx would: a config, gzip
+/// tar layers generated here, an image manifest, and for a multi-platform image an index over two of those.
+/// </summary>
+public static class TestImages
+{
+    public const string OciImage = "application/vnd.oci.image.manifest.v1+json";
+    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
+    private const string LayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
+    private const string ConfigType = "application/vnd.oci.image.config.v1+json";
+
+    /// <summary>An image with a config and one layer per entry of <paramref name="layerSizes"/> (random, so unique).</summary>
+    public static async Task<PushedImage> PushImageAsync(HttpClient registry, string repository, string? tag,
+        string architecture = "amd64", params int[] layerSizes)
+    {
+        if (layerSizes.Length == 0) layerSizes = [2048, 4096];
+        var layers = new List<PushedContent>();
+        var diffIds = new List<string>();
+        foreach (var size in layerSizes)
+        {
+            var (gzipped, diffId) = Layer(size);
+            layers.Add(await PushBlobAsync(registry, repository, gzipped, LayerType));
+            diffIds.Add(diffId);
+        }
+        var config = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            architecture,
+            os = "linux",
+            config = new { Cmd = new[] { "/hello" } },
+            rootfs = new { type = "layers", diff_ids = diffIds },
+        });
+        var configBlob = await PushBlobAsync(registry, repository, config, ConfigType);
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciImage,
+            config = Descriptor(configBlob),
+            layers = layers.Select(Descriptor),
+        });
+        var pushed = await PushManifestAsync(registry, repository, tag ?? Digest(manifest), manifest, OciImage);
+        return new PushedImage(pushed, [configBlob, .. layers], []);
+    }
+
+    /// <summary>An index over an amd64 and an arm64 image, tagged <paramref name="tag"/>.</summary>
+    public static async Task<PushedImage> PushIndexAsync(HttpClient registry, string repository, string tag)
+    {
+        var amd64 = await PushImageAsync(registry, repository, null, "amd64", 3000);
+        var arm64 = await PushImageAsync(registry, repository, null, "arm64", 5000, 1000);
+        var index = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciIndex,
+            manifests = new[]
+            {
+                new { mediaType = OciImage, digest = amd64.Manifest.Digest, size = amd64.Manifest.Size, platform = new { architecture = "amd64", os = "linux" } },
+                new { mediaType = OciImage, digest = arm64.Manifest.Digest, size = arm64.Manifest.Size, platform = new { architecture = "arm64", os = "linux" } },
+            },
+        });
+        var pushed = await PushManifestAsync(registry, repository, tag, index, OciIndex);
+        return new PushedImage(pushed, [.. amd64.Blobs, .. arm64.Blobs], [amd64.Manifest, arm64.Manifest]);
+    }
+
+    public static string Digest(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static object Descriptor(PushedContent content) => new { mediaType = content.MediaType, digest = content.Digest, size = content.Size };
+
+    /// <summary>A gzip tar holding one file of random bytes, and the sha256 of the uncompressed tar (its diff id).</summary>
+    private static (byte[] Gzipped, string DiffId) Layer(int size)
+    {
+        var tar = new MemoryStream();
+        using (var writer = new TarWriter(tar, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            var entry = new PaxTarEntry(TarEntryType.RegularFile, "hello") { DataStream = new MemoryStream(RandomNumberGenerator.GetBytes(size)) };
+            writer.WriteEntry(entry);
+        }
+        var gzipped = new MemoryStream();
+        using (var gzip = new GZipStream(gzipped, CompressionLevel.Fastest, leaveOpen: true)) gzip.Write(tar.ToArray());
+        return (gzipped.ToArray(), Digest(tar.ToArray()));
+    }
+
+    private static async Task<PushedContent> PushBlobAsync(HttpClient registry, string repository, byte[] bytes, string mediaType)
+    {
+        var digest = Digest(bytes);
+        using var started = await registry.PostAsync($"/v2/{repository}/blobs/uploads/", null);
+        Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+        var location = new Uri(registry.BaseAddress!, started.Headers.Location!);
+        var separator = location.Query.Length > 0 ? "&" : "?";
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var done = await registry.PutAsync($"{location}{separator}digest={digest}", content);
+        Assert.True(done.StatusCode == HttpStatusCode.Created, $"pushing a test blob: {(int)done.StatusCode} {await done.Content.ReadAsStringAsync()}");
+        return new PushedContent(digest, mediaType, bytes.Length);
+    }
+
+    private static async Task<PushedContent> PushManifestAsync(HttpClient registry, string repository, string reference, byte[] bytes, string mediaType)
+    {
+        var content = new ByteArrayContent(bytes);
+        content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
+        using var response = await registry.PutAsync($"/v2/{repository}/manifests/{reference}", content);
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"pushing a test manifest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return new PushedContent(Digest(bytes), mediaType, bytes.Length);
+    }
+
+    /// <summary>The manifest bytes a registry holds for a reference, or null when it has none.</summary>
+    public static async Task<(byte[] Bytes, string? DigestHeader)?> GetManifestAsync(HttpClient registry, string repository, string reference)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{reference}");
+        request.Headers.Accept.ParseAdd(OciIndex);
+        request.Headers.Accept.ParseAdd(OciImage);
+        using var response = await registry.SendAsync(request);
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        Assert.True(response.IsSuccessStatusCode, $"reading a manifest: {(int)response.StatusCode}");
+        var header = response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.First() : null;
+        return (await response.Content.ReadAsByteArrayAsync(), header);
+    }
+
+    public static async Task<HttpStatusCode> HeadBlobAsync(HttpClient registry, string repository, string digest)
+    {
+        using var response = await registry.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{repository}/blobs/{digest}"));
+        return response.StatusCode;
+    }
+
+    /// <summary>A repository name no other test uses.</summary>
+    public static string Repository(string what) => $"hybridbuild/{what}-{Guid.NewGuid():N}";
+}
+
+/// <summary>Records every request a copier sends, to count uploads.</summary>
+public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
+{
+    private readonly List<(HttpMethod Method, Uri Url)> _requests = [];
+
+    public IReadOnlyList<(HttpMethod Method, Uri Url)> Requests
+    {
+        get { lock (_requests) return _requests.ToList(); }
+    }
+
+    public int Count(HttpMethod method, string pathContains) =>
+        Requests.Count(r => r.Method == method && r.Url.AbsolutePath.Contains(pathContains, StringComparison.Ordinal));
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        lock (_requests) _requests.Add((request.Method, request.RequestUri!));
+        return base.SendAsync(request, cancellationToken);
+    }
+}
