@@ -47,7 +47,10 @@ internal sealed class ArtifactoryPublisher(
             var content = new StreamContent(stream, 128 * 1024);
             content.Headers.ContentLength = file.Size;
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            return NewRequest(deployUrl, checksums, checksumDeploy: false, content);
+            var request = NewRequest(deployUrl, checksums, checksumDeploy: false, content);
+            // a refusal (401, 403, 409 on an existing path) comes back before a large body is sent
+            request.Headers.ExpectContinue = file.Size >= settings.ChecksumDeployMinSize;
+            return request;
         }, ct).ConfigureAwait(false);
         attempts += upload.Attempts;
         if (!upload.IsSuccess)
@@ -90,7 +93,9 @@ internal sealed class ArtifactoryPublisher(
     private static string? Redact(string? text, PublishCredentials? credentials)
     {
         if (text is null || credentials is null) return text;
-        foreach (var secret in new[] { credentials.AccessToken, credentials.Password })
+        var basic = credentials.IsToken ? null
+            : Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{credentials.Username}:{credentials.Password}"));
+        foreach (var secret in new[] { credentials.AccessToken, credentials.Password, basic })
             if (!string.IsNullOrEmpty(secret))
                 text = text.Replace(secret, "***", StringComparison.Ordinal);
         return text;

@@ -248,4 +248,28 @@ public sealed class ArtifactoryPublisherTests : IAsyncLifetime
         Assert.Contains("nothing was published", error.Message);
         Assert.Empty(_server.Requests);
     }
+
+    [Fact]
+    public async Task An_attempt_that_gets_no_answer_in_time_is_retried()
+    {
+        _server.FailNext(1, new Fault.Stall());
+
+        var published = await CreatePublisher(("AttemptTimeout", "00:00:01"))
+            .PublishFileAsync(Target(_server), File("stalled/a.txt", RandomBytes(10)), CancellationToken.None);
+
+        Assert.Equal([0, 201], _server.Requests.Select(r => r.Status));
+        Assert.Equal(2, published.Attempts);
+    }
+
+    [Fact]
+    public async Task A_retry_waits_at_least_as_long_as_the_servers_Retry_After()
+    {
+        _server.FailNext(1, new Fault.Status(429, "slow down", TimeSpan.FromSeconds(1)));
+        var watch = Stopwatch.StartNew();
+
+        await CreatePublisher(("MaxBackoff", "00:00:05")).PublishFileAsync(Target(_server), File("polite.txt", RandomBytes(10)), CancellationToken.None);
+
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {watch.Elapsed}");
+        Assert.Equal([429, 201], _server.Requests.Select(r => r.Status));
+    }
 }
