@@ -29,10 +29,11 @@ internal sealed partial class ArtifactoryTransport(HttpClient http, ArtifactoryP
             attemptCts.CancelAfter(options.AttemptTimeout);
             string failure;
             TimeSpan? retryAfter = null;
+            // outside the retried part: a blob that cannot be opened is not the server's fault
+            using var request = await createRequest(attemptCts.Token).ConfigureAwait(false);
+            Authorize(request, target.Credentials);
             try
             {
-                using var request = await createRequest(attemptCts.Token).ConfigureAwait(false);
-                Authorize(request, target.Credentials);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptCts.Token)
                     .ConfigureAwait(false);
                 var body = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);

@@ -272,4 +272,16 @@ public sealed class ArtifactoryPublisherTests : IAsyncLifetime
         Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(0.9), $"retried after {watch.Elapsed}");
         Assert.Equal([429, 201], _server.Requests.Select(r => r.Status));
     }
+
+    [Fact]
+    public async Task Settings_out_of_range_are_refused_with_the_setting_named()
+    {
+        var publisher = CreatePublisher(("MaxAttempts", "0"));
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() =>
+            publisher.PublishFileAsync(Target(_server), File("a.txt", RandomBytes(10)), CancellationToken.None));
+
+        Assert.Contains("MaxAttempts", error.Message);
+        Assert.Empty(_server.Requests);
+    }
 }
