@@ -16,6 +16,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<Artifact> Artifacts => Set<Artifact>();
     public DbSet<LogEvent> LogEvents => Set<LogEvent>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<BuildSecret> Secrets => Set<BuildSecret>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -54,7 +55,15 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.BuildArgs));
             Json(s.Property(x => x.Inputs));
             Json(s.Property(x => x.Output));
+            Json(s.Property(x => x.Secrets));
             s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<BuildSecret>(b =>
+        {
+            b.ToTable("build_secrets");
+            b.HasKey(x => x.Name);
+            b.Property(x => x.Name).HasMaxLength(64);
         });
 
         model.Entity<ApiKey>(k =>

@@ -5,6 +5,7 @@ using HybridBuild.Api.Health;
 using HybridBuild.Api.OpenApi;
 using HybridBuild.Api.Pipeline;
 using HybridBuild.Api.Problems;
+using HybridBuild.Api.Secrets;
 using HybridBuild.Api.Submissions;
 using HybridBuild.BuildKit;
 using HybridBuild.Core;
@@ -49,6 +50,10 @@ internal static class ServiceSetup
         services.AddScoped<InputPlacer>();
         services.AddSingleton<ArtifactCollector>();
         services.AddSingleton<RequestReader>();
+        services.AddOptions<Secrets.SecretOptions>().Bind(configuration.GetSection(Secrets.SecretOptions.Section))
+            .Validate(o => Secrets.SecretCipher.IsValidKey(o.ResolvedMasterKey), "Secrets:MasterKey must be the base64 of 32 random bytes (openssl rand -base64 32).")
+            .ValidateOnStart();
+        services.AddSingleton<Secrets.SecretCipher>();
         services.AddScoped<BuildSubmission>();
         services.AddHostedService<EngineStartupCheck>();
 
@@ -83,7 +88,7 @@ internal static class ServiceSetup
             app.UseHybridBuildOpenApi();
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
-            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapKeys();
+            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapKeys().MapSecrets();
         }
         app.UseHybridBuildJobs();
         return app;

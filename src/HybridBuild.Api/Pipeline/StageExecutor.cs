@@ -25,6 +25,7 @@ internal sealed class StageExecutor(
     IBuildEngine engine,
     ArtifactCollector collector,
     BuildLog log,
+    Secrets.SecretCipher cipher,
     IOptions<WorkerOptions> options)
 {
     public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, CancellationToken cancellationToken)
@@ -43,6 +44,9 @@ internal sealed class StageExecutor(
             if (!File.Exists(Path.Combine(context, build.Dockerfile)))
                 return StageOutcome.Failed($"the context has no Dockerfile at '{build.Dockerfile}'");
 
+            var secrets = await LoadSecretsAsync(stage, cancellationToken);
+            if (secrets.Missing is { } missing) return StageOutcome.Failed(missing);
+            var redactor = new Secrets.SecretRedactor(sink, secrets.Values.Values.Select(v => System.Text.Encoding.UTF8.GetString(v)));
             var request = new StageBuildRequest
             {
                 ContextDirectory = context,
@@ -57,9 +61,10 @@ internal sealed class StageExecutor(
                     [BuildKit.Docker.DockerEngine.BuildLabel] = build.Id.ToString(),
                     ["io.hybridbuild.stage"] = stage.Name,
                 },
+                Secrets = secrets.Values,
             };
-            var result = await engine.BuildAsync(request, sink, cancellationToken);
-            if (!result.Succeeded) return StageOutcome.Failed(result.Error ?? "the build failed");
+            var result = await engine.BuildAsync(request, redactor, cancellationToken);
+            if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
             var artifacts = stage.Output.Type == OutputType.Artifacts
                 ? await collector.CollectAsync(stage, export, sink, cancellationToken)
                 : [];
@@ -69,6 +74,28 @@ internal sealed class StageExecutor(
         {
             TryDelete(work);
         }
+    }
+
+    /// <summary>The stage's secrets, decrypted only now, for the engine; or why they cannot be had.</summary>
+    private async Task<(Dictionary<string, byte[]> Values, string? Missing)> LoadSecretsAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (stage.Secrets.Count == 0) return (values, null);
+        var stored = await db.Secrets.AsNoTracking().Where(s => stage.Secrets.Contains(s.Name)).ToListAsync(cancellationToken);
+        foreach (var name in stage.Secrets)
+        {
+            var secret = stored.FirstOrDefault(s => s.Name == name);
+            if (secret is null) return (values, $"build secret '{name}' no longer exists (it was deleted after the build was submitted)");
+            try
+            {
+                values[name] = cipher.Decrypt(name, secret.Ciphertext);
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
+            {
+                return (values, $"build secret '{name}' cannot be decrypted with this node's Secrets:MasterKey");
+            }
+        }
+        return (values, null);
     }
 
     private async Task<StageOutcome?> FetchSourceAsync(Build build, string context, LogSink sink, CancellationToken cancellationToken)

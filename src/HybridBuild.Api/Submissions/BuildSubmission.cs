@@ -29,6 +29,7 @@ internal sealed class BuildSubmission(
         using var submitted = await reader.ReadAsync(request, cancellationToken);
         var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
+        if (errors.Count == 0) errors = await CheckSecretsExistAsync(stages, cancellationToken);
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
@@ -83,6 +84,20 @@ internal sealed class BuildSubmission(
             build.Stages.Add(stage);
         }
         return build;
+    }
+
+    /// <summary>A stage may only name secrets an admin has created (their values are never part of a request).</summary>
+    private async Task<Dictionary<string, string[]>> CheckSecretsExistAsync(IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var named = stages.SelectMany(s => s.Secrets).Distinct(StringComparer.Ordinal).ToList();
+        if (named.Count == 0) return errors;
+        var known = await db.Secrets.AsNoTracking().Where(s => named.Contains(s.Name)).Select(s => s.Name).ToListAsync(cancellationToken);
+        foreach (var stage in stages)
+            for (var i = 0; i < stage.Secrets.Count; i++)
+                if (!known.Contains(stage.Secrets[i]))
+                    errors[$"stages[{stage.Ordinal}].secrets[{i}]"] = [$"there is no build secret '{stage.Secrets[i]}' (an admin creates it with PUT /api/v1/secrets/{stage.Secrets[i]})"];
+        return errors;
     }
 
     private async Task StoreContextAsync(Build build, SubmittedRequest submitted, CancellationToken cancellationToken)

@@ -15,6 +15,8 @@ public sealed class Stage
     public List<string> Needs { get; set; } = [];
     public List<StageInput> Inputs { get; set; } = [];
     public StageOutput Output { get; set; } = new();
+    /// <summary>Names of build secrets the stage's RUN steps may mount (<c>--mount=type=secret,id=name</c>).</summary>
+    public List<string> Secrets { get; set; } = [];
 
     public StageStatus Status { get; set; }
     public DateTimeOffset? EnqueuedAt { get; set; }

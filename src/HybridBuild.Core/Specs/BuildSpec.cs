@@ -53,6 +53,8 @@ public sealed record StageSpec
     /// <summary>Artifacts of other stages placed into this stage's context before it runs.</summary>
     public List<StageInputSpec>? Inputs { get; init; }
     public OutputSpec? Output { get; init; }
+    /// <summary>Named build secrets (created by an admin) this stage may mount: <c>RUN --mount=type=secret,id=name</c>.</summary>
+    public List<string>? Secrets { get; init; }
 }
 
 public sealed record StageInputSpec

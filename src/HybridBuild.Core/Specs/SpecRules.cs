@@ -33,6 +33,12 @@ public static partial class SpecRules
     [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}$")]
     public static partial Regex GitRef();
 
+    // Build secret names: what BuildKit accepts as a secret id, and safe in a URL path.
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    public static partial Regex SecretName();
+
+    public static bool IsSecretName(string? name) => name is not null && SecretName().IsMatch(name) && name is not "." and not "..";
+
     /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no control character.</summary>
     public static bool IsSafeRelativePath(string? path)
     {

@@ -153,6 +153,11 @@ public static class SpecValidator
         var output = spec.Output ?? new OutputSpec();
         CheckOutput($"{at}.output", output, errors);
 
+        var secrets = spec.Secrets ?? [];
+        for (var n = 0; n < secrets.Count; n++)
+            if (!SpecRules.IsSecretName(secrets[n]))
+                errors.Add($"{at}.secrets[{n}]", "must be a secret name: 1 to 64 letters, digits, '.', '_' or '-'");
+
         return new Stage
         {
             Ordinal = index,
@@ -163,6 +168,7 @@ public static class SpecValidator
             Needs = [.. needs.Distinct()],
             Inputs = [.. inputs.Select(i => new StageInput(i?.Stage ?? "", (i?.Path ?? "").Trim('/')))],
             Output = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
+            Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
         };
     }
 

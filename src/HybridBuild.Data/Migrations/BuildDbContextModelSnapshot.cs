@@ -193,6 +193,27 @@ namespace HybridBuild.Data.Migrations
                     b.ToTable("builds", "hybridbuild");
                 });
 
+            modelBuilder.Entity("HybridBuild.Core.Domain.BuildSecret", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("Ciphertext")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Name");
+
+                    b.ToTable("build_secrets", "hybridbuild");
+                });
+
             modelBuilder.Entity("HybridBuild.Core.Domain.LogEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -296,6 +317,10 @@ namespace HybridBuild.Data.Migrations
 
                     b.Property<Guid?>("RunId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Secrets")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
 
                     b.Property<DateTimeOffset?>("StartedAt")
                         .HasColumnType("timestamp with time zone");

@@ -52,6 +52,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
                 ["Auth:AdminKey"] = AdminKey,
+                ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             host.UseUrls("http://127.0.0.1:0"); // any free loopback port

@@ -1,0 +1,17 @@
+namespace HybridBuild.Api.Secrets;
+
+/// <summary>"Secrets": the master key that encrypts build secrets at rest (base64 of 32 random bytes).</summary>
+public sealed record SecretOptions
+{
+    public const string Section = "Secrets";
+
+    public string? MasterKey { get; init; }
+
+    /// <summary>A file holding the master key (a mounted secret); read at start-up.</summary>
+    public string? MasterKeyFile { get; init; }
+
+    public string? ResolvedMasterKey =>
+        MasterKeyFile is { Length: > 0 } file && File.Exists(file) ? File.ReadAllText(file).Trim() : MasterKey;
+
+    public override string ToString() => $"SecretOptions {{ MasterKey = {(string.IsNullOrEmpty(MasterKey) ? "(none)" : "(set)")}, MasterKeyFile = {MasterKeyFile} }}";
+}
