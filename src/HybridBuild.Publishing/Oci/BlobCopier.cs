@@ -68,13 +68,11 @@ internal sealed class BlobCopier(RegistryClient source, RegistryClient destinati
             if (done.StatusCode != HttpStatusCode.Created)
                 throw await RegistryError.FromAsync(done, destination, $"Uploading blob {blob.Digest}", ct);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (RegistryClient.IsBadContent(e))
         {
-            throw new PublishException($"Copying blob {blob.Digest} from registry {source.Registry}, repository {source.Repository}: {e.Message}", null, null, e);
-        }
-        catch (HttpRequestException e) when (e.InnerException is InvalidDataException bad)
-        {
-            throw new PublishException($"Copying blob {blob.Digest} from registry {source.Registry}, repository {source.Repository}: {bad.Message}", null, null, e);
+            var bad = e;
+            while (bad is not InvalidDataException) bad = bad.InnerException!;
+            throw new PublishException($"Copying blob {blob.Digest} from registry {source.Registry}, repository {source.Repository}: {bad.Message}; nothing was committed.", null, null, e);
         }
         if (!verified.Verified)
             throw new PublishException($"Copying blob {blob.Digest}: the upload ended before the whole blob was read.", null, null);

@@ -61,7 +61,7 @@ internal sealed class RegistryClient
         {
             return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
         }
-        catch (HttpRequestException e)
+        catch (HttpRequestException e) when (!IsBadContent(e))
         {
             throw new PublishException($"{what}: registry {Registry} (repository {Repository}) could not be reached: {e.Message}", null, null, e);
         }
@@ -90,6 +90,14 @@ internal sealed class RegistryClient
         if (challenged is not null) scopes.AddRange(challenged.Split(' ', StringSplitOptions.RemoveEmptyEntries));
         scopes.AddRange(_scopes.Where(s => !scopes.Contains(s)));
         return scopes;
+    }
+
+    /// <summary>A blob that failed its digest check mid-upload surfaces wrapped in the send's exception; it is not a network failure.</summary>
+    internal static bool IsBadContent(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is InvalidDataException) return true;
+        return false;
     }
 
     internal static string BasicValue(RegistryCredentials credentials) =>

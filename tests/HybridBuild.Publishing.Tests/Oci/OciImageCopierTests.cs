@@ -157,6 +157,22 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         Assert.Equal(image.Manifest.Digest, (await TestImages.GetManifestAsync(_sourceApi, destination, "v1"))!.Value.DigestHeader);
     }
 
+    [Fact]
+    public async Task A_source_blob_whose_bytes_do_not_match_its_digest_is_refused_and_never_lands_in_the_destination()
+    {
+        await using var source = await TamperingSource.StartAsync();
+        var repository = TestImages.Repository("tampered");
+
+        var error = await Assert.ThrowsAsync<PublishException>(() => Copier().CopyAsync(
+            new ImageReference(source.Registry, "tampered", "v1"), null,
+            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None));
+
+        Assert.Contains(source.LayerDigest, error.Message);
+        Assert.Contains("arrived with digest", error.Message);
+        Assert.Equal(HttpStatusCode.NotFound, await TestImages.HeadBlobAsync(_targetApi, repository, source.LayerDigest));
+        Assert.Null(await TestImages.GetManifestAsync(_targetApi, repository, "v1"));
+    }
+
     public void Dispose()
     {
         _recorder.Dispose();
