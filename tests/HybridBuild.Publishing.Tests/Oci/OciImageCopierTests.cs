@@ -68,6 +68,24 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
     }
 
     [Fact]
+    public async Task A_docker_v2_manifest_list_is_copied_whole_with_its_docker_media_types()
+    {
+        var repository = TestImages.Repository("docker-list");
+        var list = await TestImages.PushIndexAsync(_sourceApi, repository, "v2", docker: true);
+
+        var copied = await Copier().CopyAsync(
+            new ImageReference(registries.Source, repository, "v2"), null,
+            new ImageReference(registries.Target, repository, "v2"), RegistryFixture.Credentials, CancellationToken.None);
+
+        Assert.Equal(list.Manifest.Digest, copied.Digest);
+        Assert.Equal(TestImages.DockerList, copied.MediaType);
+        foreach (var child in list.Children)
+            Assert.Equal(child.Digest, TestImages.Digest((await TestImages.GetManifestAsync(_targetApi, repository, child.Digest))!.Value.Bytes));
+        foreach (var blob in list.Blobs)
+            Assert.Equal(HttpStatusCode.OK, await TestImages.HeadBlobAsync(_targetApi, repository, blob.Digest));
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_with_the_registrys_401_and_never_shows_the_password()
     {
         var repository = TestImages.Repository("denied");

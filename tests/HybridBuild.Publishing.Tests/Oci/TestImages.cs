@@ -22,12 +22,23 @@ public static class TestImages
 {
     public const string OciImage = "application/vnd.oci.image.manifest.v1+json";
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";
-    private const string LayerType = "application/vnd.oci.image.layer.v1.tar+gzip";
-    private const string ConfigType = "application/vnd.oci.image.config.v1+json";
+    public const string DockerList = "application/vnd.docker.distribution.manifest.list.v2+json";
+
+    private sealed record Flavour(string Index, string Image, string Config, string Layer);
+
+    private static readonly Flavour Oci = new(OciIndex, OciImage,
+        "application/vnd.oci.image.config.v1+json", "application/vnd.oci.image.layer.v1.tar+gzip");
+
+    private static readonly Flavour Docker = new(DockerList, "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.container.image.v1+json", "application/vnd.docker.image.rootfs.diff.tar.gzip");
 
     /// <summary>An image with a config and one layer per entry of <paramref name="layerSizes"/> (random, so unique).</summary>
-    public static async Task<PushedImage> PushImageAsync(HttpClient registry, string repository, string? tag,
-        string architecture = "amd64", params int[] layerSizes)
+    public static Task<PushedImage> PushImageAsync(HttpClient registry, string repository, string? tag,
+        string architecture = "amd64", params int[] layerSizes) =>
+        PushImageAsync(registry, repository, tag, architecture, Oci, layerSizes);
+
+    private static async Task<PushedImage> PushImageAsync(HttpClient registry, string repository, string? tag,
+        string architecture, Flavour types, int[] layerSizes)
     {
         if (layerSizes.Length == 0) layerSizes = [2048, 4096];
         var layers = new List<PushedContent>();
@@ -35,7 +46,7 @@ public static class TestImages
         foreach (var size in layerSizes)
         {
             var (gzipped, diffId) = Layer(size);
-            layers.Add(await PushBlobAsync(registry, repository, gzipped, LayerType));
+            layers.Add(await PushBlobAsync(registry, repository, gzipped, types.Layer));
             diffIds.Add(diffId);
         }
         var config = JsonSerializer.SerializeToUtf8Bytes(new
@@ -45,34 +56,36 @@ public static class TestImages
             config = new { Cmd = new[] { "/hello" } },
             rootfs = new { type = "layers", diff_ids = diffIds },
         });
-        var configBlob = await PushBlobAsync(registry, repository, config, ConfigType);
+        var configBlob = await PushBlobAsync(registry, repository, config, types.Config);
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new
         {
             schemaVersion = 2,
-            mediaType = OciImage,
+            mediaType = types.Image,
             config = Descriptor(configBlob),
             layers = layers.Select(Descriptor),
         });
-        var pushed = await PushManifestAsync(registry, repository, tag ?? Digest(manifest), manifest, OciImage);
+        var pushed = await PushManifestAsync(registry, repository, tag ?? Digest(manifest), manifest, types.Image);
         return new PushedImage(pushed, [configBlob, .. layers], []);
     }
 
     /// <summary>An index over an amd64 and an arm64 image, tagged <paramref name="tag"/>.</summary>
-    public static async Task<PushedImage> PushIndexAsync(HttpClient registry, string repository, string tag)
+    /// <remarks>With <paramref name="docker"/>, a Docker v2 manifest list over Docker v2 schema 2 manifests.</remarks>
+    public static async Task<PushedImage> PushIndexAsync(HttpClient registry, string repository, string tag, bool docker = false)
     {
-        var amd64 = await PushImageAsync(registry, repository, null, "amd64", 3000);
-        var arm64 = await PushImageAsync(registry, repository, null, "arm64", 5000, 1000);
+        var types = docker ? Docker : Oci;
+        var amd64 = await PushImageAsync(registry, repository, null, "amd64", types, [3000]);
+        var arm64 = await PushImageAsync(registry, repository, null, "arm64", types, [5000, 1000]);
         var index = JsonSerializer.SerializeToUtf8Bytes(new
         {
             schemaVersion = 2,
-            mediaType = OciIndex,
+            mediaType = types.Index,
             manifests = new[]
             {
-                new { mediaType = OciImage, digest = amd64.Manifest.Digest, size = amd64.Manifest.Size, platform = new { architecture = "amd64", os = "linux" } },
-                new { mediaType = OciImage, digest = arm64.Manifest.Digest, size = arm64.Manifest.Size, platform = new { architecture = "arm64", os = "linux" } },
+                new { mediaType = types.Image, digest = amd64.Manifest.Digest, size = amd64.Manifest.Size, platform = new { architecture = "amd64", os = "linux" } },
+                new { mediaType = types.Image, digest = arm64.Manifest.Digest, size = arm64.Manifest.Size, platform = new { architecture = "arm64", os = "linux" } },
             },
         });
-        var pushed = await PushManifestAsync(registry, repository, tag, index, OciIndex);
+        var pushed = await PushManifestAsync(registry, repository, tag, index, types.Index);
         return new PushedImage(pushed, [.. amd64.Blobs, .. arm64.Blobs], [amd64.Manifest, arm64.Manifest]);
     }
 
@@ -121,8 +134,7 @@ public static class TestImages
     public static async Task<(byte[] Bytes, string? DigestHeader)?> GetManifestAsync(HttpClient registry, string repository, string reference)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{reference}");
-        request.Headers.Accept.ParseAdd(OciIndex);
-        request.Headers.Accept.ParseAdd(OciImage);
+        foreach (var type in new[] { OciIndex, OciImage, DockerList, Docker.Image }) request.Headers.Accept.ParseAdd(type);
         using var response = await registry.SendAsync(request);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         Assert.True(response.IsSuccessStatusCode, $"reading a manifest: {(int)response.StatusCode}");
