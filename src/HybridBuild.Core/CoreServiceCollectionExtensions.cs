@@ -15,6 +15,10 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<ContextLimits>().Bind(configuration.GetSection("Limits"))
             .Validate(l => l.MaxArchiveBytes > 0 && l.MaxExtractedBytes > 0 && l.MaxEntries > 0, "Limits must be positive.")
             .ValidateOnStart();
+        services.AddOptions<Network.NetworkOptions>().Bind(configuration.GetSection(Network.NetworkOptions.Section))
+            .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Network:AllowedHosts entries must not be empty.")
+            .ValidateOnStart();
+        services.TryAddSingleton(sp => new Network.OutboundPolicy(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Network.NetworkOptions>>()));
         services.TryAddSingleton<ISourceFetcher, SourceFetcher>();
         return services;
     }

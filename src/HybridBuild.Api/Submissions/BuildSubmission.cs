@@ -18,6 +18,7 @@ internal sealed class BuildSubmission(
     IBlobStore blobs,
     BuildScheduler scheduler,
     IOptions<OutputOptions> outputs,
+    Core.Network.OutboundPolicy network,
     TimeProvider clock)
 {
     public const int MaxIdempotencyKeyLength = 255;
@@ -30,6 +31,9 @@ internal sealed class BuildSubmission(
         var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
         if (errors.Count == 0) errors = await CheckSecretsExistAsync(stages, cancellationToken);
+        if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
+            && await network.CheckAsync(Core.Specs.GitUrl.Host(gitUrl), cancellationToken) is { } refused)
+            errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)

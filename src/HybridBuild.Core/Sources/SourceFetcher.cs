@@ -12,12 +12,17 @@ public sealed record SourceOptions
 }
 
 /// <summary>Materialises a build's context: a git checkout, or the uploaded archive from blob storage.</summary>
-internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> options, IOptions<ContextLimits> limits) : ISourceFetcher
+internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> options, IOptions<ContextLimits> limits, Network.OutboundPolicy network) : ISourceFetcher
 {
     public async Task<string?> FetchAsync(Build build, string directory, CancellationToken cancellationToken)
     {
         if (build.SourceKind == SourceKind.Git)
+        {
+            // checked again when fetching: the name may resolve elsewhere now than when the build was submitted
+            if (await network.CheckAsync(Specs.GitUrl.Host(build.GitUrl!), cancellationToken) is { } refused)
+                throw new SourceFetchException($"The git URL {refused}.");
             return await GitCheckout.FetchAsync(build.GitUrl!, build.GitRef, directory, options.Value.GitPath, limits.Value, cancellationToken);
+        }
 
         await using var archive = await blobs.OpenReadAsync(build.ContextKey!, cancellationToken)
             ?? throw new SourceFetchException($"The uploaded context '{build.ContextKey}' is missing from blob storage.");

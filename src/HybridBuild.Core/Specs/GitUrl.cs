@@ -32,6 +32,15 @@ public static class GitUrl
         return at > 0 && colon > at + 1 && colon < url.Length - 1 && !url.Contains("://") && !url.Contains(' ');
     }
 
+    /// <summary>The host a checked URL points at (also for scp-like <c>user@host:path</c>).</summary>
+    public static string Host(string url)
+    {
+        if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host)) return uri.Host;
+        var at = url.IndexOf('@');
+        var colon = url.IndexOf(':', at + 1);
+        return at >= 0 && colon > at ? url[(at + 1)..colon] : "";
+    }
+
     /// <summary>The URL with any user information replaced, fit for logs.</summary>
     public static string Redact(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Net.Sockets;
+using HybridBuild.Core.Network;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Core.Tests;
+
+public sealed class OutboundPolicyTests
+{
+    private static OutboundPolicy Policy(params string[] allowed) =>
+        new(Options.Create(new NetworkOptions { AllowedHosts = [.. allowed] }), Resolve);
+
+    // a resolver that needs no DNS: names map to fixed addresses
+    private static Task<IPAddress[]> Resolve(string host, CancellationToken _) => host switch
+    {
+        "git.example.com" => Task.FromResult(new[] { IPAddress.Parse("93.184.216.34") }),
+        "rebind.example.com" => Task.FromResult(new[] { IPAddress.Parse("93.184.216.34"), IPAddress.Parse("169.254.169.254") }),
+        "inside.example.com" => Task.FromResult(new[] { IPAddress.Parse("fe80::1") }),
+        _ => throw new SocketException((int)SocketError.HostNotFound),
+    };
+
+    [Theory]
+    [InlineData("169.254.169.254")]
+    [InlineData("169.254.1.1")]
+    [InlineData("[fe80::1]")]
+    [InlineData("fd00:ec2::254")]
+    [InlineData("100.100.100.200")]
+    [InlineData("::ffff:169.254.169.254")]
+    [InlineData("metadata.google.internal")]
+    [InlineData("METADATA.google.internal.")]
+    [InlineData("0.0.0.0")]
+    public async Task Link_local_and_metadata_targets_are_refused_by_default(string host) =>
+        Assert.NotNull(await Policy().CheckAsync(host, default));
+
+    [Theory]
+    [InlineData("git.example.com")]
+    [InlineData("127.0.0.1")]
+    [InlineData("10.1.2.3")]
+    [InlineData("unknown.example.com")]
+    public async Task Other_hosts_are_reachable_by_default(string host) =>
+        Assert.Null(await Policy().CheckAsync(host, default));
+
+    [Theory]
+    [InlineData("rebind.example.com", "169.254.169.254")]
+    [InlineData("inside.example.com", "fe80::1")]
+    public async Task A_name_that_resolves_to_a_refused_address_is_refused_and_the_answer_says_so(string host, string address)
+    {
+        var why = await Policy().CheckAsync(host, default);
+        Assert.NotNull(why);
+        Assert.Contains(address, why);
+    }
+
+    [Fact]
+    public async Task With_an_allow_list_only_listed_hosts_ranges_and_wildcards_are_reachable()
+    {
+        var policy = Policy("git.example.com", "*.corp.example", "10.0.0.0/8");
+        Assert.Null(await policy.CheckAsync("git.example.com", default));
+        Assert.Null(await policy.CheckAsync("build.corp.example", default));
+        Assert.Null(await policy.CheckAsync("10.20.30.40", default));
+        Assert.Contains("Network:AllowedHosts", await policy.CheckAsync("github.com", default));
+        Assert.NotNull(await policy.CheckAsync("11.0.0.1", default));
+        Assert.NotNull(await policy.CheckAsync("corp.example", default));
+    }
+
+    [Fact]
+    public async Task Only_an_explicit_entry_re_allows_a_refused_address()
+    {
+        Assert.NotNull(await Policy("*.example.com").CheckAsync("rebind.example.com", default));
+        Assert.Null(await Policy("169.254.0.0/16").CheckAsync("169.254.10.10", default));
+        Assert.Null(await Policy("[fe80::1]").CheckAsync("[fe80::1]", default));
+    }
+}
