@@ -9,6 +9,12 @@ public sealed record OciCopyOptions
     /// </summary>
     public long ChunkSize { get; init; } = 128L * 1024 * 1024;
 
+    /// <summary>
+    /// Waits before repeating a request that failed to connect or got 429/502/503/504; one retry per entry.
+    /// Streamed blob bodies are not repeated (their source stream is spent).
+    /// </summary>
+    public IReadOnlyList<TimeSpan> RetryDelays { get; init; } = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(4)];
+
     /// <summary>The largest manifest accepted (the distribution spec's registries refuse more than 4 MiB).</summary>
     public int MaxManifestBytes { get; init; } = 4 * 1024 * 1024;
 }

@@ -48,11 +48,11 @@ public sealed partial class OciImageCopier
         var sameRegistry = string.Equals(source.ApiBase.Authority, destination.ApiBase.Authority, StringComparison.OrdinalIgnoreCase)
             && source.ApiBase.Scheme == destination.ApiBase.Scheme;
         var pull = $"repository:{source.Repository}:pull";
-        var sourceClient = new RegistryClient(_http, source, sourceCredentials, [pull]);
+        var sourceClient = new RegistryClient(_http, source, sourceCredentials, [pull], _options.RetryDelays);
         // a mount needs pull on the source repository in the destination's token too
         var destinationScopes = new List<string> { $"repository:{destination.Repository}:pull,push" };
         if (sameRegistry && source.Repository != destination.Repository) destinationScopes.Add(pull);
-        var destinationClient = new RegistryClient(_http, destination, destinationCredentials, destinationScopes);
+        var destinationClient = new RegistryClient(_http, destination, destinationCredentials, destinationScopes, _options.RetryDelays);
 
         var tally = new CopyTally();
         var blobs = new BlobCopier(sourceClient, destinationClient, sameRegistry, _options, tally);

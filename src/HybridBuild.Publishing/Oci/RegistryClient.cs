@@ -16,11 +16,13 @@ internal sealed class RegistryClient
     private readonly HttpClient _http;
     private readonly RegistryCredentials? _credentials;
     private readonly IReadOnlyList<string> _scopes;
+    private readonly IReadOnlyList<TimeSpan> _retryDelays;
     private AuthenticationHeaderValue? _authorization;
 
     /// <param name="scopes">Token scopes to ask for besides the challenge's, e.g. pull on the mount source.</param>
-    public RegistryClient(HttpClient http, ImageReference image, RegistryCredentials? credentials, IReadOnlyList<string> scopes)
+    public RegistryClient(HttpClient http, ImageReference image, RegistryCredentials? credentials, IReadOnlyList<string> scopes, IReadOnlyList<TimeSpan> retryDelays)
     {
+        _retryDelays = retryDelays;
         _http = http;
         _credentials = credentials;
         _scopes = scopes;
@@ -46,24 +48,39 @@ internal sealed class RegistryClient
     /// </summary>
     public async Task<HttpResponseMessage> SendAsync(Func<HttpRequestMessage> create, string what, CancellationToken ct, bool replayable = true)
     {
-        var response = await SendOnceAsync(create(), what, ct);
+        var response = await SendRetryingAsync(create, what, ct, replayable);
         if (response.StatusCode != HttpStatusCode.Unauthorized || !replayable) return response;
         var challenge = AuthChallenge.From(response.Headers.WwwAuthenticate);
         if (challenge is null || !await AnswerAsync(challenge, what, ct)) return response;
         response.Dispose();
-        return await SendOnceAsync(create(), what, ct);
+        return await SendRetryingAsync(create, what, ct, replayable);
     }
 
-    private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, string what, CancellationToken ct)
+    /// <summary>
+    /// Repeats a replayable request after a connection failure or a 429/502/503/504 (registries behind load
+    /// balancers and CDNs answer those under load), waiting <see cref="OciCopyOptions.RetryDelays"/> between tries.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendRetryingAsync(Func<HttpRequestMessage> create, string what, CancellationToken ct, bool replayable)
     {
-        request.Headers.Authorization = _authorization;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
-        }
-        catch (HttpRequestException e) when (!IsBadContent(e))
-        {
-            throw new PublishException($"{what}: registry {Registry} (repository {Repository}) could not be reached: {e.Message}", null, null, e);
+            var last = !replayable || attempt >= _retryDelays.Count;
+            var request = create();
+            request.Headers.Authorization = _authorization;
+            try
+            {
+                var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                if (last || response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
+                        or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
+                    return response;
+                response.Dispose();
+            }
+            catch (HttpRequestException e) when (!IsBadContent(e))
+            {
+                if (last)
+                    throw new PublishException($"{what}: registry {Registry} (repository {Repository}) could not be reached: {e.Message}", null, null, e);
+            }
+            await Task.Delay(_retryDelays[attempt], ct);
         }
     }
 

@@ -8,27 +8,35 @@ using Microsoft.AspNetCore.Http;
 namespace HybridBuild.Publishing.Tests.Oci;
 
 /// <summary>
-/// A source registry on a loopback port that serves an honest manifest but, for its layer, other bytes of the
-/// same length: what a corrupting proxy or a compromised mirror would do. No real registry can be made to.
+/// A source registry on a loopback port for what no real registry can be made to do: serve, for the layer its
+/// manifest names, other bytes of the same length (a corrupting proxy, a compromised mirror), or answer every
+/// path 503 the first time (a registry under load behind a balancer). Serves repository <c>fake</c>, tag <c>v1</c>.
 /// </summary>
-public sealed class TamperingSource : IAsyncDisposable
+public sealed class FakeSource : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly HashSet<string> _refusedOnce = [];
 
-    private TamperingSource(WebApplication app) => _app = app;
+    private FakeSource(WebApplication app) => _app = app;
+
+    /// <summary>How many 503s were answered.</summary>
+    public int Refusals
+    {
+        get { lock (_refusedOnce) return _refusedOnce.Count; }
+    }
 
     /// <summary>host:port (loopback, so the copier speaks HTTP to it).</summary>
     public string Registry { get; private set; } = "";
 
-    /// <summary>The digest the manifest names for the layer, which the served bytes do not have.</summary>
+    /// <summary>The digest the manifest names for the layer (which the served bytes miss when tampering).</summary>
     public string LayerDigest { get; private set; } = "";
 
-    public static async Task<TamperingSource> StartAsync()
+    public static async Task<FakeSource> StartAsync(bool tamper, bool flaky)
     {
         var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
         var layer = RandomNumberGenerator.GetBytes(50_000);
-        var tampered = RandomNumberGenerator.GetBytes(layer.Length);
-        var blobs = new Dictionary<string, byte[]> { [TestImages.Digest(config)] = config, [TestImages.Digest(layer)] = tampered };
+        var served = tamper ? RandomNumberGenerator.GetBytes(layer.Length) : layer;
+        var blobs = new Dictionary<string, byte[]> { [TestImages.Digest(config)] = config, [TestImages.Digest(layer)] = served };
         var manifest = JsonSerializer.SerializeToUtf8Bytes(new
         {
             schemaVersion = 2,
@@ -40,15 +48,20 @@ public sealed class TamperingSource : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         var app = builder.Build();
-        app.MapGet("/v2/tampered/manifests/v1", () => Results.Bytes(manifest, TestImages.OciImage));
-        app.MapGet("/v2/tampered/blobs/{digest}", (string digest) =>
+        var source = new FakeSource(app) { LayerDigest = TestImages.Digest(layer) };
+        app.Use(async (context, next) =>
+        {
+            bool first;
+            lock (source._refusedOnce) first = flaky && source._refusedOnce.Add($"{context.Request.Method} {context.Request.Path}");
+            if (first) context.Response.StatusCode = 503;
+            else await next(context);
+        });
+        app.MapGet("/v2/fake/manifests/v1", () => Results.Bytes(manifest, TestImages.OciImage));
+        app.MapGet("/v2/fake/blobs/{digest}", (string digest) =>
             blobs.TryGetValue(digest, out var bytes) ? Results.Bytes(bytes, "application/octet-stream") : Results.NotFound());
         await app.StartAsync();
-        return new TamperingSource(app)
-        {
-            Registry = new Uri(app.Urls.Single()).Authority,
-            LayerDigest = TestImages.Digest(layer),
-        };
+        source.Registry = new Uri(app.Urls.Single()).Authority;
+        return source;
     }
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();

@@ -178,17 +178,32 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
     [Fact]
     public async Task A_source_blob_whose_bytes_do_not_match_its_digest_is_refused_and_never_lands_in_the_destination()
     {
-        await using var source = await TamperingSource.StartAsync();
+        await using var source = await FakeSource.StartAsync(tamper: true, flaky: false);
         var repository = TestImages.Repository("tampered");
 
         var error = await Assert.ThrowsAsync<PublishException>(() => Copier().CopyAsync(
-            new ImageReference(source.Registry, "tampered", "v1"), null,
+            new ImageReference(source.Registry, "fake", "v1"), null,
             new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None));
 
         Assert.Contains(source.LayerDigest, error.Message);
         Assert.Contains("arrived with digest", error.Message);
         Assert.Equal(HttpStatusCode.NotFound, await TestImages.HeadBlobAsync(_targetApi, repository, source.LayerDigest));
         Assert.Null(await TestImages.GetManifestAsync(_targetApi, repository, "v1"));
+    }
+
+    [Fact]
+    public async Task A_registry_answering_503_once_per_request_is_asked_again_and_the_copy_completes()
+    {
+        await using var source = await FakeSource.StartAsync(tamper: false, flaky: true);
+        var repository = TestImages.Repository("flaky");
+
+        var copied = await Copier(new OciCopyOptions { RetryDelays = [TimeSpan.FromMilliseconds(50)] }).CopyAsync(
+            new ImageReference(source.Registry, "fake", "v1"), null,
+            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None);
+
+        Assert.Equal(3, source.Refusals); // the manifest, the config, the layer
+        Assert.Equal(2, copied.BlobsUploaded);
+        Assert.Equal(HttpStatusCode.OK, await TestImages.HeadBlobAsync(_targetApi, repository, source.LayerDigest));
     }
 
     public void Dispose()
