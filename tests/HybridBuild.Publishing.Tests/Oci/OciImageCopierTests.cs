@@ -86,6 +86,31 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
     }
 
     [Fact]
+    public async Task An_artifact_with_an_empty_blob_is_copied_with_its_digest()
+    {
+        var repository = TestImages.Repository("empty");
+        var config = await TestImages.PushBlobAsync(_sourceApi, repository, "{}"u8.ToArray(), "application/vnd.oci.empty.v1+json");
+        var empty = await TestImages.PushBlobAsync(_sourceApi, repository, [], "application/vnd.hybridbuild.marker");
+        var manifest = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = TestImages.OciImage,
+            artifactType = "application/vnd.hybridbuild.marker",
+            config = new { mediaType = config.MediaType, digest = config.Digest, size = config.Size },
+            layers = new[] { new { mediaType = empty.MediaType, digest = empty.Digest, size = empty.Size } },
+        });
+        var pushed = await TestImages.PushManifestAsync(_sourceApi, repository, "v1", manifest, TestImages.OciImage);
+
+        var copied = await Copier().CopyAsync(
+            new ImageReference(registries.Source, repository, "v1"), null,
+            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None);
+
+        Assert.Equal(pushed.Digest, copied.Digest);
+        Assert.Equal(2, copied.BlobsUploaded);
+        Assert.Equal(HttpStatusCode.OK, await TestImages.HeadBlobAsync(_targetApi, repository, empty.Digest));
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_with_the_registrys_401_and_never_shows_the_password()
     {
         var repository = TestImages.Repository("denied");

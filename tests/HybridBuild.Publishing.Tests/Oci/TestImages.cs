@@ -107,7 +107,7 @@ public static class TestImages
         return (gzipped.ToArray(), Digest(tar.ToArray()));
     }
 
-    private static async Task<PushedContent> PushBlobAsync(HttpClient registry, string repository, byte[] bytes, string mediaType)
+    public static async Task<PushedContent> PushBlobAsync(HttpClient registry, string repository, byte[] bytes, string mediaType)
     {
         var digest = Digest(bytes);
         using var started = await registry.PostAsync($"/v2/{repository}/blobs/uploads/", null);
@@ -121,7 +121,7 @@ public static class TestImages
         return new PushedContent(digest, mediaType, bytes.Length);
     }
 
-    private static async Task<PushedContent> PushManifestAsync(HttpClient registry, string repository, string reference, byte[] bytes, string mediaType)
+    public static async Task<PushedContent> PushManifestAsync(HttpClient registry, string repository, string reference, byte[] bytes, string mediaType)
     {
         var content = new ByteArrayContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue(mediaType);
