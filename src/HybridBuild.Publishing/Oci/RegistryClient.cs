@@ -35,6 +35,11 @@ internal sealed class RegistryClient
     public string Repository { get; }
     public Uri ApiBase { get; }
 
+    /// <summary>Why a 401 might have happened, for error messages: whose credentials were refused, or that there were none.</summary>
+    public string AuthHint => _credentials is null
+        ? "no credentials are configured for this registry"
+        : $"the credentials of user '{_credentials.Username}' were not accepted";
+
     /// <summary>A URL under <c>/v2/&lt;repository&gt;/</c>; <paramref name="path"/> is built from checked digests and tags only.</summary>
     public Uri Url(string path) => new(ApiBase, $"v2/{Repository}/{path}");
 

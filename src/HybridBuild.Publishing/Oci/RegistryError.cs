@@ -16,7 +16,8 @@ internal static class RegistryError
         var serverMessage = await ReadMessageAsync(response, ct);
         var status = (int)response.StatusCode;
         var message = $"{what} failed at registry {registry.Registry}, repository {registry.Repository}: HTTP {status} {response.ReasonPhrase}"
-            + (serverMessage is null ? "" : $": {serverMessage}");
+            + (serverMessage is null ? "" : $": {serverMessage}")
+            + (status is 401 or 403 ? $" ({registry.AuthHint})" : "");
         return new PublishException(message, status, serverMessage);
     }
 

@@ -125,6 +125,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         Assert.Contains(registries.Target, error.Message);
         Assert.Contains("denied/app", error.Message);
         Assert.Contains("UNAUTHORIZED", error.Message);
+        Assert.Contains($"credentials of user '{RegistryFixture.User}' were not accepted", error.Message);
         Assert.DoesNotContain(wrong, error.ToString());
         Assert.DoesNotContain(Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{RegistryFixture.User}:{wrong}")), error.ToString());
     }
