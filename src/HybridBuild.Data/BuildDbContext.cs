@@ -17,6 +17,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<LogEvent> LogEvents => Set<LogEvent>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<BuildSecret> Secrets => Set<BuildSecret>();
+    public DbSet<Publication> Publications => Set<Publication>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -57,6 +58,22 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.Output));
             Json(s.Property(x => x.Secrets));
             s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<Publication>(p =>
+        {
+            p.ToTable("publications");
+            p.HasKey(x => x.Id);
+            p.HasIndex(x => x.BuildId);
+            p.HasIndex(x => x.IdempotencyKey).IsUnique();
+            p.Property(x => x.Target).HasMaxLength(100);
+            p.Property(x => x.PathTemplate).HasMaxLength(1024);
+            p.Property(x => x.IdempotencyKey).HasMaxLength(255);
+            p.Property(x => x.RequestFingerprint).HasMaxLength(64);
+            p.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            Json(p.Property(x => x.Stages));
+            Json(p.Property(x => x.Properties));
+            Json(p.Property(x => x.Files));
         });
 
         model.Entity<BuildSecret>(b =>

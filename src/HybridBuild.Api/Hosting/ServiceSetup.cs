@@ -5,7 +5,9 @@ using HybridBuild.Api.Health;
 using HybridBuild.Api.OpenApi;
 using HybridBuild.Api.Pipeline;
 using HybridBuild.Api.Problems;
+using HybridBuild.Api.Publications;
 using HybridBuild.Api.Secrets;
+using HybridBuild.Publishing;
 using HybridBuild.Api.Submissions;
 using HybridBuild.BuildKit;
 using HybridBuild.Core;
@@ -54,6 +56,12 @@ internal static class ServiceSetup
             .Validate(o => Secrets.SecretCipher.IsValidKey(o.ResolvedMasterKey), "Secrets:MasterKey must be the base64 of 32 random bytes (openssl rand -base64 32).")
             .ValidateOnStart();
         services.AddSingleton<Secrets.SecretCipher>();
+        services.AddHybridBuildPublishing(configuration);
+        services.AddOptions<Publications.PublishingOptions>().Bind(configuration.GetSection(Publications.PublishingOptions.Section))
+            .Validate(o => o.Targets.Values.All(t => Uri.TryCreate(t.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"),
+                "Publishing:Targets:<name>:Url must be an http or https URL.")
+            .ValidateOnStart();
+        services.AddScoped<Publications.PublicationJob>();
         services.AddScoped<BuildSubmission>();
         services.AddHostedService<EngineStartupCheck>();
 
@@ -88,7 +96,7 @@ internal static class ServiceSetup
             app.UseHybridBuildOpenApi();
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
-            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapKeys().MapSecrets();
+            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapPublications().MapKeys().MapSecrets();
         }
         app.UseHybridBuildJobs();
         return app;

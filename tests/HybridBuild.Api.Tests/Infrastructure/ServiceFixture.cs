@@ -39,6 +39,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         await RequireDockerAsync();
         var connectionString = await StartPostgresAsync();
         await StartRegistryAsync();
+        Artifactory = await HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestServer.StartAsync();
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
@@ -52,6 +53,10 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
                 ["Auth:AdminKey"] = AdminKey,
+                ["Publishing:Targets:artifactory-test:Type"] = "artifactory",
+                ["Publishing:Targets:artifactory-test:Url"] = Artifactory.Url.ToString(),
+                ["Publishing:Targets:artifactory-test:Repository"] = "generic-local",
+                ["Publishing:Targets:artifactory-test:Token"] = ArtifactoryToken,
                 ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
@@ -141,6 +146,10 @@ public sealed class ServiceFixture : IAsyncLifetime
         return client;
     }
 
+    /// <summary>A strict Artifactory test server, configured as the publish target "artifactory-test".</summary>
+    public HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestServer Artifactory { get; private set; } = null!;
+    public const string ArtifactoryToken = "test-access-token";
+
     /// <summary>The service's database, to check what it stored.</summary>
     public string ConnectionString { get; private set; } = "";
 
@@ -160,6 +169,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         Client?.Dispose();
         if (_factory is not null) await _factory.DisposeAsync();
         if (_registry is not null) await _registry.DisposeAsync();
+        if (Artifactory is not null) await Artifactory.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         try { Directory.Delete(_scratch, recursive: true); } catch (IOException) { }
     }

@@ -1,0 +1,77 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Api.Publications;
+
+/// <summary>
+/// Publishes a publication's files. Carries only the publication's id; a delivery that finds it already claimed does
+/// nothing. Files are published one after another from blob storage; each outcome is recorded.
+/// </summary>
+internal sealed partial class PublicationJob(
+    BuildDbContext db, IBlobStore blobs, IEnumerable<IPublisher> publishers, IOptions<PublishingOptions> options,
+    Core.Network.OutboundPolicy network, TimeProvider clock, ILogger<PublicationJob> logger)
+{
+    public const string Queue = "stages";
+
+    public async Task RunAsync(Guid publicationId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claimed = await db.Publications.Where(p => p.Id == publicationId && p.Status == PublicationStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PublicationStatus.Running).SetProperty(p => p.StartedAt, now), cancellationToken);
+        if (claimed == 0) return;
+        var publication = await db.Publications.AsNoTracking().SingleAsync(p => p.Id == publicationId, cancellationToken);
+        var files = publication.Files;
+        string? error = null;
+        try
+        {
+            var target = options.Value.Targets[publication.Target].Resolve(publication.Target);
+            if (await network.CheckAsync(target.Url.Host, cancellationToken) is { } refused)
+                throw new InvalidOperationException($"target '{target.Name}' {refused}");
+            var publisher = publishers.FirstOrDefault(p => p.Type.Equals(target.Type, StringComparison.OrdinalIgnoreCase))
+                ?? throw new InvalidOperationException($"no publisher for targets of type '{target.Type}'");
+            var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == publication.BuildId).ToListAsync(cancellationToken);
+            for (var i = 0; i < files.Count; i++)
+            {
+                if (publication.DryRun) { files[i] = files[i] with { Status = "planned" }; continue; }
+                var artifact = artifacts.Single(a => a.StageName == files[i].Stage && a.Path == files[i].Path);
+                files[i] = await PublishAsync(publisher, target, files[i], artifact, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            error = e.Message;
+            LogFailed(logger, publicationId, e.Message);
+        }
+        var failed = error is not null || files.Any(f => f.Status == "failed");
+        var finished = await db.Publications.SingleAsync(p => p.Id == publicationId, CancellationToken.None);
+        finished.Files = files;
+        finished.Status = failed ? PublicationStatus.Failed : PublicationStatus.Succeeded;
+        finished.Error = error ?? (failed ? $"{files.Count(f => f.Status == "failed")} of {files.Count} file(s) failed" : null);
+        finished.FinishedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    private async Task<PublishedArtifact> PublishAsync(IPublisher publisher, PublishTarget target, PublishedArtifact file, Artifact artifact, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var result = await publisher.PublishFileAsync(target, new PublishFile(
+                file.Destination,
+                file.Properties.ToDictionary(p => p.Key, p => (IReadOnlyList<string>)[p.Value]),
+                artifact.Size, artifact.Sha256,
+                async ct => await blobs.OpenReadAsync(artifact.BlobKey, ct) ?? throw new InvalidOperationException($"the blob of {artifact.Path} is missing")),
+                cancellationToken);
+            return file with { Status = "published", DownloadUri = result.Url.ToString(), DeployedByChecksum = result.DeployedByChecksum, Attempts = result.Attempts };
+        }
+        catch (Exception e) when (e is PublishException or InvalidOperationException or IOException or HttpRequestException)
+        {
+            return file with { Status = "failed", Error = e.Message };
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Publication {PublicationId} failed: {Error}")]
+    private static partial void LogFailed(ILogger logger, Guid publicationId, string error);
+}

@@ -1,0 +1,134 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using HybridBuild.Api.Contracts;
+using HybridBuild.Api.Tests.Infrastructure;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Api.Tests;
+
+/// <summary>Publishing a build's stored artifacts to the strict Artifactory test server, configured as a named target.</summary>
+[Collection(LiveService.Name)]
+public sealed class PublicationTests(ServiceFixture service)
+{
+    private readonly BuildApi _api = new(service.Client);
+
+    private async Task<BuildResponse> BuildWithArtifactsAsync()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
+            {
+                ["Dockerfile"] = "FROM busybox AS make\nARG nonce\nRUN mkdir /out && echo \"small $nonce\" > /out/small.txt && dd if=/dev/urandom of=/out/big.bin bs=1024 count=64 2>/dev/null\nFROM scratch AS made\nCOPY --from=make /out/ /\n",
+            } } },
+            Stages = [new StageSpec { Name = "app", Target = "made", BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N") } }],
+        };
+        return await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+    }
+
+    private async Task<JsonObject> WaitFinishedAsync(string location)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            var publication = (await service.Client.GetFromJsonAsync<JsonObject>(location))!;
+            if (publication["status"]!.GetValue<string>() is "succeeded" or "failed") return publication;
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"{location} did not finish");
+    }
+
+    [Fact]
+    public async Task Artifacts_are_published_with_their_bytes_paths_and_properties_and_can_be_published_again_by_checksum()
+    {
+        var build = await BuildWithArtifactsAsync();
+        var request = new
+        {
+            target = "artifactory-test",
+            path = "builds/{buildId}/{stage}/{file}",
+            properties = new Dictionary<string, string> { ["build.id"] = "{buildId}", ["build.stage"] = "{stage}", ["team"] = "a;b=c, d" },
+        };
+        using var response = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications", request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var publication = await WaitFinishedAsync(response.Headers.Location!.OriginalString);
+
+        Assert.Equal("succeeded", publication["status"]!.GetValue<string>());
+        Assert.DoesNotContain(ServiceFixture.ArtifactoryToken, publication.ToJsonString());
+        foreach (var artifact in build.Stages.Single().Artifacts!)
+        {
+            var stored = service.Artifactory.Find("generic-local", $"builds/{build.Id}/app/{artifact.Path}");
+            Assert.NotNull(stored);
+            Assert.Equal(await service.Client.GetByteArrayAsync(artifact.Href), stored.Content);
+            Assert.Equal([build.Id.ToString()], stored.Properties["build.id"]);
+            Assert.Equal(["app"], stored.Properties["build.stage"]);
+            Assert.Equal(["a;b=c, d"], stored.Properties["team"]);
+            var file = publication["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == artifact.Path)!;
+            Assert.Equal("published", file["status"]!.GetValue<string>());
+            Assert.EndsWith($"builds/{build.Id}/app/{artifact.Path}", file["downloadUri"]!.GetValue<string>());
+        }
+
+        // the artifacts come from blob storage, so the build can be published again; the server knows the big file now
+        using var again = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications", request with { path = "again/{file}" });
+        var second = await WaitFinishedAsync(again.Headers.Location!.OriginalString);
+        Assert.Equal("succeeded", second["status"]!.GetValue<string>());
+        var big = second["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "big.bin")!;
+        Assert.True(big["deployedByChecksum"]!.GetValue<bool>());
+        Assert.NotNull(service.Artifactory.Find("generic-local", "again/big.bin"));
+    }
+
+    [Fact]
+    public async Task A_dry_run_answers_the_plan_and_publishes_nothing()
+    {
+        var build = await BuildWithArtifactsAsync();
+        using var response = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications",
+            new { target = "artifactory-test", path = "dry/{buildId}/{file}", dryRun = true });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var plan = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.All(plan["files"]!.AsArray(), f => Assert.Equal("planned", f!["status"]!.GetValue<string>()));
+        Assert.Contains(plan["files"]!.AsArray(), f => f!["destination"]!.GetValue<string>() == $"dry/{build.Id}/big.bin");
+        Assert.Null(service.Artifactory.Find("generic-local", $"dry/{build.Id}/big.bin"));
+    }
+
+    [Fact]
+    public async Task An_idempotency_key_returns_the_same_publication_and_refuses_another_request()
+    {
+        var build = await BuildWithArtifactsAsync();
+        var key = Guid.NewGuid().ToString();
+        async Task<HttpResponseMessage> PostAsync(string path)
+        {
+            var message = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/builds/{build.Id}/publications")
+            {
+                Content = JsonContent.Create(new { target = "artifactory-test", path }),
+            };
+            message.Headers.Add("Idempotency-Key", key);
+            return await service.Client.SendAsync(message);
+        }
+        using var first = await PostAsync("idem/{file}");
+        using var retried = await PostAsync("idem/{file}");
+        Assert.Equal(first.Headers.Location, retried.Headers.Location);
+        using var other = await PostAsync("other/{file}");
+        await BuildApi.ProblemAsync(other, HttpStatusCode.UnprocessableEntity, "idempotency-key-reused");
+        await WaitFinishedAsync(first.Headers.Location!.OriginalString);
+    }
+
+    [Fact]
+    public async Task Bad_publication_requests_are_problems_naming_what_was_wrong()
+    {
+        var build = await BuildWithArtifactsAsync();
+        var url = $"/api/v1/builds/{build.Id}/publications";
+        var target = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync(url, new { target = "nope" }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("target", target["field"]!.GetValue<string>());
+        var path = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync(url, new { target = "artifactory-test", path = "{secret}/{file}" }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("path", path["field"]!.GetValue<string>());
+        var escape = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync(url, new { target = "artifactory-test", path = "../{file}" }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("path", escape["field"]!.GetValue<string>());
+        var stage = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync(url, new { target = "artifactory-test", stages = new[] { "ghost" } }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("stages", stage["field"]!.GetValue<string>());
+        await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync($"/api/v1/builds/{Guid.NewGuid()}/publications", new { target = "artifactory-test" }), HttpStatusCode.NotFound, "not-found");
+        await BuildApi.ProblemAsync(await service.Client.GetAsync($"/api/v1/publications/{Guid.NewGuid()}"), HttpStatusCode.NotFound, "not-found");
+
+        using var created = await service.Client.PostAsJsonAsync("/api/v1/keys", new { name = "reader", scopes = new[] { "builds:read" } });
+        using var reader = service.ClientWithKey((await created.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>());
+        var forbidden = await BuildApi.ProblemAsync(await reader.PostAsJsonAsync(url, new { target = "artifactory-test" }), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal("publish", forbidden["scope"]!.GetValue<string>());
+    }
+}
