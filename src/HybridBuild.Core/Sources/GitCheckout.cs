@@ -14,11 +14,13 @@ public static class GitCheckout
         ["GIT_CONFIG_NOSYSTEM"] = "1",
     };
 
-    // Only the transports a spec may name; 'ext' and 'file' stay off even for submodules.
+    // Only the transports a spec may name; 'ext' and 'file' stay off even for submodules. Redirects are not
+    // followed: the outbound policy checked the URL's host, and a redirect would reach one it never saw.
     private static readonly string[] ProtocolConfig =
     [
         "-c", "protocol.allow=never", "-c", "protocol.https.allow=always", "-c", "protocol.http.allow=always",
         "-c", "protocol.ssh.allow=always", "-c", "protocol.git.allow=always", "-c", "advice.detachedHead=false",
+        "-c", "http.followRedirects=false",
     ];
 
     /// <summary>Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.</summary>

@@ -1,0 +1,59 @@
+using System.Net;
+using System.Net.Sockets;
+using HybridBuild.Core.Sources;
+
+namespace HybridBuild.Core.Tests;
+
+public sealed class GitCheckoutTests : IDisposable
+{
+    private readonly string _work = Path.Combine(Path.GetTempPath(), "hb-git-tests-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true);
+    }
+
+    [Fact]
+    public async Task A_git_server_that_redirects_elsewhere_is_not_followed_to_the_host_the_policy_never_checked()
+    {
+        using var elsewhere = Listen(out var elsewherePrefix);
+        using var redirecting = Listen(out var redirectingPrefix);
+        var reachedElsewhere = 0;
+        var serving = Task.WhenAll(
+            Serve(redirecting, c => { c.Response.StatusCode = 302; c.Response.RedirectLocation = elsewherePrefix + "repo.git/info/refs?service=git-upload-pack"; }),
+            Serve(elsewhere, c => { Interlocked.Increment(ref reachedElsewhere); c.Response.StatusCode = 404; }));
+
+        await Assert.ThrowsAsync<SourceFetchException>(() =>
+            GitCheckout.FetchAsync(redirectingPrefix + "repo.git", null, _work, "git", new ContextLimits(), CancellationToken.None));
+
+        Assert.Equal(0, reachedElsewhere);
+        redirecting.Stop();
+        elsewhere.Stop();
+        await serving;
+    }
+
+    private static HttpListener Listen(out string prefix)
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        prefix = $"http://127.0.0.1:{port}/";
+        var listener = new HttpListener();
+        listener.Prefixes.Add(prefix);
+        listener.Start();
+        return listener;
+    }
+
+    private static async Task Serve(HttpListener listener, Action<HttpListenerContext> answer)
+    {
+        while (listener.IsListening)
+        {
+            HttpListenerContext context;
+            try { context = await listener.GetContextAsync(); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+            answer(context);
+            context.Response.Close();
+        }
+    }
+}
