@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using HybridBuild.Core.Network;
+using HybridBuild.Core.Specs;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Core.Tests;
@@ -68,5 +69,44 @@ public sealed class OutboundPolicyTests
         Assert.NotNull(await Policy("*.example.com").CheckAsync("rebind.example.com", default));
         Assert.Null(await Policy("169.254.0.0/16").CheckAsync("169.254.10.10", default));
         Assert.Null(await Policy("[fe80::1]").CheckAsync("[fe80::1]", default));
+    }
+
+    [Fact]
+    public async Task A_host_name_too_long_to_resolve_is_refused_rather_than_thrown()
+    {
+        var policy = new OutboundPolicy(Options.Create(new NetworkOptions()));
+        Assert.Contains("not a valid host name", await policy.CheckAsync(new string('a', 300) + ".example.com", default));
+    }
+
+    [Theory]
+    [InlineData("ssh://good.example?@169.254.169.254/repo.git")]
+    [InlineData("ssh://good.example#@169.254.169.254/repo.git")]
+    [InlineData("git@good.example?@169.254.169.254:repo.git")]
+    [InlineData("a@b@169.254.169.254:repo.git")]
+    [InlineData("https:git.example.com/repo.git")]
+    public void A_git_URL_that_git_and_ssh_would_read_as_another_host_is_not_accepted(string url) =>
+        Assert.NotNull(GitUrl.Check(url));
+
+    [Theory]
+    [InlineData("git@[fe80::1]:repo.git")]
+    [InlineData("git@[fd00:ec2::254]:repo.git")]
+    [InlineData("git@0251.0376.0251.0376:repo.git")]
+    [InlineData("ssh://git@0251.0376.0251.0376:22/repo.git")]
+    [InlineData("git://2852039166/repo.git")]
+    [InlineData("http://good@169.254.169.254/repo.git")]
+    public async Task A_scp_like_or_numeric_git_URL_is_checked_against_the_host_git_would_reach(string url)
+    {
+        Assert.Null(GitUrl.Check(url));
+        Assert.NotNull(await Policy().CheckAsync(GitUrl.Host(url), default));
+    }
+
+    [Theory]
+    [InlineData("git@github.com:org/repo.git", "github.com")]
+    [InlineData("ssh://git@git.example.com:2222/org/repo.git", "git.example.com")]
+    [InlineData("https://github.com/org/repo.git", "github.com")]
+    public void Ordinary_git_URLs_are_accepted_with_their_host(string url, string host)
+    {
+        Assert.Null(GitUrl.Check(url));
+        Assert.Equal(host, GitUrl.Host(url));
     }
 }

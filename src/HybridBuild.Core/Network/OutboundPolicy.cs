@@ -36,6 +36,7 @@ public sealed class OutboundPolicy(IOptions<NetworkOptions> options, Func<string
         {
             try { addresses = await _resolve(host, cancellationToken); }
             catch (SocketException) { return null; } // unresolvable: the fetch fails with git's own message
+            catch (ArgumentException) { return $"names host '{host}', which is not a valid host name"; } // e.g. longer than 255 characters
         }
         foreach (var candidate in addresses.Select(Normalize))
             if (Refused(candidate) is { } why && !ExplicitlyAllowed(host, candidate))

@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace HybridBuild.Core.Specs;
 
 /// <summary>Checks and redacts git repository URLs.</summary>
@@ -22,23 +24,27 @@ public static class GitUrl
         if (string.IsNullOrEmpty(uri.Host)) return "has no host";
         if (uri.UserInfo.Contains(':'))
             return "must not carry a password: credentials in URLs end up in logs and records";
+        // git hands ssh everything up to the first '/' and ssh connects to what follows the last '@', so
+        // ssh://good?@169.254.169.254/ would reach another host than the one checked: such authorities are refused
+        var separator = url.IndexOf("://", StringComparison.Ordinal);
+        if (separator < 0) return "is not a URL (use https, http, ssh or git)"; // git reads 'https:host' as scp-like ssh to 'https'
+        var authority = url[(separator + 3)..].Split('/', 2)[0];
+        if (authority.IndexOfAny(['?', '#', '\\']) >= 0 || authority.Count(c => c == '@') > 1)
+            return "has an ambiguous host part (a '?', '#', '\\' or a second '@' before the path)";
         return null;
     }
 
-    private static bool IsScpLike(string url)
-    {
-        var at = url.IndexOf('@');
-        var colon = url.IndexOf(':');
-        return at > 0 && colon > at + 1 && colon < url.Length - 1 && !url.Contains("://") && !url.Contains(' ');
-    }
+    // user@host:path or user@[address]:path, as git reads it; anything looser (a second '@', a '?') git and ssh read differently
+    private static readonly Regex ScpLike = new(@"^(?<user>[^@\[\]/:?#\\\s]+)@(?<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?<path>[^\s]+)$", RegexOptions.CultureInvariant);
+
+    private static bool IsScpLike(string url) => !url.Contains("://") && ScpLike.IsMatch(url);
 
     /// <summary>The host a checked URL points at (also for scp-like <c>user@host:path</c>).</summary>
     public static string Host(string url)
     {
         if (Uri.TryCreate(url, UriKind.Absolute, out var uri) && !string.IsNullOrEmpty(uri.Host)) return uri.Host;
-        var at = url.IndexOf('@');
-        var colon = url.IndexOf(':', at + 1);
-        return at >= 0 && colon > at ? url[(at + 1)..colon] : "";
+        var scp = ScpLike.Match(url);
+        return scp.Success ? scp.Groups["host"].Value : "";
     }
 
     /// <summary>The URL with any user information replaced, fit for logs.</summary>
