@@ -88,6 +88,22 @@ public sealed class SecretTests(ServiceFixture service)
         await BuildApi.ProblemAsync(await service.Client.DeleteAsync("/api/v1/secrets/short-lived"), HttpStatusCode.NotFound, "not-found");
     }
 
+    [Fact]
+    public void A_multi_line_secret_or_one_ending_in_a_newline_is_masked_in_the_lines_a_build_prints()
+    {
+        var lines = new List<string>();
+        var redactor = new Api.Secrets.SecretRedactor(new LineCollector(lines), ["token-1234\n", "-----BEGIN KEY-----\r\nAAAAsecretbody\r\n-----END KEY-----"]);
+        foreach (var printed in new[] { "auth token-1234", "AAAAsecretbody", "the key ends" })
+            redactor.Log(new Core.Abstractions.LogLine(null, 1, printed, DateTimeOffset.UtcNow));
+        Assert.Equal(["auth ***", "***", "the key ends"], lines);
+    }
+
+    private sealed class LineCollector(List<string> lines) : Core.Abstractions.IBuildProgress
+    {
+        public void Step(Core.Abstractions.StepEvent step) { }
+        public void Log(Core.Abstractions.LogLine line) => lines.Add(line.Text);
+    }
+
     private async Task<bool> DatabaseHoldsAsync(string text)
     {
         await using var connection = new NpgsqlConnection(service.ConnectionString);

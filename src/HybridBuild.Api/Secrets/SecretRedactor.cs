@@ -9,8 +9,11 @@ namespace HybridBuild.Api.Secrets;
 internal sealed class SecretRedactor(IBuildProgress inner, IEnumerable<string> values) : IBuildProgress
 {
     private const string Mask = "***";
-    // very short values would mask ordinary text; they are too weak to be worth the noise
-    private readonly string[] _values = [.. values.Where(v => v.Length >= 4).OrderByDescending(v => v.Length)];
+    // logs arrive line by line, so a multi-line value (a PEM key) or one with a trailing newline is masked line by
+    // line; very short values would mask ordinary text, and they are too weak to be worth the noise
+    private readonly string[] _values = [.. values
+        .SelectMany(v => v.Split('\n').Select(line => line.TrimEnd('\r')).Append(v))
+        .Where(v => v.Length >= 4).Distinct(StringComparer.Ordinal).OrderByDescending(v => v.Length)];
 
     public void Step(StepEvent step) => inner.Step(step with { Name = Redact(step.Name), Error = step.Error is null ? null : Redact(step.Error) });
 
