@@ -18,6 +18,8 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<BuildSecret> Secrets => Set<BuildSecret>();
     public DbSet<Publication> Publications => Set<Publication>();
+    public DbSet<Trigger> Triggers => Set<Trigger>();
+    public DbSet<TriggerDelivery> TriggerDeliveries => Set<TriggerDelivery>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -58,6 +60,32 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.Output));
             Json(s.Property(x => x.Secrets));
             s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<Trigger>(t =>
+        {
+            t.ToTable("triggers");
+            t.HasKey(x => x.Id);
+            t.Property(x => x.Name).HasMaxLength(100);
+            t.Property(x => x.RepositoryUrl).HasMaxLength(2048);
+            t.Property(x => x.Provider).HasConversion<string>().HasMaxLength(16);
+            Json(t.Property(x => x.Branches));
+            Json(t.Property(x => x.Tags));
+            Json(t.Property(x => x.Spec));
+        });
+
+        model.Entity<TriggerDelivery>(d =>
+        {
+            d.ToTable("trigger_deliveries");
+            d.HasKey(x => x.Id);
+            d.HasIndex(x => new { x.TriggerId, x.DeliveryKey }).IsUnique();
+            d.HasIndex(x => new { x.TriggerId, x.ReceivedAt });
+            d.Property(x => x.DeliveryKey).HasMaxLength(255);
+            d.Property(x => x.Event).HasMaxLength(64);
+            d.Property(x => x.Ref).HasMaxLength(255);
+            d.Property(x => x.Commit).HasMaxLength(64);
+            d.Property(x => x.Outcome).HasMaxLength(16);
+            d.Property(x => x.Reason).HasMaxLength(255);
         });
 
         model.Entity<Publication>(p =>

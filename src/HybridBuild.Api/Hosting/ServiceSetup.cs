@@ -7,6 +7,7 @@ using HybridBuild.Api.Pipeline;
 using HybridBuild.Api.Problems;
 using HybridBuild.Api.Publications;
 using HybridBuild.Api.Secrets;
+using HybridBuild.Api.Triggers;
 using HybridBuild.Publishing;
 using HybridBuild.Api.Submissions;
 using HybridBuild.BuildKit;
@@ -96,7 +97,7 @@ internal static class ServiceSetup
             app.UseHybridBuildOpenApi();
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
-            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapPublications().MapKeys().MapSecrets();
+            app.MapGroup("/api/v1").MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapKeys().MapSecrets();
         }
         app.UseHybridBuildJobs();
         return app;

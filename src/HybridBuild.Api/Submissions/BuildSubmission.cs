@@ -28,6 +28,12 @@ internal sealed class BuildSubmission(
     {
         CheckIdempotencyKey(idempotencyKey);
         using var submitted = await reader.ReadAsync(request, cancellationToken);
+        return await SubmitAsync(submitted, idempotencyKey, cancellationToken);
+    }
+
+    /// <summary>Validates and stores a build that is already read (a request's, or one a webhook starts), then queues it.</summary>
+    public async Task<(Build Build, bool Replayed)> SubmitAsync(SubmittedRequest submitted, string? idempotencyKey, CancellationToken cancellationToken)
+    {
         var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
         if (errors.Count == 0) errors = await CheckSecretsExistAsync(stages, cancellationToken);

@@ -1,0 +1,40 @@
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Core.Domain;
+
+public enum TriggerProvider { Github, Gitlab, Generic }
+
+/// <summary>
+/// Starts a build of a repository when its webhook reports a matching push. The webhook secret is encrypted at rest
+/// and write-only; the build spec is kept inline (its source is set to the pushed commit).
+/// </summary>
+public sealed class Trigger
+{
+    public Guid Id { get; set; }
+    public string Name { get; set; } = "";
+    public string RepositoryUrl { get; set; } = "";
+    public TriggerProvider Provider { get; set; }
+    /// <summary>Branch patterns (<c>main</c>, <c>release/*</c>); empty with no tags means every branch.</summary>
+    public List<string> Branches { get; set; } = [];
+    public List<string> Tags { get; set; } = [];
+    public BuildSpec Spec { get; set; } = new();
+    public byte[] SecretCiphertext { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>One webhook delivery a trigger accepted, and what it led to.</summary>
+public sealed class TriggerDelivery
+{
+    public Guid Id { get; set; }
+    public Guid TriggerId { get; set; }
+    /// <summary>The provider's delivery id (X-GitHub-Delivery, X-Gitlab-Event-UUID, Idempotency-Key).</summary>
+    public string DeliveryKey { get; set; } = "";
+    public string Event { get; set; } = "";
+    public string? Ref { get; set; }
+    public string? Commit { get; set; }
+    /// <summary>started, or ignored (with <see cref="Reason"/>).</summary>
+    public string Outcome { get; set; } = "";
+    public string? Reason { get; set; }
+    public Guid? BuildId { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+}

@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using HybridBuild.Api.Tests.Infrastructure;
+
+namespace HybridBuild.Api.Tests;
+
+/// <summary>
+/// Webhooks from GitHub, GitLab and the generic HMAC scheme, with payloads and signatures made as the providers'
+/// documentation describes, starting builds of a repository served by git daemon on loopback.
+/// </summary>
+[Collection(LiveService.Name)]
+public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
+{
+    private const string Secret = "webhook-secret-for-tests-0123456789";
+    private readonly BuildApi _api = new(service.Client);
+    private string _repository = "";
+    private Process? _daemon;
+    private string _url = "";
+    private string _commit = "";
+
+    public async Task InitializeAsync()
+    {
+        _repository = Directory.CreateTempSubdirectory("hybridbuild-trigger-").FullName;
+        var project = Path.Combine(_repository, "app.git");
+        Directory.CreateDirectory(project);
+        await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
+        await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), $"pushed {Guid.NewGuid():N}\n");
+        await GitAsync(project, "init", "-q", "-b", "main");
+        await GitAsync(project, "add", ".");
+        await GitAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
+        _commit = (await GitAsync(project, "rev-parse", "HEAD")).Trim();
+        var port = Ports.Free();
+        _daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={_repository}", _repository])
+            { RedirectStandardError = true })!;
+        await WaitForPortAsync(port);
+        _url = $"git://127.0.0.1:{port}/app.git";
+    }
+
+    public Task DisposeAsync()
+    {
+        _daemon?.Kill(entireProcessTree: true);
+        Directory.Delete(_repository, recursive: true);
+        return Task.CompletedTask;
+    }
+
+    private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null)
+    {
+        using var response = await service.Client.PostAsJsonAsync("/api/v1/triggers", new
+        {
+            name = $"{provider} trigger", repositoryUrl = _url, provider, branches = branches ?? ["main"], tags = tags ?? [], secret = Secret,
+            spec = new { stages = new[] { new { name = "out", target = "out" } } },
+        });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.DoesNotContain(Secret, body.ToJsonString());
+        return body["webhookUrl"]!.GetValue<string>();
+    }
+
+    private static string GithubPush(string @ref, string after) =>
+        $$$"""{"ref":"{{{@ref}}}","before":"0000000000000000000000000000000000000000","after":"{{{after}}}","repository":{"full_name":"org/app"},"pusher":{"name":"t"}}""";
+
+    private async Task<HttpResponseMessage> DeliverGithubAsync(string webhook, string @event, string payload, string? delivery = null, string secret = Secret)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-GitHub-Event", @event);
+        request.Headers.Add("X-GitHub-Delivery", delivery ?? Guid.NewGuid().ToString());
+        // GitHub: "sha256=" and the hex HMAC-SHA256 of the raw body, keyed with the webhook secret
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(payload))));
+        using var anonymous = service.ClientWithKey(null); // webhooks carry a signature, not an API key
+        return await anonymous.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_GitHub_push_that_matches_builds_that_commit_once_however_often_it_is_delivered()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        var delivery = Guid.NewGuid().ToString();
+        var watch = Stopwatch.StartNew();
+        using var first = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit), delivery);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5)); // answered at once; the build runs as jobs
+        var buildId = Guid.Parse((await first.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
+
+        using var again = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit), delivery);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(buildId.ToString(), (await again.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
+
+        var done = await _api.WaitSucceededAsync(buildId);
+        Assert.Equal(_commit, done.Source.GitCommit);
+        var deliveries = JsonNode.Parse(await service.Client.GetStringAsync(webhook.Replace("/webhooks/", "/triggers/") + "/deliveries"))!.AsArray();
+        var logged = Assert.Single(deliveries);
+        Assert.Equal(buildId.ToString(), logged!["buildId"]!.GetValue<string>());
+        Assert.Equal("started", logged["outcome"]!.GetValue<string>());
+
+        // a replay starts a new build of the same commit
+        using var replay = await service.Client.PostAsync(webhook.Replace("/webhooks/", "/triggers/") + $"/deliveries/{logged["id"]!.GetValue<string>()}/replay", null);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        var replayed = Guid.Parse((await replay.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
+        Assert.NotEqual(buildId, replayed);
+        Assert.Equal(_commit, (await _api.WaitSucceededAsync(replayed)).Source.GitCommit);
+    }
+
+    [Fact]
+    public async Task A_bad_or_missing_signature_is_401_and_creates_nothing()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        var before = await _api.CountAsync();
+        using var wrong = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit), secret: "not-the-secret-at-all-0123");
+        await BuildApi.ProblemAsync(wrong, HttpStatusCode.Unauthorized, "webhook-signature");
+        using var anonymous = service.ClientWithKey(null);
+        using var unsigned = await anonymous.PostAsync(webhook, new StringContent(GithubPush("refs/heads/main", _commit), Encoding.UTF8, "application/json"));
+        await BuildApi.ProblemAsync(unsigned, HttpStatusCode.Unauthorized, "webhook-signature");
+        Assert.Equal(before, await _api.CountAsync());
+        Assert.Empty(JsonNode.Parse(await service.Client.GetStringAsync(webhook.Replace("/webhooks/", "/triggers/") + "/deliveries"))!.AsArray());
+    }
+
+    [Fact]
+    public async Task A_ping_and_pushes_that_do_not_match_are_acknowledged_without_a_build()
+    {
+        var webhook = await CreateTriggerAsync("github", branches: ["release/*"]);
+        var before = await _api.CountAsync();
+        using var ping = await DeliverGithubAsync(webhook, "ping", """{"zen":"Keep it logically awesome.","hook_id":1}""");
+        Assert.Equal(HttpStatusCode.OK, ping.StatusCode);
+        Assert.Equal("ignored", (await ping.Content.ReadFromJsonAsync<JsonObject>())!["outcome"]!.GetValue<string>());
+        using var other = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit));
+        Assert.Contains("matches no branch filter", (await other.Content.ReadFromJsonAsync<JsonObject>())!["reason"]!.GetValue<string>());
+        using var deleted = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/release/1", "0000000000000000000000000000000000000000"));
+        Assert.Equal("ignored", (await deleted.Content.ReadFromJsonAsync<JsonObject>())!["outcome"]!.GetValue<string>());
+        Assert.Equal(before, await _api.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_GitLab_push_hook_with_its_token_builds_and_a_wrong_token_is_401()
+    {
+        var webhook = await CreateTriggerAsync("gitlab");
+        var payload = $$$"""{"object_kind":"push","event_name":"push","ref":"refs/heads/main","checkout_sha":"{{{_commit}}}","after":"{{{_commit}}}","project":{"git_http_url":"{{{_url}}}"}}""";
+        async Task<HttpResponseMessage> DeliverAsync(string token)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Gitlab-Event", "Push Hook");
+            request.Headers.Add("X-Gitlab-Token", token);
+            request.Headers.Add("X-Gitlab-Event-UUID", Guid.NewGuid().ToString());
+            using var anonymous = service.ClientWithKey(null);
+            return await anonymous.SendAsync(request);
+        }
+        await BuildApi.ProblemAsync(await DeliverAsync("wrong-token-wrong-token"), HttpStatusCode.Unauthorized, "webhook-signature");
+        using var accepted = await DeliverAsync(Secret);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        var build = Guid.Parse((await accepted.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
+        Assert.Equal(_commit, (await _api.WaitSucceededAsync(build)).Source.GitCommit);
+    }
+
+    [Fact]
+    public async Task A_generic_delivery_needs_a_fresh_timestamp_and_its_HMAC()
+    {
+        var webhook = await CreateTriggerAsync("generic");
+        var payload = $$"""{"ref":"refs/heads/main","commit":"{{_commit}}"}""";
+        async Task<HttpResponseMessage> DeliverAsync(DateTimeOffset at, string key)
+        {
+            var stamp = at.ToUnixTimeSeconds().ToString();
+            var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+            request.Headers.Add("X-Hybridbuild-Timestamp", stamp);
+            request.Headers.Add("X-Hybridbuild-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{stamp}.{payload}"))));
+            request.Headers.Add("Idempotency-Key", key);
+            using var anonymous = service.ClientWithKey(null);
+            return await anonymous.SendAsync(request);
+        }
+        await BuildApi.ProblemAsync(await DeliverAsync(DateTimeOffset.UtcNow.AddMinutes(-10), Guid.NewGuid().ToString()), HttpStatusCode.Unauthorized, "webhook-signature");
+        var key = Guid.NewGuid().ToString();
+        using var accepted = await DeliverAsync(DateTimeOffset.UtcNow, key);
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        using var again = await DeliverAsync(DateTimeOffset.UtcNow, key);
+        Assert.Equal((await accepted.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.ToJsonString(),
+            (await again.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.ToJsonString());
+    }
+
+    [Fact]
+    public async Task Triggers_need_an_admin_key_and_a_valid_definition()
+    {
+        using var created = await service.Client.PostAsJsonAsync("/api/v1/keys", new { name = "ci", scopes = new[] { "builds:write", "builds:read" } });
+        using var ci = service.ClientWithKey((await created.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>());
+        await BuildApi.ProblemAsync(await ci.GetAsync("/api/v1/triggers"), HttpStatusCode.Forbidden, "forbidden");
+        var provider = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync("/api/v1/triggers", new { name = "x", repositoryUrl = _url, provider = "bitbucket", secret = Secret }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("provider", provider["field"]!.GetValue<string>());
+        var url = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync("/api/v1/triggers", new { name = "x", repositoryUrl = "http://169.254.169.254/x.git", provider = "github", secret = Secret }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("repositoryUrl", url["field"]!.GetValue<string>());
+        var secret = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync("/api/v1/triggers", new { name = "x", repositoryUrl = _url, provider = "github", secret = "short" }), HttpStatusCode.BadRequest, "validation");
+        Assert.Equal("secret", secret["field"]!.GetValue<string>());
+    }
+
+    private static async Task<string> GitAsync(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        using var git = Process.Start(start) ?? throw new InvalidOperationException("git is needed for this test and could not be started");
+        var output = await git.StandardOutput.ReadToEndAsync();
+        var error = await git.StandardError.ReadToEndAsync();
+        await git.WaitForExitAsync();
+        if (git.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)}: {error}");
+        return output;
+    }
+
+    private static async Task WaitForPortAsync(int port)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new InvalidOperationException($"git daemon did not listen on port {port}");
+    }
+}
