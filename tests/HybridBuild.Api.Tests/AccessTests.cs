@@ -138,6 +138,19 @@ public sealed class AccessTests(ServiceFixture service)
         Assert.Contains("HybridBuildService jobs", await opened.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task A_dashboard_action_posted_with_the_browser_s_Basic_credentials_but_no_antiforgery_token_is_refused()
+    {
+        // a page on another site can make the browser post a form with the Basic credentials it holds for the dashboard
+        using var anonymous = service.ClientWithKey(null);
+        using var forged = new HttpRequestMessage(HttpMethod.Post, "/hangfire/recurring/trigger")
+        {
+            Content = new FormUrlEncodedContent([new("jobs[]", "reconcile-stages")]),
+        };
+        forged.Headers.Authorization = new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{ServiceFixture.AdminKey}")));
+        Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.SendAsync(forged)).StatusCode);
+    }
+
     private async Task<string> CreateKeyAsync(string name, params string[] scopes)
     {
         using var response = await service.Client.PostAsJsonAsync("/api/v1/keys", new { name, scopes });

@@ -19,6 +19,8 @@ internal static class AccessSetup
             authorization.AddPolicy(scope, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        // a browser resends the dashboard's Basic credentials on any site's form post: Hangfire checks antiforgery tokens when this is registered
+        services.AddAntiforgery();
         return services;
     }
 }
