@@ -132,3 +132,44 @@ public sealed class PublicationTests(ServiceFixture service)
         Assert.Equal("publish", forbidden["scope"]!.GetValue<string>());
     }
 }
+
+/// <summary>Image stages copied by digest to another registry, one that wants a password.</summary>
+[Collection(LiveService.Name)]
+public sealed class ImagePublicationTests(ServiceFixture service)
+{
+    [Fact]
+    public async Task A_pushed_image_is_copied_by_digest_to_a_password_protected_registry()
+    {
+        var api = new BuildApi(service.Client);
+        var tag = $"{service.Registry}/hybridbuild/published:{Guid.NewGuid():N}";
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM busybox AS img\nRUN echo {Guid.NewGuid():N} > /stamp\n" } } },
+            Stages = [new StageSpec { Name = "img", Target = "img", Output = new OutputSpec { Type = Core.Domain.OutputType.Image, Tags = [tag], Push = true } }],
+        };
+        var build = await api.WaitSucceededAsync((await api.SubmitAsync(spec)).Id);
+        var digest = build.Stages.Single().ImageDigest!;
+
+        using var response = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications", new { target = "registry-test", path = "app:{buildId}" });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        JsonObject publication;
+        var location = response.Headers.Location!.OriginalString;
+        do
+        {
+            await Task.Delay(100);
+            publication = (await service.Client.GetFromJsonAsync<JsonObject>(location))!;
+        } while (publication["status"]!.GetValue<string>() is "queued" or "running");
+        Assert.True(publication["status"]!.GetValue<string>() == "succeeded", publication.ToJsonString());
+        Assert.DoesNotContain(ServiceFixture.RegistryPassword, publication.ToJsonString());
+
+        using var registry = new HttpClient { BaseAddress = new Uri($"http://{service.ProtectedRegistry}") };
+        var manifest = new HttpRequestMessage(HttpMethod.Head, $"/v2/mirror/app/manifests/{build.Id}");
+        manifest.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        manifest.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        manifest.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        manifest.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{ServiceFixture.RegistryUser}:{ServiceFixture.RegistryPassword}")));
+        using var found = await registry.SendAsync(manifest);
+        Assert.Equal(HttpStatusCode.OK, found.StatusCode);
+        Assert.Equal(digest, found.Headers.GetValues("Docker-Content-Digest").Single());
+    }
+}

@@ -79,10 +79,23 @@ internal static class PublicationEndpoints
         var stages = request.Stages ?? [];
         if (stages.FirstOrDefault(s => build.Stages.All(b => b.Name != s)) is { } missing)
             throw new BadRequestException("validation", "The publication request is not valid.", $"'{missing}' is not a stage of build {id}.", "stages");
-        var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == id).OrderBy(a => a.StageName).ThenBy(a => a.Path).ToListAsync(cancellationToken);
-        var files = artifacts.Where(a => stages.Count == 0 || stages.Contains(a.StageName)).Select(a => Plan(a, build, template, properties)).ToList();
-        if (files.Count == 0)
-            throw new BadRequestException("validation", "The publication request is not valid.", "the chosen stages exported no artifacts.", "stages");
+        List<PublishedArtifact> files;
+        if (options.Value.Targets[target].IsOci)
+        {
+            // images: each pushed image stage is copied by digest to the target registry
+            template = request.Path ?? "{stage}:{buildId}";
+            files = build.Stages.Where(s => (stages.Count == 0 || stages.Contains(s.Name)) && s.Output is { Type: OutputType.Image, Push: true } && s.ImageDigest is not null && s.Output.Tags.Count > 0)
+                .OrderBy(s => s.Ordinal).Select(s => PlanImage(s, build, template)).ToList();
+            if (files.Count == 0)
+                throw new BadRequestException("validation", "The publication request is not valid.", "the chosen stages pushed no images.", "stages");
+        }
+        else
+        {
+            var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == id).OrderBy(a => a.StageName).ThenBy(a => a.Path).ToListAsync(cancellationToken);
+            files = artifacts.Where(a => stages.Count == 0 || stages.Contains(a.StageName)).Select(a => Plan(a, build, template, properties)).ToList();
+            if (files.Count == 0)
+                throw new BadRequestException("validation", "The publication request is not valid.", "the chosen stages exported no artifacts.", "stages");
+        }
         if (files.FirstOrDefault(f => !PathTemplate.IsSafe(f.Destination)) is { } unsafePath)
             throw new BadRequestException("validation", "The publication request is not valid.",
                 $"path renders to '{unsafePath.Destination}' for {unsafePath.Stage}/{unsafePath.Path}, which is not a clean relative path.", "path");
@@ -115,6 +128,21 @@ internal static class PublicationEndpoints
             Destination = PathTemplate.Render(template, values).Replace("//", "/").TrimStart('/'),
             Properties = properties.ToDictionary(p => p.Key, p => PathTemplate.Render(p.Value, values)),
             Status = "pending",
+        };
+    }
+
+    private static PublishedArtifact PlanImage(Stage stage, Build build, string template)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["buildId"] = build.Id.ToString(), ["stage"] = stage.Name, ["platform"] = null, ["path"] = stage.Name, ["file"] = stage.Name,
+            ["commit"] = build.GitCommit, ["ref"] = build.GitRef,
+        };
+        var destination = PathTemplate.Render(template, values).Trim('/');
+        return new PublishedArtifact
+        {
+            Stage = stage.Name, Path = stage.Output.Tags[0], Sha256 = stage.ImageDigest!, Status = "pending",
+            Destination = destination.Contains(':') ? destination : destination + ":latest",
         };
     }
 

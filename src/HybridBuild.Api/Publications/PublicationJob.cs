@@ -12,7 +12,8 @@ namespace HybridBuild.Api.Publications;
 /// </summary>
 internal sealed partial class PublicationJob(
     BuildDbContext db, IBlobStore blobs, IEnumerable<IPublisher> publishers, IOptions<PublishingOptions> options,
-    Core.Network.OutboundPolicy network, TimeProvider clock, ILogger<PublicationJob> logger)
+    Core.Network.OutboundPolicy network, HybridBuild.Publishing.Oci.OciImageCopier images,
+    IOptions<BuildKit.EngineOptions> engine, TimeProvider clock, ILogger<PublicationJob> logger)
 {
     public const string Queue = "stages";
 
@@ -30,12 +31,14 @@ internal sealed partial class PublicationJob(
             var target = options.Value.Targets[publication.Target].Resolve(publication.Target);
             if (await network.CheckAsync(target.Url.Host, cancellationToken) is { } refused)
                 throw new InvalidOperationException($"target '{target.Name}' {refused}");
-            var publisher = publishers.FirstOrDefault(p => p.Type.Equals(target.Type, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InvalidOperationException($"no publisher for targets of type '{target.Type}'");
+            var publisher = options.Value.Targets[publication.Target].IsOci ? null
+                : publishers.FirstOrDefault(p => p.Type.Equals(target.Type, StringComparison.OrdinalIgnoreCase))
+                  ?? throw new InvalidOperationException($"no publisher for targets of type '{target.Type}'");
             var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == publication.BuildId).ToListAsync(cancellationToken);
             for (var i = 0; i < files.Count; i++)
             {
                 if (publication.DryRun) { files[i] = files[i] with { Status = "planned" }; continue; }
+                if (publisher is null) { files[i] = await CopyImageAsync(target, files[i], cancellationToken); continue; }
                 var artifact = artifacts.Single(a => a.StageName == files[i].Stage && a.Path == files[i].Path);
                 files[i] = await PublishAsync(publisher, target, files[i], artifact, cancellationToken);
             }
@@ -71,6 +74,32 @@ internal sealed partial class PublicationJob(
             return file with { Status = "failed", Error = e.Message };
         }
     }
+
+    /// <summary>Copies an image the build pushed, by its digest, to the target registry under the planned reference.</summary>
+    private async Task<PublishedArtifact> CopyImageAsync(PublishTarget target, PublishedArtifact image, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var source = HybridBuild.Publishing.Oci.ImageReference.Parse(image.Path) with { Tag = null, Digest = image.Sha256 };
+            var repository = string.IsNullOrEmpty(target.Repository) ? "" : target.Repository.Trim('/') + "/";
+            var destination = HybridBuild.Publishing.Oci.ImageReference.Parse($"{target.Url.Authority}/{repository}{image.Destination}")
+                with { Insecure = target.Url.Scheme == "http" };
+            var copied = await images.CopyAsync(source, SourceCredentials(source.Registry), destination, TargetCredentials(target), cancellationToken);
+            return image with { Status = "published", DownloadUri = $"{destination.Registry}/{destination.Repository}@{copied.Digest}", Attempts = 1 };
+        }
+        catch (Exception e) when (e is PublishException or FormatException or ArgumentException or HttpRequestException or IOException)
+        {
+            return image with { Status = "failed", Error = e.Message };
+        }
+    }
+
+    private HybridBuild.Publishing.Oci.RegistryCredentials? SourceCredentials(string registry) =>
+        engine.Value.Registries.FirstOrDefault(r => r.Host.Equals(registry, StringComparison.OrdinalIgnoreCase)) is { } entry
+            ? new(entry.Username, entry.PasswordFile is { Length: > 0 } file ? File.ReadAllText(file).TrimEnd('\r', '\n') : entry.Password ?? "")
+            : null;
+
+    private static HybridBuild.Publishing.Oci.RegistryCredentials? TargetCredentials(PublishTarget target) =>
+        target.Credentials is { IsToken: false, Username: { } user } c ? new(user, c.Password ?? "") : null;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Publication {PublicationId} failed: {Error}")]
     private static partial void LogFailed(ILogger logger, Guid publicationId, string error);

@@ -16,6 +16,9 @@ public sealed class PublishTargetOptions
 
     public override string ToString() => $"{Type} {Url} {Repository}";
 
+    /// <summary>An OCI registry target: image stages are copied there by digest.</summary>
+    public bool IsOci => Type.Equals("oci", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>The target with its credentials read now (files may be rotated while the service runs).</summary>
     public PublishTarget Resolve(string name)
     {

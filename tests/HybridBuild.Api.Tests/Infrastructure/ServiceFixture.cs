@@ -1,3 +1,4 @@
+using System.Net;
 using Docker.DotNet;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
@@ -40,6 +41,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         var connectionString = await StartPostgresAsync();
         await StartRegistryAsync();
         Artifactory = await HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestServer.StartAsync();
+        await StartProtectedRegistryAsync();
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
         {
@@ -57,6 +59,11 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Publishing:Targets:artifactory-test:Url"] = Artifactory.Url.ToString(),
                 ["Publishing:Targets:artifactory-test:Repository"] = "generic-local",
                 ["Publishing:Targets:artifactory-test:Token"] = ArtifactoryToken,
+                ["Publishing:Targets:registry-test:Type"] = "oci",
+                ["Publishing:Targets:registry-test:Url"] = $"http://{ProtectedRegistry}",
+                ["Publishing:Targets:registry-test:Repository"] = "mirror",
+                ["Publishing:Targets:registry-test:Username"] = RegistryUser,
+                ["Publishing:Targets:registry-test:Password"] = RegistryPassword,
                 ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
@@ -128,6 +135,29 @@ public sealed class ServiceFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
     }
 
+    public const string RegistryUser = "hybridbuild";
+    public const string RegistryPassword = "hybridbuild-test-password";
+    // bcrypt of RegistryPassword (registry:2 reads only bcrypt htpasswd entries); a test credential, not a secret
+    private const string HtpasswdLine = "hybridbuild:$2b$10$s8oUgPmc6wir8r9nYMt2/uL85Tu15Ehxcp6Hh/H6kTHaMMY3bDW0K\n";
+    private IContainer? _protectedRegistry;
+
+    /// <summary>host:port of a registry:2 that wants a password: the publish target "registry-test".</summary>
+    public string ProtectedRegistry { get; private set; } = "";
+
+    private async Task StartProtectedRegistryAsync()
+    {
+        _protectedRegistry = new ContainerBuilder("registry:2")
+            .WithPortBinding(5000, assignRandomHostPort: true)
+            .WithResourceMapping(System.Text.Encoding.ASCII.GetBytes(HtpasswdLine), "/auth/htpasswd")
+            .WithEnvironment("REGISTRY_AUTH", "htpasswd")
+            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_REALM", "hybridbuild-tests")
+            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
+            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(5000).ForPath("/v2/").ForStatusCode(HttpStatusCode.Unauthorized)))
+            .Build();
+        await _protectedRegistry.StartAsync();
+        ProtectedRegistry = $"localhost:{_protectedRegistry.GetMappedPublicPort(5000)}";
+    }
+
     private async Task StartRegistryAsync()
     {
         _registry = new ContainerBuilder("registry:2")
@@ -170,6 +200,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         if (_factory is not null) await _factory.DisposeAsync();
         if (_registry is not null) await _registry.DisposeAsync();
         if (Artifactory is not null) await Artifactory.DisposeAsync();
+        if (_protectedRegistry is not null) await _protectedRegistry.DisposeAsync();
         if (_postgres is not null) await _postgres.DisposeAsync();
         try { Directory.Delete(_scratch, recursive: true); } catch (IOException) { }
     }
