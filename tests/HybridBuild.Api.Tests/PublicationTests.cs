@@ -76,6 +76,40 @@ public sealed class PublicationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_build_that_asks_for_it_is_published_when_it_succeeds()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM scratch AS out\nCOPY notes.txt /\n", ["notes.txt"] = $"auto {Guid.NewGuid():N}\n" } } },
+            Stages = [new StageSpec { Name = "docs", Target = "out" }],
+            Publish = [new PublishSpec { Target = "artifactory-test", Path = "auto/{buildId}/{file}", Properties = new() { ["kind"] = "auto" } }],
+        };
+        var build = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+        HybridBuild.Publishing.Tests.Artifactory.StoredArtifact? stored = null;
+        for (var i = 0; i < 100 && stored is null; i++)
+        {
+            stored = service.Artifactory.Find("generic-local", $"auto/{build.Id}/notes.txt");
+            if (stored is null) await Task.Delay(100);
+        }
+        Assert.NotNull(stored);
+        Assert.Equal(["auto"], stored.Properties["kind"]);
+        Assert.Equal(await service.Client.GetByteArrayAsync(build.Stages.Single().Artifacts!.Single().Href), stored.Content);
+    }
+
+    [Fact]
+    public async Task A_build_asking_for_an_unknown_target_is_a_400_naming_it()
+    {
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = "FROM scratch AS out\n" } } },
+            Stages = [new StageSpec { Name = "s", Target = "out" }],
+            Publish = [new PublishSpec { Target = "nowhere" }],
+        };
+        var problem = await BuildApi.ProblemAsync(await _api.PostJsonAsync(spec), HttpStatusCode.BadRequest, "validation");
+        Assert.NotNull(problem["errors"]!["publish[0].target"]);
+    }
+
+    [Fact]
     public async Task A_dry_run_answers_the_plan_and_publishes_nothing()
     {
         var build = await BuildWithArtifactsAsync();

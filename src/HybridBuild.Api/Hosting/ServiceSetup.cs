@@ -63,6 +63,7 @@ internal static class ServiceSetup
                 "Publishing:Targets:<name>:Url must be an http or https URL.")
             .ValidateOnStart();
         services.AddScoped<Publications.PublicationJob>();
+        services.AddScoped<Publications.PublicationService>();
         // large layers take as long as they take: the job's cancellation token bounds a copy, not a timeout
         services.AddHttpClient<HybridBuild.Publishing.Oci.OciImageCopier>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddScoped<BuildSubmission>();

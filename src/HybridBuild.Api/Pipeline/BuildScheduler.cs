@@ -12,7 +12,8 @@ namespace HybridBuild.Api.Pipeline;
 /// and settles the build once every stage is done. Safe to call any number of times from any node:
 /// every transition is a conditional update, so concurrent callers cannot queue a stage twice.
 /// </summary>
-internal sealed class BuildScheduler(BuildDbContext db, IStageQueue queue, BuildLog log, TimeProvider clock)
+internal sealed partial class BuildScheduler(BuildDbContext db, IStageQueue queue, BuildLog log, TimeProvider clock,
+    IServiceProvider services, ILogger<BuildScheduler> logger)
 {
     public async Task AdvanceAsync(Guid buildId, CancellationToken cancellationToken)
     {
@@ -87,9 +88,35 @@ internal sealed class BuildScheduler(BuildDbContext db, IStageQueue queue, Build
         var cancelRequested = await db.Builds.Where(b => b.Id == buildId).Select(b => b.CancelRequestedAt != null).FirstAsync(cancellationToken);
         var outcome = PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested);
         if (outcome is not { } status) return;
-        await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+        var settled = await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, clock.GetUtcNow()), cancellationToken);
+        // only the caller that settled the build publishes it; the keys make a repeat return the same publications
+        if (settled == 1 && status == BuildStatus.Succeeded) await PublishAsync(buildId, cancellationToken);
     }
+
+    private async Task PublishAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var publish = await db.Builds.AsNoTracking().Where(b => b.Id == buildId).Select(b => b.Publish).FirstAsync(cancellationToken);
+        var publications = services.GetRequiredService<Publications.PublicationService>();
+        for (var i = 0; i < publish.Count; i++)
+        {
+            var request = new Publications.PublicationEndpoints.PublishRequest
+            {
+                Target = publish[i].Target, Stages = publish[i].Stages, Path = publish[i].Path, Properties = publish[i].Properties,
+            };
+            try
+            {
+                await publications.CreateAsync(buildId, request, $"auto:{buildId}:{i}", cancellationToken);
+            }
+            catch (ServiceException e)
+            {
+                LogPublishRefused(buildId, i, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} succeeded, but its publication {Index} was refused: {Reason}")]
+    private partial void LogPublishRefused(Guid buildId, int index, string reason);
 
     private Task<List<Stage>> LoadStagesAsync(Guid buildId, CancellationToken cancellationToken) =>
         db.Stages.AsNoTracking().Where(s => s.BuildId == buildId).ToListAsync(cancellationToken);

@@ -19,6 +19,7 @@ internal sealed class BuildSubmission(
     BuildScheduler scheduler,
     IOptions<OutputOptions> outputs,
     Core.Network.OutboundPolicy network,
+    IOptions<Publications.PublishingOptions> publishing,
     TimeProvider clock)
 {
     public const int MaxIdempotencyKeyLength = 255;
@@ -40,6 +41,7 @@ internal sealed class BuildSubmission(
         if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
             && await network.CheckAsync(Core.Specs.GitUrl.Host(gitUrl), cancellationToken) is { } refused)
             errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
+        if (errors.Count == 0) errors = CheckPublishTargets(submitted.Spec);
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
@@ -83,6 +85,7 @@ internal sealed class BuildSubmission(
                 : spec.Source?.Inline is not null ? SourceKind.Inline : SourceKind.Git,
             GitUrl = spec.Source?.Git?.Url,
             GitRef = spec.Source?.Git?.Ref,
+            Publish = [.. (spec.Publish ?? []).Where(p => p is not null)],
             IdempotencyKey = idempotencyKey,
             RequestFingerprint = submitted.Fingerprint,
         };
@@ -94,6 +97,22 @@ internal sealed class BuildSubmission(
             build.Stages.Add(stage);
         }
         return build;
+    }
+
+    private Dictionary<string, string[]> CheckPublishTargets(Core.Specs.BuildSpec spec)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var publish = spec.Publish ?? [];
+        for (var i = 0; i < publish.Count; i++)
+        {
+            if (publish[i]?.Target is not { } target || !publishing.Value.Targets.ContainsKey(target))
+                errors[$"publish[{i}].target"] = [$"must name a configured target: {string.Join(", ", publishing.Value.Targets.Keys.Order())}"];
+            else if (publish[i].Stages?.FirstOrDefault(s => spec.Stages?.All(st => st?.Name != s) ?? true) is { } unknown)
+                errors[$"publish[{i}].stages"] = [$"'{unknown}' is not a stage of this build"];
+            else if (publish[i].Path is { } path && Publications.PathTemplate.Unknown(path) is { } placeholder)
+                errors[$"publish[{i}].path"] = [$"{{{placeholder}}} is not a known placeholder"];
+        }
+        return errors;
     }
 
     /// <summary>A stage may only name secrets an admin has created (their values are never part of a request).</summary>

@@ -25,4 +25,6 @@ public sealed class Build
     public string? RequestFingerprint { get; set; }
 
     public List<Stage> Stages { get; set; } = [];
+    /// <summary>Publications the spec asked for, made when the build succeeds.</summary>
+    public List<Specs.PublishSpec> Publish { get; set; } = [];
 }

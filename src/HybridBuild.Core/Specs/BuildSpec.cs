@@ -12,6 +12,8 @@ public sealed record BuildSpec
     public string? Dockerfile { get; init; }
     [Required]
     public List<StageSpec>? Stages { get; init; }
+    /// <summary>Publications to make automatically once the build has succeeded.</summary>
+    public List<PublishSpec>? Publish { get; init; }
 }
 
 public sealed record SourceSpec
@@ -71,4 +73,13 @@ public sealed record OutputSpec
     public OutputType Type { get; init; } = OutputType.Artifacts;
     public List<string>? Tags { get; init; }
     public bool Push { get; init; }
+}
+
+/// <summary>An automatic publication: a configured target, the stages (default all), a path template and properties.</summary>
+public sealed record PublishSpec
+{
+    public string? Target { get; init; }
+    public List<string>? Stages { get; init; }
+    public string? Path { get; init; }
+    public Dictionary<string, string>? Properties { get; init; }
 }

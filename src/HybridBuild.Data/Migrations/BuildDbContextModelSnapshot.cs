@@ -164,6 +164,10 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<string>("Publish")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("RequestFingerprint")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
