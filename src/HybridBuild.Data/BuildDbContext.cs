@@ -69,6 +69,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             t.HasKey(x => x.Id);
             t.Property(x => x.Name).HasMaxLength(100);
             t.Property(x => x.RepositoryUrl).HasMaxLength(2048);
+            t.Property(x => x.SpecPath).HasMaxLength(1024);
             t.Property(x => x.Provider).HasConversion<string>().HasMaxLength(16);
             Json(t.Property(x => x.Branches));
             Json(t.Property(x => x.Tags));

@@ -30,6 +30,7 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         Directory.CreateDirectory(project);
         await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
         await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), $"pushed {Guid.NewGuid():N}\n");
+        await File.WriteAllTextAsync(Path.Combine(project, "hybridbuild.json"), """{"stages":[{"name":"from-file","target":"out"}]}""");
         await GitAsync(project, "init", "-q", "-b", "main");
         await GitAsync(project, "add", ".");
         await GitAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
@@ -48,12 +49,13 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null)
+    private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null, string? specPath = null)
     {
         using var response = await service.Client.PostAsJsonAsync("/api/v1/triggers", new
         {
             name = $"{provider} trigger", repositoryUrl = _url, provider, branches = branches ?? ["main"], tags = tags ?? [], secret = Secret,
-            spec = new { stages = new[] { new { name = "out", target = "out" } } },
+            spec = specPath is null ? new { stages = new[] { new { name = "out", target = "out" } } } : null,
+            specPath,
         });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
@@ -103,6 +105,26 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         var replayed = Guid.Parse((await replay.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
         Assert.NotEqual(buildId, replayed);
         Assert.Equal(_commit, (await _api.WaitSucceededAsync(replayed)).Source.GitCommit);
+    }
+
+    [Fact]
+    public async Task A_trigger_whose_spec_is_a_file_in_the_repository_reads_it_at_the_pushed_commit()
+    {
+        var webhook = await CreateTriggerAsync("github", specPath: "hybridbuild.json");
+        using var accepted = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        Assert.Equal("queued", (await accepted.Content.ReadFromJsonAsync<JsonObject>())!["outcome"]!.GetValue<string>());
+        JsonNode? delivery = null;
+        for (var i = 0; i < 200; i++)
+        {
+            delivery = JsonNode.Parse(await service.Client.GetStringAsync(webhook.Replace("/webhooks/", "/triggers/") + "/deliveries"))!.AsArray().Single();
+            if (delivery!["outcome"]!.GetValue<string>() != "queued") break;
+            await Task.Delay(100);
+        }
+        Assert.True(delivery!["outcome"]!.GetValue<string>() == "started", delivery.ToJsonString());
+        var build = await _api.WaitSucceededAsync(Guid.Parse(delivery["buildId"]!.GetValue<string>()));
+        Assert.Equal("from-file", build.Stages.Single().Name);
+        Assert.Equal(_commit, build.Source.GitCommit);
     }
 
     [Fact]

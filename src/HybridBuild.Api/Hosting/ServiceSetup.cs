@@ -64,6 +64,7 @@ internal static class ServiceSetup
             .ValidateOnStart();
         services.AddScoped<Publications.PublicationJob>();
         services.AddScoped<Publications.PublicationService>();
+        services.AddScoped<Triggers.SpecFileJob>();
         // large layers take as long as they take: the job's cancellation token bounds a copy, not a timeout
         services.AddHttpClient<HybridBuild.Publishing.Oci.OciImageCopier>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddScoped<BuildSubmission>();

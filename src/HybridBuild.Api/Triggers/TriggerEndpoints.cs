@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Hangfire;
 using System.Text;
 using System.Text.Json;
 using HybridBuild.Api.Contracts;
@@ -49,13 +50,16 @@ internal static class TriggerEndpoints
         public List<string>? Branches { get; init; }
         public List<string>? Tags { get; init; }
         public BuildSpec? Spec { get; init; }
+        /// <summary>Instead of spec: a JSON spec file in the repository, read at each pushed commit.</summary>
+        public string? SpecPath { get; init; }
         public string? Secret { get; init; }
     }
 
     public sealed record TriggerResponse(Guid Id, string Name, string RepositoryUrl, TriggerProvider Provider, IReadOnlyList<string> Branches,
-        IReadOnlyList<string> Tags, BuildSpec Spec, DateTimeOffset CreatedAt, string WebhookUrl)
+        IReadOnlyList<string> Tags, BuildSpec? Spec, string? SpecPath, DateTimeOffset CreatedAt, string WebhookUrl)
     {
-        public static TriggerResponse From(Trigger t) => new(t.Id, t.Name, GitUrl.Redact(t.RepositoryUrl), t.Provider, t.Branches, t.Tags, t.Spec, t.CreatedAt, $"/api/v1/webhooks/{t.Id}");
+        public static TriggerResponse From(Trigger t) => new(t.Id, t.Name, GitUrl.Redact(t.RepositoryUrl), t.Provider, t.Branches, t.Tags,
+            t.SpecPath is null ? t.Spec : null, t.SpecPath, t.CreatedAt, $"/api/v1/webhooks/{t.Id}");
     }
 
     public sealed record DeliveryResponse(Guid Id, string DeliveryKey, string Event, string? Ref, string? Commit, string Outcome, string? Reason, Guid? BuildId, DateTimeOffset ReceivedAt)
@@ -78,15 +82,17 @@ internal static class TriggerEndpoints
         if (request.Secret is not { Length: >= 16 and <= 256 }) throw Invalid("secret is required: 16 to 256 characters.", "secret");
         var patterns = (request.Branches ?? []).Concat(request.Tags ?? []).ToList();
         if (patterns.Any(p => string.IsNullOrWhiteSpace(p) || p.Length > 255)) throw Invalid("branch and tag filters must be 1 to 255 characters.", "branches");
+        if ((request.Spec is null) == (request.SpecPath is null)) throw Invalid("give either spec (inline) or specPath (a file in the repository).", "spec");
+        if (request.SpecPath is not null && !SpecRules.IsSafeRelativePath(request.SpecPath)) throw Invalid("specPath must be a relative path inside the repository.", "specPath");
         var spec = (request.Spec ?? new BuildSpec()) with { Source = new SourceSpec { Git = new GitSourceSpec { Url = request.RepositoryUrl, Ref = "main" } } };
-        var errors = SpecValidator.Validate(spec, false, out _);
+        var errors = request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out _);
         if (errors.Count > 0) throw new SpecValidationException(errors.ToDictionary(e => "spec." + e.Key, e => e.Value));
         if (!cipher.Configured)
             throw new ConflictException("secrets-not-configured", "Webhook secrets cannot be stored.", "The service has no Secrets:MasterKey to encrypt the webhook secret with.");
         var trigger = new Trigger
         {
             Id = Guid.CreateVersion7(), Name = name, RepositoryUrl = request.RepositoryUrl!, Provider = provider,
-            Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, CreatedAt = clock.GetUtcNow(),
+            Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, CreatedAt = clock.GetUtcNow(),
         };
         trigger.SecretCiphertext = cipher.Encrypt($"trigger:{trigger.Id}", Encoding.UTF8.GetBytes(request.Secret));
         db.Triggers.Add(trigger);
@@ -118,7 +124,7 @@ internal static class TriggerEndpoints
         await db.Triggers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) ?? throw new NotFoundException($"There is no trigger {id}.");
 
     private static async Task<IResult> ReceiveAsync(Guid id, HttpRequest request, BuildDbContext db, SecretCipher cipher, BuildSubmission submission,
-        TimeProvider clock, CancellationToken cancellationToken)
+        Hangfire.IBackgroundJobClient jobs, TimeProvider clock, CancellationToken cancellationToken)
     {
         var trigger = await FindAsync(db, id, cancellationToken);
         var body = await ReadBodyAsync(request, cancellationToken);
@@ -138,7 +144,8 @@ internal static class TriggerEndpoints
             Ref = delivered.Ref?.Length > 255 ? delivered.Ref[..255] : delivered.Ref, Commit = delivered.Commit, ReceivedAt = clock.GetUtcNow(),
         };
         if (delivered.Mismatch(trigger) is { } reason) (delivery.Outcome, delivery.Reason) = ("ignored", reason);
-        else await StartAsync(trigger, delivery, submission, $"trigger:{id}:{delivered.DeliveryKey}", cancellationToken);
+        else if (trigger.SpecPath is not null) delivery.Outcome = "queued"; // the spec is read from the commit by a job: the answer does not wait for git
+        else await StartAsync(trigger, trigger.Spec, delivery, submission, $"trigger:{id}:{delivered.DeliveryKey}", cancellationToken);
         db.TriggerDeliveries.Add(delivery);
         try
         {
@@ -150,10 +157,12 @@ internal static class TriggerEndpoints
             db.ChangeTracker.Clear();
             return Answer(await db.TriggerDeliveries.AsNoTracking().SingleAsync(d => d.TriggerId == id && d.DeliveryKey == delivered.DeliveryKey, cancellationToken), replayed: true);
         }
+        if (delivery.Outcome == "queued") jobs.Enqueue<SpecFileJob>(Pipeline.HangfireStageQueue.Queue, j => j.RunAsync(delivery.Id, CancellationToken.None));
         return Answer(delivery, replayed: false);
     }
 
-    private static async Task<IResult> ReplayAsync(Guid id, Guid deliveryId, BuildDbContext db, BuildSubmission submission, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> ReplayAsync(Guid id, Guid deliveryId, BuildDbContext db, BuildSubmission submission, Hangfire.IBackgroundJobClient jobs,
+        TimeProvider clock, CancellationToken cancellationToken)
     {
         var trigger = await FindAsync(db, id, cancellationToken);
         var original = await db.TriggerDeliveries.AsNoTracking().FirstOrDefaultAsync(d => d.TriggerId == id && d.Id == deliveryId, cancellationToken)
@@ -164,15 +173,17 @@ internal static class TriggerEndpoints
             Id = Guid.CreateVersion7(), TriggerId = id, DeliveryKey = $"replay:{deliveryId}:{Guid.NewGuid():N}", Event = "replay",
             Ref = original.Ref, Commit = original.Commit, ReceivedAt = clock.GetUtcNow(),
         };
-        await StartAsync(trigger, replay, submission, $"trigger:{id}:{replay.DeliveryKey}", cancellationToken);
+        if (trigger.SpecPath is not null) replay.Outcome = "queued";
+        else await StartAsync(trigger, trigger.Spec, replay, submission, $"trigger:{id}:{replay.DeliveryKey}", cancellationToken);
         db.TriggerDeliveries.Add(replay);
         await db.SaveChangesAsync(cancellationToken);
+        if (replay.Outcome == "queued") jobs.Enqueue<SpecFileJob>(Pipeline.HangfireStageQueue.Queue, j => j.RunAsync(replay.Id, CancellationToken.None));
         return Answer(replay, replayed: false);
     }
 
-    private static async Task StartAsync(Trigger trigger, TriggerDelivery delivery, BuildSubmission submission, string idempotencyKey, CancellationToken cancellationToken)
+    internal static async Task StartAsync(Trigger trigger, BuildSpec buildSpec, TriggerDelivery delivery, BuildSubmission submission, string idempotencyKey, CancellationToken cancellationToken)
     {
-        var spec = trigger.Spec with { Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } } };
+        var spec = buildSpec with { Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } } };
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(spec)));
         try
         {
@@ -190,6 +201,7 @@ internal static class TriggerEndpoints
     {
         var body = DeliveryResponse.From(delivery);
         if (replayed) return TypedResults.Ok(body);
+        if (delivery.Outcome == "queued") return TypedResults.Accepted($"/api/v1/triggers/{delivery.TriggerId}/deliveries", body);
         return delivery.BuildId is { } build ? TypedResults.Accepted($"/api/v1/builds/{build}", body) : TypedResults.Ok(body);
     }
 

@@ -18,6 +18,8 @@ public sealed class Trigger
     public List<string> Branches { get; set; } = [];
     public List<string> Tags { get; set; } = [];
     public BuildSpec Spec { get; set; } = new();
+    /// <summary>Instead of <see cref="Spec"/>: the path of a spec file (JSON) in the repository, read at the pushed commit.</summary>
+    public string? SpecPath { get; set; }
     public byte[] SecretCiphertext { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
 }
@@ -32,7 +34,7 @@ public sealed class TriggerDelivery
     public string Event { get; set; } = "";
     public string? Ref { get; set; }
     public string? Commit { get; set; }
-    /// <summary>started, or ignored (with <see cref="Reason"/>).</summary>
+    /// <summary>started, queued (a spec file is being read), ignored or failed (with <see cref="Reason"/>).</summary>
     public string Outcome { get; set; } = "";
     public string? Reason { get; set; }
     public Guid? BuildId { get; set; }
