@@ -31,14 +31,14 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
         await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), $"pushed {Guid.NewGuid():N}\n");
         await File.WriteAllTextAsync(Path.Combine(project, "hybridbuild.json"), """{"stages":[{"name":"from-file","target":"out"}]}""");
-        await GitAsync(project, "init", "-q", "-b", "main");
-        await GitAsync(project, "add", ".");
-        await GitAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
-        _commit = (await GitAsync(project, "rev-parse", "HEAD")).Trim();
+        await Git.RunAsync(project, "init", "-q", "-b", "main");
+        await Git.RunAsync(project, "add", ".");
+        await Git.RunAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
+        _commit = (await Git.RunAsync(project, "rev-parse", "HEAD")).Trim();
         var port = Ports.Free();
         _daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={_repository}", _repository])
             { RedirectStandardError = true })!;
-        await WaitForPortAsync(port);
+        await Ports.WaitListeningAsync(port, "git daemon");
         _url = $"git://127.0.0.1:{port}/app.git";
     }
 
@@ -213,35 +213,5 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         Assert.Equal("repositoryUrl", url["field"]!.GetValue<string>());
         var secret = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync("/api/v1/triggers", new { name = "x", repositoryUrl = _url, provider = "github", secret = "short" }), HttpStatusCode.BadRequest, "validation");
         Assert.Equal("secret", secret["field"]!.GetValue<string>());
-    }
-
-    private static async Task<string> GitAsync(string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var git = Process.Start(start) ?? throw new InvalidOperationException("git is needed for this test and could not be started");
-        var output = await git.StandardOutput.ReadToEndAsync();
-        var error = await git.StandardError.ReadToEndAsync();
-        await git.WaitForExitAsync();
-        if (git.ExitCode != 0) throw new InvalidOperationException($"git {string.Join(' ', args)}: {error}");
-        return output;
-    }
-
-    private static async Task WaitForPortAsync(int port)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
-            }
-        }
-        throw new InvalidOperationException($"git daemon did not listen on port {port}");
     }
 }

@@ -12,4 +12,23 @@ public static class Ports
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>Waits until something listens on the loopback port, or fails naming <paramref name="what"/>.</summary>
+    public static async Task WaitListeningAsync(int port, string what)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new InvalidOperationException($"{what} did not listen on port {port}");
+    }
 }
