@@ -142,6 +142,36 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_trigger_whose_secret_can_no_longer_be_decrypted_refuses_deliveries_with_401_not_500()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        await using (var connection = new Npgsql.NpgsqlConnection(service.ConnectionString))
+        {
+            await connection.OpenAsync();
+            // as if sealed under another master key
+            await using var update = new Npgsql.NpgsqlCommand("""UPDATE hybridbuild.triggers SET "SecretCiphertext" = @c WHERE "Id" = @id""", connection);
+            update.Parameters.AddWithValue("c", RandomNumberGenerator.GetBytes(64).Select((b, i) => i == 0 ? (byte)1 : b).ToArray());
+            update.Parameters.AddWithValue("id", Guid.Parse(webhook[(webhook.LastIndexOf('/') + 1)..]));
+            Assert.Equal(1, await update.ExecuteNonQueryAsync());
+        }
+        var before = await _api.CountAsync();
+        using var response = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit));
+        await BuildApi.ProblemAsync(response, HttpStatusCode.Unauthorized, "webhook-signature");
+        Assert.Equal(before, await _api.CountAsync());
+    }
+
+    [Fact]
+    public async Task A_push_whose_commit_is_not_a_commit_id_is_recorded_as_ignored_not_a_500()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        using var response = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", new string('x', 100)));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var delivery = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("ignored", delivery["outcome"]!.GetValue<string>());
+        Assert.Null(delivery["commit"]);
+    }
+
+    [Fact]
     public async Task A_ping_and_pushes_that_do_not_match_are_acknowledged_without_a_build()
     {
         var webhook = await CreateTriggerAsync("github", branches: ["release/*"]);

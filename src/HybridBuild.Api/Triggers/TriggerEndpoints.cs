@@ -128,7 +128,13 @@ internal static class TriggerEndpoints
     {
         var trigger = await FindAsync(db, id, cancellationToken);
         var body = await ReadBodyAsync(request, cancellationToken);
-        var secret = cipher.Decrypt($"trigger:{trigger.Id}", trigger.SecretCiphertext);
+        byte[] secret;
+        try { secret = cipher.Decrypt($"trigger:{trigger.Id}", trigger.SecretCiphertext); }
+        catch (Exception e) when (e is CryptographicException or InvalidOperationException or FormatException)
+        {
+            // the master key changed or is gone: nothing can be verified, so nothing is accepted (and the caller learns no more)
+            return Problem(StatusCodes.Status401Unauthorized, "webhook-signature", "The delivery is not authentic.", "The delivery cannot be verified.");
+        }
         if (WebhookVerifier.Verify(trigger.Provider, secret, request.Headers, body, clock.GetUtcNow()) is { } why)
             return Problem(StatusCodes.Status401Unauthorized, "webhook-signature", "The delivery is not authentic.", why);
 

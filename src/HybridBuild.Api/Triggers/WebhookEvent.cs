@@ -5,7 +5,7 @@ using HybridBuild.Core.Domain;
 namespace HybridBuild.Api.Triggers;
 
 /// <summary>What a verified delivery says: its id, the event, and for a push the ref and commit.</summary>
-internal sealed record WebhookEvent(string DeliveryKey, string Event, bool IsPing, bool IsPush, string? Ref, string? Commit)
+internal sealed partial record WebhookEvent(string DeliveryKey, string Event, bool IsPing, bool IsPush, string? Ref, string? Commit)
 {
     private const string NoCommit = "0000000000000000000000000000000000000000";
 
@@ -26,7 +26,8 @@ internal sealed record WebhookEvent(string DeliveryKey, string Event, bool IsPin
             TriggerProvider.Gitlab => Text("checkout_sha"),
             _ => Text("commit"),
         };
-        if (commit == NoCommit) commit = null; // a deleted branch or tag
+        // a deleted branch or tag, or anything that is not a commit id (never stored: it is the sender's text)
+        if (commit == NoCommit || commit is not null && !CommitId().IsMatch(commit)) commit = null;
         var isPush = provider switch
         {
             TriggerProvider.Github => name == "push",
@@ -42,7 +43,7 @@ internal sealed record WebhookEvent(string DeliveryKey, string Event, bool IsPin
     {
         if (IsPing) return "ping";
         if (!IsPush) return $"event '{Event}' is not a push";
-        if (Commit is null || !Regex.IsMatch(Commit, "^[0-9a-f]{40}([0-9a-f]{24})?$")) return "the push has no commit (a deleted branch or tag)";
+        if (Commit is null) return "the push has no commit (a deleted branch or tag)";
         if (Ref?.StartsWith("refs/heads/", StringComparison.Ordinal) == true)
         {
             var branch = Ref["refs/heads/".Length..];
@@ -56,6 +57,9 @@ internal sealed record WebhookEvent(string DeliveryKey, string Event, bool IsPin
         }
         return $"ref '{Ref}' is neither a branch nor a tag";
     }
+
+    [GeneratedRegex("^[0-9a-f]{40}([0-9a-f]{24})?$")]
+    private static partial Regex CommitId();
 
     /// <summary><c>*</c> within one path segment, <c>**</c> across segments.</summary>
     private static Regex Glob(string pattern) =>
