@@ -1,9 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
 using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Specs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace HybridBuild.Api.Tests;
 
@@ -73,6 +75,39 @@ public sealed class PublicationTests(ServiceFixture service)
         var big = second["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "big.bin")!;
         Assert.True(big["deployedByChecksum"]!.GetValue<bool>());
         Assert.NotNull(service.Artifactory.Find("generic-local", "again/big.bin"));
+    }
+
+    private sealed class StoppedPublisher : HybridBuild.Core.Abstractions.IPublisher
+    {
+        public string Type => "artifactory";
+        public Task<HybridBuild.Core.Abstractions.PublishedFile> PublishFileAsync(HybridBuild.Core.Abstractions.PublishTarget target,
+            HybridBuild.Core.Abstractions.PublishFile file, CancellationToken ct) => throw new OperationCanceledException("the server is stopping");
+    }
+
+    [Fact]
+    public async Task A_publication_job_that_is_stopped_midway_is_queued_again_not_left_running()
+    {
+        var build = await BuildWithArtifactsAsync();
+        using var planned = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications", new { target = "artifactory-test", dryRun = true });
+        var files = (await planned.Content.ReadFromJsonAsync<JsonObject>())!["files"].Deserialize<List<HybridBuild.Core.Domain.PublishedArtifact>>(
+            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+        using var scope = service.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<HybridBuild.Data.BuildDbContext>();
+        var publication = new HybridBuild.Core.Domain.Publication
+        {
+            Id = Guid.CreateVersion7(), BuildId = build.Id, Target = "artifactory-test", PathTemplate = "{buildId}/{stage}/{path}",
+            Status = HybridBuild.Core.Domain.PublicationStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
+            Files = [.. files.Select(f => f with { Status = "pending" })],
+        };
+        db.Publications.Add(publication);
+        await db.SaveChangesAsync();
+        var job = ActivatorUtilities.CreateInstance<HybridBuild.Api.Publications.PublicationJob>(scope.ServiceProvider,
+            (IEnumerable<HybridBuild.Core.Abstractions.IPublisher>)[new StoppedPublisher()]);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(publication.Id, CancellationToken.None));
+
+        var after = (await service.Client.GetFromJsonAsync<JsonObject>($"/api/v1/publications/{publication.Id}"))!;
+        Assert.Equal("queued", after["status"]!.GetValue<string>()); // Hangfire's retry can claim it again
     }
 
     [Fact]

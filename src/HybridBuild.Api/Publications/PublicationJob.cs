@@ -43,7 +43,14 @@ internal sealed partial class PublicationJob(
                 files[i] = await PublishAsync(publisher, target, files[i], artifact, cancellationToken);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            // stopped (shutdown, a deleted job): give the claim back so the retried delivery can claim it again, not find it running forever
+            await db.Publications.Where(p => p.Id == publicationId && p.Status == PublicationStatus.Running)
+                .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, PublicationStatus.Queued).SetProperty(p => p.StartedAt, (DateTimeOffset?)null), CancellationToken.None);
+            throw;
+        }
+        catch (Exception e)
         {
             error = e.Message;
             LogFailed(logger, publicationId, e.Message);
