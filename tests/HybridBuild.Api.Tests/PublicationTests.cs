@@ -180,6 +180,23 @@ public sealed class PublicationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task The_same_idempotency_key_sent_many_times_at_once_makes_one_publication_and_no_500()
+    {
+        var build = await BuildWithArtifactsAsync();
+        var key = $"race-{Guid.NewGuid():N}";
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(async _ =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/builds/{build.Id}/publications")
+                { Content = JsonContent.Create(new { target = "artifactory-test", dryRun = true }) };
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await service.Client.SendAsync(request);
+            return (response.StatusCode, Id: response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!.GetValue<string>() : null);
+        }));
+        Assert.All(responses, r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Single(responses.Select(r => r.Id).Distinct());
+    }
+
+    [Fact]
     public async Task Bad_publication_requests_are_problems_naming_what_was_wrong()
     {
         var build = await BuildWithArtifactsAsync();

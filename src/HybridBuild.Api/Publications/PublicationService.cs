@@ -78,7 +78,20 @@ internal sealed class PublicationService(BuildDbContext db, IOptions<PublishingO
         };
         if (request.DryRun) publication.FinishedAt = publication.CreatedAt;
         db.Publications.Add(publication);
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException) when (idempotencyKey is not null)
+        {
+            // the same key arrived twice at once: the other request stored its publication, which is this one's answer
+            db.ChangeTracker.Clear();
+            var other = await db.Publications.AsNoTracking().SingleAsync(p => p.IdempotencyKey == idempotencyKey, cancellationToken);
+            return other.RequestFingerprint == fingerprint
+                ? (other, true)
+                : throw new UnprocessableException("idempotency-key-reused", "The idempotency key was used for another request.",
+                    "This Idempotency-Key was used for a different publication request.");
+        }
         if (!request.DryRun) jobs.Enqueue<PublicationJob>(PublicationJob.Queue, j => j.RunAsync(publication.Id, CancellationToken.None));
         return (publication, false);
     }
