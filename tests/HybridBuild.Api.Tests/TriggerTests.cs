@@ -172,6 +172,15 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_push_of_a_very_long_branch_name_that_matches_no_filter_is_recorded_as_ignored_not_a_500()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        using var response = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/" + new string('b', 400), _commit));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("ignored", (await response.Content.ReadFromJsonAsync<JsonObject>())!["outcome"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task A_ping_and_pushes_that_do_not_match_are_acknowledged_without_a_build()
     {
         var webhook = await CreateTriggerAsync("github", branches: ["release/*"]);

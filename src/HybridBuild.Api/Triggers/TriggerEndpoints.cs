@@ -149,7 +149,7 @@ internal static class TriggerEndpoints
             Id = Guid.CreateVersion7(), TriggerId = id, DeliveryKey = delivered.DeliveryKey, Event = delivered.Event.Length > 64 ? delivered.Event[..64] : delivered.Event,
             Ref = delivered.Ref?.Length > 255 ? delivered.Ref[..255] : delivered.Ref, Commit = delivered.Commit, ReceivedAt = clock.GetUtcNow(),
         };
-        if (delivered.Mismatch(trigger) is { } reason) (delivery.Outcome, delivery.Reason) = ("ignored", reason);
+        if (delivered.Mismatch(trigger) is { } reason) (delivery.Outcome, delivery.Reason) = ("ignored", reason.Length > 255 ? reason[..255] : reason);
         else if (trigger.SpecPath is not null) delivery.Outcome = "queued"; // the spec is read from the commit by a job: the answer does not wait for git
         else await StartAsync(trigger, trigger.Spec, delivery, submission, $"trigger:{id}:{delivered.DeliveryKey}", cancellationToken);
         db.TriggerDeliveries.Add(delivery);
