@@ -17,6 +17,7 @@ internal static class AccessSetup
         var authorization = services.AddAuthorizationBuilder();
         foreach (var scope in ApiScopes.All)
             authorization.AddPolicy(scope, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
+        services.AddSingleton<ConfiguredAdminKey>();
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         // a browser resends the dashboard's Basic credentials on any site's form post: Hangfire checks antiforgery tokens when this is registered

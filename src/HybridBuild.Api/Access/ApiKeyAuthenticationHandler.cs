@@ -18,7 +18,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory loggerFactory,
     UrlEncoder encoder,
-    IOptions<AccessOptions> access,
+    ConfiguredAdminKey admin,
     IDbContextFactory<BuildDbContext> databases,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -31,7 +31,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var key = ReadKey(Request);
         if (key is null) return AuthenticateResult.NoResult();
         var hash = ApiKeyTokens.Hash(key);
-        if (access.Value.ResolvedAdminKey is { Length: > 0 } admin && ApiKeyTokens.SameHash(hash, ApiKeyTokens.Hash(admin)))
+        if (admin.Hash is { } adminHash && ApiKeyTokens.SameHash(hash, adminHash))
             return Success("configured admin key", null, [ApiScopes.Admin]);
 
         await using var db = await databases.CreateDbContextAsync(Context.RequestAborted);
@@ -79,4 +79,10 @@ internal sealed class ApiKeyAuthenticationHandler(
             : "Bearer";
         return Task.CompletedTask;
     }
+}
+
+/// <summary>The hash of the configured admin key, read once at start-up (as its setting documents), not per request.</summary>
+internal sealed class ConfiguredAdminKey(IOptions<AccessOptions> access)
+{
+    public string? Hash { get; } = access.Value.ResolvedAdminKey is { Length: > 0 } key ? ApiKeyTokens.Hash(key) : null;
 }

@@ -38,7 +38,10 @@ internal sealed class SecretCipher(IOptions<SecretOptions> options)
 
     private byte[] RequireKey() => Key() ?? throw new InvalidOperationException("Secrets:MasterKey is not configured.");
 
-    private byte[]? Key() => options.Value.ResolvedMasterKey is { Length: > 0 } key ? Convert.FromBase64String(key) : null;
+    // read once: the key file is a start-up setting, and every encryption and decryption needs the key
+    private readonly Lazy<byte[]?> _key = new(() => options.Value.ResolvedMasterKey is { Length: > 0 } key ? Convert.FromBase64String(key) : null);
+
+    private byte[]? Key() => _key.Value;
 
     public static bool IsValidKey(string? key)
     {
