@@ -11,6 +11,7 @@ COPY src/HybridBuild.BuildKit/HybridBuild.BuildKit.csproj src/HybridBuild.BuildK
 COPY src/HybridBuild.Storage/HybridBuild.Storage.csproj src/HybridBuild.Storage/
 COPY src/HybridBuild.Data/HybridBuild.Data.csproj src/HybridBuild.Data/
 COPY src/HybridBuild.Publishing/HybridBuild.Publishing.csproj src/HybridBuild.Publishing/
+COPY src/HybridBuild.Application/HybridBuild.Application.csproj src/HybridBuild.Application/
 COPY src/HybridBuild.Api/HybridBuild.Api.csproj src/HybridBuild.Api/
 RUN dotnet restore src/HybridBuild.Api/HybridBuild.Api.csproj
 COPY src/ src/

@@ -25,6 +25,7 @@ public static class BuildKitServiceCollectionExtensions
             .Validate(o => Uri.TryCreate(o.ResolvedHost, UriKind.Absolute, out _), "Engine:Docker:Host must be a URI such as unix:///var/run/docker.sock.")
             .ValidateOnStart();
         services.TryAddSingleton<DockerEngine>();
+        services.TryAddSingleton<IEngineMaintenance>(sp => sp.GetRequiredService<DockerEngine>());
 
         services.AddOptions<EngineOptions>().Bind(section)
             .Validate(o => Engines.Contains(o.Provider, StringComparer.OrdinalIgnoreCase),
@@ -69,5 +70,5 @@ public sealed record EngineOptions
     public string Provider { get; init; } = "Native";
 
     /// <summary>Registry credentials the native engine hands BuildKit for pushes and pulls.</summary>
-    public List<RegistryCredentialOptions> Registries { get; init; } = [];
+    public List<Core.Configuration.RegistryCredentialOptions> Registries { get; init; } = [];
 }

@@ -20,6 +20,7 @@ public static class CoreServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton(sp => new Network.OutboundPolicy(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Network.NetworkOptions>>()));
         services.TryAddSingleton<ISourceFetcher, SourceFetcher>();
+        services.AddOptions<Configuration.RegistryOptions>().Bind(configuration.GetSection("Engine"));
         return services;
     }
 }

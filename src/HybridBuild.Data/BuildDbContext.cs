@@ -20,6 +20,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<Publication> Publications => Set<Publication>();
     public DbSet<Trigger> Triggers => Set<Trigger>();
     public DbSet<TriggerDelivery> TriggerDeliveries => Set<TriggerDelivery>();
+    public DbSet<Node> Nodes => Set<Node>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -86,7 +87,11 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             d.Property(x => x.Event).HasMaxLength(64);
             d.Property(x => x.Ref).HasMaxLength(255);
             d.Property(x => x.Commit).HasMaxLength(64);
-            d.Property(x => x.Outcome).HasMaxLength(16);
+            // lower case, as the column held before the outcome was an enum
+            d.Property(x => x.Outcome).HasMaxLength(16)
+                .HasConversion(v => v.ToString().ToLowerInvariant(), v => Enum.Parse<DeliveryOutcome>(v, true));
+            d.HasIndex(x => x.Outcome);
+            d.Property(x => x.JobId).HasMaxLength(64);
             d.Property(x => x.Reason).HasMaxLength(255);
         });
 
@@ -104,6 +109,15 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(p.Property(x => x.Stages));
             Json(p.Property(x => x.Properties));
             Json(p.Property(x => x.Files));
+            p.HasIndex(x => x.Status);
+            p.Property(x => x.JobId).HasMaxLength(64);
+        });
+
+        model.Entity<Node>(n =>
+        {
+            n.ToTable("nodes");
+            n.HasKey(x => x.Id);
+            n.Property(x => x.Name).HasMaxLength(255);
         });
 
         model.Entity<BuildSecret>(b =>

@@ -32,6 +32,9 @@ public static class PublishingServiceCollectionExtensions
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPublisher, ArtifactoryPublisher>());
+        // large layers take as long as they take: the job's cancellation token bounds a copy, not a timeout
+        services.AddHttpClient<Oci.OciImageCopier>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.TryAddTransient<IImagePublisher, Oci.OciImagePublisher>();
         return services;
     }
 }

@@ -129,7 +129,7 @@ public sealed class PipelineTests(ServiceFixture service)
         {
             await Task.Delay(500);
             await using var scope = service.Services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<HybridBuild.Api.Pipeline.EngineHousekeeping>().RunAsync(CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<HybridBuild.Application.Pipeline.EngineHousekeeping>().RunAsync(CancellationToken.None);
         }
 
         await Assert.ThrowsAsync<Docker.DotNet.DockerImageNotFoundException>(() => docker.Images.InspectImageAsync(tag));

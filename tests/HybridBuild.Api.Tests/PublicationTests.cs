@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Specs;
 using Microsoft.Extensions.DependencyInjection;
@@ -90,18 +91,18 @@ public sealed class PublicationTests(ServiceFixture service)
         var build = await BuildWithArtifactsAsync();
         using var planned = await service.Client.PostAsJsonAsync($"/api/v1/builds/{build.Id}/publications", new { target = "artifactory-test", dryRun = true });
         var files = (await planned.Content.ReadFromJsonAsync<JsonObject>())!["files"].Deserialize<List<HybridBuild.Core.Domain.PublishedArtifact>>(
-            new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web))!;
+            HybridBuild.Application.Contracts.ApiJson.Options)!;
         using var scope = service.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<HybridBuild.Data.BuildDbContext>();
         var publication = new HybridBuild.Core.Domain.Publication
         {
             Id = Guid.CreateVersion7(), BuildId = build.Id, Target = "artifactory-test", PathTemplate = "{buildId}/{stage}/{path}",
             Status = HybridBuild.Core.Domain.PublicationStatus.Queued, CreatedAt = DateTimeOffset.UtcNow,
-            Files = [.. files.Select(f => f with { Status = "pending" })],
+            Files = [.. files.Select(f => f with { Status = HybridBuild.Core.Domain.PublishedFileStatus.Pending })],
         };
         db.Publications.Add(publication);
         await db.SaveChangesAsync();
-        var job = ActivatorUtilities.CreateInstance<HybridBuild.Api.Publications.PublicationJob>(scope.ServiceProvider,
+        var job = ActivatorUtilities.CreateInstance<HybridBuild.Application.Publications.PublicationJob>(scope.ServiceProvider,
             (IEnumerable<HybridBuild.Core.Abstractions.IPublisher>)[new StoppedPublisher()]);
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.RunAsync(publication.Id, CancellationToken.None));

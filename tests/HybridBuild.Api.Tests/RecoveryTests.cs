@@ -1,4 +1,4 @@
-using HybridBuild.Api.Pipeline;
+using HybridBuild.Application.Pipeline;
 using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
@@ -52,9 +52,9 @@ public sealed class RecoveryTests(ServiceFixture service)
         {
             var db = scope.ServiceProvider.GetRequiredService<BuildDbContext>();
             var stageId = db.Stages.Single(s => s.BuildId == build.Id).Id;
-            var queue = scope.ServiceProvider.GetRequiredService<IStageQueue>();
-            queue.Enqueue(stageId); // at-least-once delivery: the same stage handed out again while it runs
-            queue.Enqueue(stageId);
+            var jobs = scope.ServiceProvider.GetRequiredService<IJobDispatcher>();
+            jobs.Dispatch(JobKind.Stage, stageId); // at-least-once delivery: the same stage handed out again while it runs
+            jobs.Dispatch(JobKind.Stage, stageId);
         }
 
         await _api.WaitSucceededAsync(build.Id);
@@ -70,7 +70,7 @@ public sealed class RecoveryTests(ServiceFixture service)
     private async Task SweepAsync()
     {
         await using var scope = service.Services.CreateAsyncScope();
-        await scope.ServiceProvider.GetRequiredService<StageReconciler>().RunAsync(CancellationToken.None);
+        await scope.ServiceProvider.GetRequiredService<HybridBuild.Application.Jobs.Reconciler>().RunAsync(CancellationToken.None);
     }
 
     /// <summary>A build as a worker that died mid-stage leaves it: running, with a heartbeat long past and no live job.</summary>

@@ -92,7 +92,7 @@ public sealed class SecretTests(ServiceFixture service)
     public void A_multi_line_secret_or_one_ending_in_a_newline_is_masked_in_the_lines_a_build_prints()
     {
         var lines = new List<string>();
-        var redactor = new Api.Secrets.SecretRedactor(new LineCollector(lines), ["token-1234\n", "-----BEGIN KEY-----\r\nAAAAsecretbody\r\n-----END KEY-----"]);
+        var redactor = new HybridBuild.Application.Secrets.SecretRedactor(new LineCollector(lines), ["token-1234\n", "-----BEGIN KEY-----\r\nAAAAsecretbody\r\n-----END KEY-----"]);
         foreach (var printed in new[] { "auth token-1234", "AAAAsecretbody", "the key ends" })
             redactor.Log(new Core.Abstractions.LogLine(null, 1, printed, DateTimeOffset.UtcNow));
         Assert.Equal(["auth ***", "***", "the key ends"], lines);

@@ -7,6 +7,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Api.OpenApi;
 using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Domain;

@@ -1,3 +1,5 @@
+using HybridBuild.Core.Configuration;
+
 namespace HybridBuild.Api.Access;
 
 /// <summary>"Auth": the first admin key, from configuration (environment, a mounted file), never from the database.</summary>
@@ -11,8 +13,7 @@ public sealed record AccessOptions
     /// <summary>A file holding the admin key (a mounted secret); read at start-up.</summary>
     public string? AdminKeyFile { get; init; }
 
-    public string? ResolvedAdminKey =>
-        AdminKeyFile is { Length: > 0 } file && File.Exists(file) ? File.ReadAllText(file).Trim() : AdminKey;
+    public string? ResolvedAdminKey => SecretSetting.Resolve(AdminKey, AdminKeyFile, "Auth:AdminKeyFile")?.Trim();
 
-    public override string ToString() => $"AccessOptions {{ AdminKey = {(string.IsNullOrEmpty(AdminKey) ? "(none)" : "(set)")}, AdminKeyFile = {AdminKeyFile} }}";
+    public override string ToString() => $"AccessOptions {{ AdminKey = {SecretSetting.Describe(AdminKey, AdminKeyFile)} }}";
 }

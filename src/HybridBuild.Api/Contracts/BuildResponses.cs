@@ -18,8 +18,7 @@ public sealed record BuildResponse(
 {
     public static BuildResponse From(Build build, IReadOnlyCollection<Artifact>? artifacts = null)
     {
-        var links = new BuildLinks($"/api/v1/builds/{build.Id}", $"/api/v1/builds/{build.Id}/logs",
-            $"/api/v1/builds/{build.Id}/artifacts", $"/api/v1/builds/{build.Id}/cancel");
+        var links = new BuildLinks(ApiLinks.Build(build.Id), ApiLinks.BuildLogs(build.Id), ApiLinks.BuildArtifacts(build.Id), ApiLinks.BuildCancel(build.Id));
         var source = new SourceResponse(build.SourceKind,
             build.GitUrl is null ? null : GitUrl.Redact(build.GitUrl), build.GitRef, build.GitCommit, build.ContextSize);
         var stages = build.Stages.OrderBy(s => s.Ordinal)
@@ -67,7 +66,7 @@ public sealed record ArtifactResponse(string Stage, string Path, string? Platfor
     public static ArtifactResponse From(Guid buildId, Artifact artifact) => new(
         artifact.StageName, artifact.Path, artifact.Platform, artifact.Size, artifact.Sha256,
         Convert.ToString(artifact.Mode, 8).PadLeft(4, '0'),
-        $"/api/v1/builds/{buildId}/artifacts/{Uri.EscapeDataString(artifact.StageName)}/{string.Join('/', artifact.Path.Split('/').Select(Uri.EscapeDataString))}");
+        ApiLinks.Artifact(buildId, artifact.StageName, artifact.Path));
 }
 
 public sealed record ArtifactManifest(Guid BuildId, IReadOnlyList<ArtifactResponse> Items);

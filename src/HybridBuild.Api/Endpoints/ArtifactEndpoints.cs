@@ -1,4 +1,5 @@
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;

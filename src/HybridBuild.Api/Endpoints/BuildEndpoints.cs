@@ -1,6 +1,9 @@
 using HybridBuild.Api.Contracts;
-using HybridBuild.Api.Pipeline;
-using HybridBuild.Api.Submissions;
+using HybridBuild.Application.Contracts;
+using HybridBuild.Application.Pipeline;
+using HybridBuild.Application.Requests;
+using HybridBuild.Application.Submissions;
+using HybridBuild.Api.Requests;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;
 using HybridBuild.Core.Specs;
@@ -43,12 +46,14 @@ internal static class BuildEndpoints
         return api;
     }
 
-    private static async Task<Accepted<BuildResponse>> SubmitAsync(
-        HttpContext http, BuildSubmission submission, [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey, CancellationToken cancellationToken)
+    private static async Task<Accepted<BuildResponse>> SubmitAsync(HttpContext http, RequestReader reader, BuildSubmission submission,
+        [FromHeader(Name = Idempotency.Header)] string? idempotencyKey, CancellationToken cancellationToken)
     {
-        var (build, replayed) = await submission.SubmitAsync(http.Request, idempotencyKey, cancellationToken);
+        Idempotency.CheckKey(idempotencyKey); // before the body is read
+        using var submitted = await reader.ReadAsync(http.Request, cancellationToken);
+        var (build, replayed) = await submission.SubmitAsync(submitted, idempotencyKey, cancellationToken);
         if (replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
-        return TypedResults.Accepted($"/api/v1/builds/{build.Id}", BuildResponse.From(build));
+        return TypedResults.Accepted(ApiLinks.Build(build.Id), BuildResponse.From(build));
     }
 
     private static async Task<Ok<BuildPage>> ListAsync(
@@ -82,10 +87,10 @@ internal static class BuildEndpoints
     private static async Task<Accepted<BuildResponse>> CancelAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
     {
         await scheduler.CancelAsync(id, cancellationToken);
-        return TypedResults.Accepted($"/api/v1/builds/{id}", BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
+        return TypedResults.Accepted(ApiLinks.Build(id), BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
     }
 
     internal static async Task<Build> LoadAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken) =>
         await db.Builds.AsNoTracking().Include(b => b.Stages).FirstOrDefaultAsync(b => b.Id == id, cancellationToken)
-        ?? throw new NotFoundException($"There is no build {id}.");
+        ?? throw BuildLifecycle.NotFound(id);
 }

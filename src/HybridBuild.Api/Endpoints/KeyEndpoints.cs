@@ -1,5 +1,6 @@
 using HybridBuild.Api.Access;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;
 using HybridBuild.Data;
@@ -32,6 +33,8 @@ internal static class KeyEndpoints
         if (string.IsNullOrEmpty(name) || name.Length > 100 || name.Any(char.IsControl))
             throw new BadRequestException("validation", "The key request is not valid.", "name is required: 1 to 100 printable characters.", "name");
         var scopes = request!.Scopes?.Distinct(StringComparer.Ordinal).ToList() ?? [];
+        if (scopes.Any(s => s is null))
+            throw new BadRequestException("validation", "The key request is not valid.", "scopes must not hold null.", "scopes");
         if (scopes.Count == 0)
             throw new BadRequestException("validation", "The key request is not valid.", $"scopes must name at least one of: {string.Join(", ", ApiScopes.All)}.", "scopes");
         if (scopes.FirstOrDefault(s => !ApiScopes.All.Contains(s)) is { } unknown)
@@ -45,7 +48,7 @@ internal static class KeyEndpoints
         };
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
-        return TypedResults.Created($"/api/v1/keys/{key.Id}", new CreatedKeyResponse(key.Id, key.Name, key.Scopes, key.CreatedAt, secret));
+        return TypedResults.Created(ApiLinks.Key(key.Id), new CreatedKeyResponse(key.Id, key.Name, key.Scopes, key.CreatedAt, secret));
     }
 
     private static async Task<Ok<List<KeyResponse>>> ListAsync(BuildDbContext db, CancellationToken cancellationToken) =>

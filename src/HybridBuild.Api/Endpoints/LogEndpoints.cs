@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;
 using HybridBuild.Data;

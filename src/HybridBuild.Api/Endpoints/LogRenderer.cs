@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Api.Endpoints;

@@ -3,7 +3,8 @@ using HybridBuild.Api.Access;
 using Microsoft.AspNetCore.Authentication;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
-using HybridBuild.Api.Pipeline;
+using HybridBuild.Application;
+using HybridBuild.Application.Pipeline;
 
 namespace HybridBuild.Api.Hosting;
 
@@ -11,7 +12,6 @@ namespace HybridBuild.Api.Hosting;
 internal static class HangfireSetup
 {
     public const string Schema = "hangfire";
-    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromHours(3);
 
     public static IServiceCollection AddHybridBuildJobs(this IServiceCollection services, IConfiguration configuration)
     {
@@ -27,27 +27,11 @@ internal static class HangfireSetup
                 // LISTEN/NOTIFY wakes a worker as soon as a stage is queued; polling is only the fallback
                 EnableLongPolling = true,
                 QueuePollInterval = TimeSpan.FromSeconds(5),
-                InvisibilityTimeout = InvisibilityTimeout,
+                InvisibilityTimeout = ApplicationServiceCollectionExtensions.InvisibilityTimeout,
             }));
 
         // the role switch has to be known while services are registered: set it in appsettings or the environment
-        if (configuration.GetValue(WorkerOptions.Section + ":Enabled", true))
-        {
-            services.AddHangfireServer((sp, o) =>
-            {
-                o.Queues = [HangfireStageQueue.Queue];
-                o.WorkerCount = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.Concurrency;
-                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
-                o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
-            });
-            // the sweep that recovers lost stages gets a worker of its own: long builds must not hold it up
-            services.AddHangfireServer(o =>
-            {
-                o.Queues = [StageReconciler.Queue];
-                o.WorkerCount = 1;
-                o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:maintenance";
-            });
-        }
+        if (configuration.GetValue(WorkerOptions.Section + ":Enabled", true)) services.AddHybridBuildWorker();
         return services;
     }
 
@@ -65,10 +49,7 @@ internal static class HangfireSetup
             Authorization = [new DashboardAccess()],
             DashboardTitle = "HybridBuildService jobs",
         });
-        app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<StageReconciler>(StageReconciler.JobId, StageReconciler.Queue, r => r.RunAsync(CancellationToken.None), Cron.Minutely());
-        app.Services.GetRequiredService<IRecurringJobManager>()
-            .AddOrUpdate<EngineHousekeeping>(EngineHousekeeping.JobId, StageReconciler.Queue, h => h.RunAsync(CancellationToken.None), Cron.Hourly());
+        app.Services.GetRequiredService<IRecurringJobManager>().ScheduleHybridBuildJobs();
         return app;
     }
 

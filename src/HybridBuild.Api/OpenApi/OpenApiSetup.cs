@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Specs;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;

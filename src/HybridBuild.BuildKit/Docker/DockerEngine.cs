@@ -1,5 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
+using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,16 +10,22 @@ namespace HybridBuild.BuildKit.Docker;
 public sealed record DockerEngineInfo(string Version, string ApiVersion, string Os, string Architecture, string ImageStore);
 
 /// <summary>The Docker Engine API, for what the CLI is the wrong tool for: probing the engine and removing images.</summary>
-public sealed class DockerEngine : IDisposable
+public sealed class DockerEngine : IEngineMaintenance, IDisposable
 {
     private readonly DockerClient _client;
+    private readonly IOptions<DockerEngineOptions> _options;
     private readonly ILogger<DockerEngine> _logger;
 
     public DockerEngine(IOptions<DockerEngineOptions> options, ILogger<DockerEngine> logger)
     {
         _client = new DockerClientBuilder().WithEndpoint(new Uri(options.Value.ResolvedHost)).Build();
+        _options = options;
         _logger = logger;
     }
+
+    /// <summary>Removes the images stages kept once Engine:Docker:KeepImagesFor has passed (nothing when it is not set).</summary>
+    public Task<int> PruneAsync(CancellationToken cancellationToken) =>
+        _options.Value.KeepImagesFor is { } keep ? PruneBuildImagesAsync(keep, cancellationToken) : Task.FromResult(0);
 
     public async Task<DockerEngineInfo> DescribeAsync(CancellationToken cancellationToken)
     {
@@ -43,15 +50,12 @@ public sealed class DockerEngine : IDisposable
         }
     }
 
-    /// <summary>The label every image a stage produces carries (the build's id).</summary>
-    public const string BuildLabel = "io.hybridbuild.build-id";
-
     /// <summary>Removes unused images that stages produced and that are older than <paramref name="olderThan"/>; returns how many.</summary>
     public async Task<int> PruneBuildImagesAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         var filters = new Dictionary<string, IDictionary<string, bool>>
         {
-            ["label"] = new Dictionary<string, bool> { [BuildLabel] = true },
+            ["label"] = new Dictionary<string, bool> { [EngineLabels.BuildId] = true },
             ["until"] = new Dictionary<string, bool> { [$"{(long)olderThan.TotalSeconds}s"] = true },
             ["dangling"] = new Dictionary<string, bool> { ["false"] = true },
         };

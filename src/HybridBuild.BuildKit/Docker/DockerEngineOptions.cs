@@ -8,7 +8,7 @@ public sealed record DockerEngineOptions
 
     /// <summary>
     /// How long images that stages kept in the engine (image outputs without push) stay there; they carry the
-    /// label <see cref="DockerEngine.BuildLabel"/> and are pruned by a recurring job once older. Kept forever when empty.
+    /// label <see cref="Core.Abstractions.EngineLabels.BuildId"/> and are pruned by a recurring job once older. Kept forever when empty.
     /// </summary>
     public TimeSpan? KeepImagesFor { get; init; }
 

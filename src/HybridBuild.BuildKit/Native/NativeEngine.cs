@@ -151,8 +151,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     {
         var entry = _engine.Value.Registries.FirstOrDefault(r => string.Equals(r.Host, host, StringComparison.OrdinalIgnoreCase));
         if (entry is null) return null;
-        var password = entry.PasswordFile is { Length: > 0 } file ? ReadPasswordFile(host, file) : entry.Password ?? "";
-        return new RegistryCredential(entry.Username, password);
+        return new RegistryCredential(entry.Username, ReadPassword(entry));
     }
 
     /// <summary>
@@ -160,17 +159,18 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     /// as "Exception was thrown by handler", and the push would fail without saying why. The file's content never
     /// appears in any message.
     /// </summary>
-    private string ReadPasswordFile(string host, string file)
+    private string ReadPassword(Core.Configuration.RegistryCredentialOptions entry)
     {
         try
         {
-            return File.ReadAllText(file).TrimEnd('\r', '\n');
+            return entry.ResolvePassword();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (InvalidOperationException e)
         {
-            LogPasswordFileUnreadable(host, file, e.Message);
+            var reason = e.InnerException?.Message ?? e.Message;
+            LogPasswordFileUnreadable(entry.Host, entry.PasswordFile ?? "", reason);
             throw new RpcException(new Status(StatusCode.FailedPrecondition,
-                $"the password file '{file}' for registry {host} (Engine:Registries) cannot be read: {e.Message}"));
+                $"the password file '{entry.PasswordFile}' for registry {entry.Host} (Engine:Registries) cannot be read: {reason}"));
         }
     }
 

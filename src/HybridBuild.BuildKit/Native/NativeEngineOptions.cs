@@ -29,25 +29,3 @@ public sealed record NativeEngineOptions
 
     public long MaxExportBytes { get; init; } = 20L << 30;
 }
-
-/// <summary>Credentials for a registry BuildKit pushes to or pulls from ("Engine:Registries").</summary>
-public sealed record RegistryCredentialOptions
-{
-    /// <summary>The registry host as BuildKit asks for it (<c>registry.example.com</c>, <c>localhost:5000</c>; Docker Hub is <c>registry-1.docker.io</c>).</summary>
-    public string Host { get; init; } = "";
-
-    public string Username { get; init; } = "";
-
-    /// <summary>The password or token; or <see cref="PasswordFile"/>.</summary>
-    public string? Password { get; init; }
-
-    /// <summary>A file holding the password (a mounted secret), read when BuildKit asks.</summary>
-    public string? PasswordFile { get; init; }
-
-    // A record prints every property; the password must not reach a log through ToString.
-    private bool PrintMembers(System.Text.StringBuilder builder)
-    {
-        builder.Append($"Host = {Host}, Username = {Username}, Password = {(Password is null ? "null" : "***")}, PasswordFile = {PasswordFile}");
-        return true;
-    }
-}

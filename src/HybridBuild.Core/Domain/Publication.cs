@@ -2,11 +2,14 @@ namespace HybridBuild.Core.Domain;
 
 public enum PublicationStatus { Queued, Running, Succeeded, Failed }
 
+/// <summary>One file's (or image's) outcome: pending until published or failed; planned in a dry run.</summary>
+public enum PublishedFileStatus { Pending, Planned, Published, Failed }
+
 /// <summary>
 /// Publishing a build's stored artifacts to a named target. It reads from blob storage, so it can be repeated at any
 /// time after the build; each file's outcome is kept.
 /// </summary>
-public sealed class Publication
+public sealed class Publication : ILeased
 {
     public Guid Id { get; set; }
     public Guid BuildId { get; set; }
@@ -24,6 +27,12 @@ public sealed class Publication
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Error { get; set; }
     public List<PublishedArtifact> Files { get; set; } = [];
+
+    public string? JobId { get; set; }
+    public Guid? RunId { get; set; }
+    public Guid? NodeId { get; set; }
+    public DateTimeOffset? HeartbeatAt { get; set; }
+    public int Attempts { get; set; }
 }
 
 /// <summary>One artifact's publication: where it went (or would go, in a dry run) and how.</summary>
@@ -36,8 +45,7 @@ public sealed record PublishedArtifact
     public Dictionary<string, string> Properties { get; init; } = [];
     public long Size { get; init; }
     public string Sha256 { get; init; } = "";
-    /// <summary>planned (dry run), published, or failed.</summary>
-    public string Status { get; init; } = "";
+    public PublishedFileStatus Status { get; init; }
     public string? DownloadUri { get; init; }
     public bool DeployedByChecksum { get; init; }
     public int Attempts { get; init; }

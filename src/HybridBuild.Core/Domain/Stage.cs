@@ -1,7 +1,7 @@
 namespace HybridBuild.Core.Domain;
 
 /// <summary>One BuildKit solve of a build: a target with its arguments, platforms and output.</summary>
-public sealed class Stage
+public sealed class Stage : ILeased
 {
     public Guid Id { get; set; }
     public Guid BuildId { get; set; }
@@ -29,6 +29,8 @@ public sealed class Stage
     public string? JobId { get; set; }
     /// <summary>Identifies the run that holds the stage, so a duplicate delivery cannot run it twice.</summary>
     public Guid? RunId { get; set; }
+    /// <summary>The node whose run holds the stage.</summary>
+    public Guid? NodeId { get; set; }
     public DateTimeOffset? HeartbeatAt { get; set; }
     public int Attempts { get; set; }
 

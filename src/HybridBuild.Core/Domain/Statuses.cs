@@ -17,6 +17,12 @@ public static class StatusExtensions
     public static bool IsTerminal(this StageStatus status) =>
         status is StageStatus.Succeeded or StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped;
 
+    public static bool IsTerminal(this PublicationStatus status) =>
+        status is PublicationStatus.Succeeded or PublicationStatus.Failed;
+
+    public static bool IsTerminal(this DeliveryOutcome outcome) =>
+        outcome is not (DeliveryOutcome.Queued or DeliveryOutcome.Running);
+
     public static bool IsTerminal(this BuildStatus status) =>
         status is BuildStatus.Succeeded or BuildStatus.Failed or BuildStatus.Cancelled;
 }

@@ -5,6 +5,12 @@ namespace HybridBuild.Core.Domain;
 public enum TriggerProvider { Github, Gitlab, Generic }
 
 /// <summary>
+/// What a delivery led to: queued (its spec file is still to be read, by a job), started (a build), ignored (a ping,
+/// or a push no filter matches) or failed (with a reason).
+/// </summary>
+public enum DeliveryOutcome { Queued, Running, Started, Ignored, Failed }
+
+/// <summary>
 /// Starts a build of a repository when its webhook reports a matching push. The webhook secret is encrypted at rest
 /// and write-only; the build spec is kept inline (its source is set to the pushed commit).
 /// </summary>
@@ -25,7 +31,7 @@ public sealed class Trigger
 }
 
 /// <summary>One webhook delivery a trigger accepted, and what it led to.</summary>
-public sealed class TriggerDelivery
+public sealed class TriggerDelivery : ILeased
 {
     public Guid Id { get; set; }
     public Guid TriggerId { get; set; }
@@ -34,9 +40,14 @@ public sealed class TriggerDelivery
     public string Event { get; set; } = "";
     public string? Ref { get; set; }
     public string? Commit { get; set; }
-    /// <summary>started, queued (a spec file is being read), ignored or failed (with <see cref="Reason"/>).</summary>
-    public string Outcome { get; set; } = "";
+    public DeliveryOutcome Outcome { get; set; }
     public string? Reason { get; set; }
     public Guid? BuildId { get; set; }
     public DateTimeOffset ReceivedAt { get; set; }
+
+    public string? JobId { get; set; }
+    public Guid? RunId { get; set; }
+    public Guid? NodeId { get; set; }
+    public DateTimeOffset? HeartbeatAt { get; set; }
+    public int Attempts { get; set; }
 }

@@ -259,11 +259,36 @@ namespace HybridBuild.Data.Migrations
                     b.ToTable("log_events", "hybridbuild");
                 });
 
+            modelBuilder.Entity("HybridBuild.Core.Domain.Node", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("nodes", "hybridbuild");
+                });
+
             modelBuilder.Entity("HybridBuild.Core.Domain.Publication", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
 
                     b.Property<Guid>("BuildId")
                         .HasColumnType("uuid");
@@ -284,9 +309,19 @@ namespace HybridBuild.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("IdempotencyKey")
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("NodeId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("PathTemplate")
                         .IsRequired()
@@ -300,6 +335,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<string>("RequestFingerprint")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Stages")
                         .IsRequired()
@@ -324,6 +362,8 @@ namespace HybridBuild.Data.Migrations
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
+
+                    b.HasIndex("Status");
 
                     b.ToTable("publications", "hybridbuild");
                 });
@@ -376,6 +416,9 @@ namespace HybridBuild.Data.Migrations
                     b.PrimitiveCollection<List<string>>("Needs")
                         .IsRequired()
                         .HasColumnType("text[]");
+
+                    b.Property<Guid?>("NodeId")
+                        .HasColumnType("uuid");
 
                     b.Property<int>("Ordinal")
                         .HasColumnType("integer");
@@ -472,6 +515,9 @@ namespace HybridBuild.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
                     b.Property<Guid?>("BuildId")
                         .HasColumnType("uuid");
 
@@ -489,6 +535,16 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<Guid?>("NodeId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -505,10 +561,15 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("uuid");
+
                     b.Property<Guid>("TriggerId")
                         .HasColumnType("uuid");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("Outcome");
 
                     b.HasIndex("TriggerId", "DeliveryKey")
                         .IsUnique();

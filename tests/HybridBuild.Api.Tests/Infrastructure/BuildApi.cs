@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Contracts;
+using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Specs;
 

@@ -1,3 +1,4 @@
+using HybridBuild.Core.Configuration;
 using HybridBuild.BuildKit.Native;
 using HybridBuild.Core.Domain;
 using Microsoft.Extensions.Configuration;

@@ -1,0 +1,41 @@
+using HybridBuild.Application.Secrets;
+using HybridBuild.Core.Domain;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace HybridBuild.Api.Endpoints;
+
+/// <summary>Named build secrets, for admins: set (write-only), list (names only), delete.</summary>
+internal static class SecretEndpoints
+{
+    public static RouteGroupBuilder MapSecrets(this RouteGroupBuilder api)
+    {
+        var secrets = api.MapGroup("/secrets").WithTags("Secrets").RequireAuthorization(ApiScopes.Admin);
+        secrets.MapPut("/{name}", SetAsync).WithName("SetSecret")
+            .WithSummary("Create or replace a build secret")
+            .WithDescription("The value is encrypted at rest and never returned by any endpoint. Stages name the secrets they may mount (\"secrets\": [\"name\"]); a RUN step mounts one with --mount=type=secret,id=name.")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+        secrets.MapGet("/", ListAsync).WithName("ListSecrets").WithSummary("List build secrets: names and times, never values");
+        secrets.MapDelete("/{name}", DeleteAsync).WithName("DeleteSecret").WithSummary("Delete a build secret")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    public sealed record SecretValue(string? Value);
+
+    public sealed record SecretResponse(string Name, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+    private static async Task<NoContent> SetAsync(string name, SecretValue? body, SecretService secrets, CancellationToken cancellationToken)
+    {
+        await secrets.SetAsync(name, body?.Value, cancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<List<SecretResponse>>> ListAsync(SecretService secrets, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await secrets.ListAsync(cancellationToken)).Select(s => new SecretResponse(s.Name, s.CreatedAt, s.UpdatedAt)).ToList());
+
+    private static async Task<NoContent> DeleteAsync(string name, SecretService secrets, CancellationToken cancellationToken)
+    {
+        await secrets.DeleteAsync(name, cancellationToken);
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,111 @@
+using Hangfire;
+using HybridBuild.Application.Jobs;
+using HybridBuild.Application.Nodes;
+using HybridBuild.Application.Pipeline;
+using HybridBuild.Application.Publications;
+using HybridBuild.Application.Secrets;
+using HybridBuild.Application.Submissions;
+using HybridBuild.Application.Triggers;
+using HybridBuild.Core.Abstractions;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace HybridBuild.Application;
+
+public static class ApplicationServiceCollectionExtensions
+{
+    /// <summary>
+    /// The use cases and their jobs ("Worker", "Outputs", "Secrets", "Publishing" sections). Hangfire's storage and
+    /// servers are the host's; this registers what its jobs resolve and the job dispatcher.
+    /// </summary>
+    public static IServiceCollection AddHybridBuildApplication(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
+            .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
+            .Validate(o => o.StageTimeout > TimeSpan.Zero && o.StageTimeout < InvisibilityTimeout,
+                $"Worker:StageTimeout must be positive and shorter than {InvisibilityTimeout} (the transport would deliver a still-running stage again).")
+            .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.NodeTimeout >= 3 * o.HeartbeatInterval,
+                "Worker:NodeTimeout must be at least three Worker:HeartbeatInterval.")
+            .Validate(o => o.LeaseTimeout >= 2 * o.NodeTimeout, "Worker:LeaseTimeout must be at least twice Worker:NodeTimeout.")
+            .Validate(o => o.SweepInterval > TimeSpan.Zero && o.MaxAttempts > 0, "Worker:SweepInterval and Worker:MaxAttempts must be positive.")
+            .ValidateOnStart();
+        services.AddOptions<OutputOptions>().Bind(configuration.GetSection(OutputOptions.Section)).ValidateOnStart();
+        services.AddOptions<SecretOptions>().Bind(configuration.GetSection(SecretOptions.Section))
+            .Validate(o => SecretCipher.IsValidKey(o.ResolvedMasterKey), "Secrets:MasterKey must be the base64 of 32 random bytes (openssl rand -base64 32).")
+            .ValidateOnStart();
+        services.AddOptions<PublishingOptions>().Bind(configuration.GetSection(PublishingOptions.Section))
+            .Validate(o => o.Targets.Values.All(t => Uri.TryCreate(t.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https"),
+                "Publishing:Targets:<name>:Url must be an http or https URL.")
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<NodeIdentity>();
+        services.TryAddSingleton<IJobDispatcher, HangfireJobDispatcher>();
+        services.AddSingleton<SecretCipher>();
+        services.AddSingleton<BuildLog>();
+        services.AddSingleton<ArtifactCollector>();
+
+        services.AddScoped<BuildLifecycle>();
+        services.AddScoped<StageLifecycle>();
+        services.AddScoped<PublicationLifecycle>();
+        services.AddScoped<DeliveryLifecycle>();
+        services.AddScoped<LeaseWatch>();
+        services.AddScoped<BuildScheduler>();
+        services.AddScoped<BuildSubmission>();
+        services.AddScoped<StageExecutor>();
+        services.AddScoped<InputPlacer>();
+        services.AddScoped<StageJob>();
+        services.AddScoped<PublicationService>();
+        services.AddScoped<PublicationJob>();
+        services.AddScoped<TriggerService>();
+        services.AddScoped<WebhookReceiver>();
+        services.AddScoped<SpecFileJob>();
+        services.AddScoped<SecretService>();
+        services.AddScoped<Reconciler>();
+        services.AddScoped<EngineHousekeeping>();
+        return services;
+    }
+
+    /// <summary>
+    /// The worker role: this node's heartbeat, its Hangfire servers (one for the work queues, one for housekeeping so
+    /// long builds cannot hold up recovery) and the recurring sweeps. Call it on nodes that run background work.
+    /// </summary>
+    public static IServiceCollection AddHybridBuildWorker(this IServiceCollection services)
+    {
+        services.AddHostedService<NodeHeartbeat>();
+        services.AddHangfireServer((sp, o) =>
+        {
+            var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;
+            o.Queues = HangfireJobDispatcher.WorkQueues;
+            o.WorkerCount = worker.Concurrency;
+            o.ServerName = sp.GetRequiredService<NodeIdentity>().Name;
+            o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+            o.HeartbeatInterval = worker.HeartbeatInterval;
+            o.ServerTimeout = worker.NodeTimeout;
+            o.ServerCheckInterval = worker.NodeTimeout;
+        });
+        services.AddHangfireServer((sp, o) =>
+        {
+            var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;
+            o.Queues = [HangfireJobDispatcher.MaintenanceQueue];
+            o.WorkerCount = 1;
+            o.ServerName = sp.GetRequiredService<NodeIdentity>().Name + ":maintenance";
+            o.SchedulePollingInterval = TimeSpan.FromSeconds(2);
+            o.HeartbeatInterval = worker.HeartbeatInterval;
+            o.ServerTimeout = worker.NodeTimeout;
+            o.ServerCheckInterval = worker.NodeTimeout;
+        });
+        return services;
+    }
+
+    /// <summary>The recurring jobs: the reconciler every few seconds, engine housekeeping hourly.</summary>
+    public static void ScheduleHybridBuildJobs(this IRecurringJobManager recurring)
+    {
+        recurring.AddOrUpdate<Reconciler>(Reconciler.JobId, HangfireJobDispatcher.MaintenanceQueue, r => r.RunAsync(CancellationToken.None), "*/5 * * * * *");
+        recurring.AddOrUpdate<EngineHousekeeping>(EngineHousekeeping.JobId, HangfireJobDispatcher.MaintenanceQueue, h => h.RunAsync(CancellationToken.None), Cron.Hourly());
+    }
+
+    /// <summary>How long a job the transport handed out stays invisible to other servers: longer than any stage may run.</summary>
+    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromHours(3);
+}

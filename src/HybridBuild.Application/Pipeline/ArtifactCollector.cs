@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.FileSystem;
+using HybridBuild.Core.Sources;
+using HybridBuild.Core.Specs;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// Hashes a stage's local export and stores each file in blob storage by its SHA-256.
+/// Returns the artifact records; the caller makes them visible together with the stage's success.
+/// </summary>
+internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits> limits, TimeProvider clock)
+{
+    /// <summary>Longest artifact path kept, in UTF-8 bytes: the manifest's unique index and every client's file system have limits.</summary>
+    public const int MaxPathBytes = 2000;
+
+    public async Task<List<Artifact>> CollectAsync(Stage stage, string exportDirectory, LogSink log, CancellationToken cancellationToken)
+    {
+        var artifacts = new List<Artifact>();
+        if (!Directory.Exists(exportDirectory)) return artifacts;
+        var root = Path.GetFullPath(exportDirectory);
+        // the export is the build's output: links are not followed and FIFOs or devices never opened
+        var (files, skipped) = UnixFileType.Walk(root, limits.Value.MaxEntries);
+        foreach (var (path, kind) in skipped)
+            log.Note($"artifact {path} is a {(kind == FileKind.SymbolicLink ? "symbolic link" : "special file")}; only regular files are stored");
+        foreach (var relative in files)
+        {
+            if (System.Text.Encoding.UTF8.GetByteCount(relative) > MaxPathBytes)
+                throw new InvalidOperationException($"the export has a path longer than {MaxPathBytes} bytes: {relative[..Math.Min(80, relative.Length)]}...");
+            var path = Path.Combine(root, relative);
+            var sha256 = await HashAsync(path, cancellationToken);
+            var key = BlobKeys.Artifact(sha256);
+            long size;
+            await using (var content = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
+            {
+                size = content.Length;
+                await blobs.PutAsync(key, content, cancellationToken);
+            }
+            artifacts.Add(new Artifact
+            {
+                Id = Guid.CreateVersion7(),
+                BuildId = stage.BuildId,
+                StageId = stage.Id,
+                StageName = stage.Name,
+                Path = relative,
+                Platform = PlatformOf(stage, relative),
+                Size = size,
+                Sha256 = sha256,
+                Mode = (int)File.GetUnixFileMode(path) & 0x1FF,
+                BlobKey = key,
+                CreatedAt = clock.GetUtcNow(),
+            });
+        }
+        log.Note($"stored {artifacts.Count} artifact(s), {artifacts.Sum(a => a.Size)} bytes");
+        return artifacts;
+    }
+
+    /// <summary>BuildKit's local exporter puts each platform of a multi-platform build in its own folder (linux_amd64/...).</summary>
+    private static string? PlatformOf(Stage stage, string relativePath)
+    {
+        if (stage.Platforms.Count <= 1) return stage.Platforms.FirstOrDefault();
+        var folder = relativePath.Split('/')[0];
+        return stage.Platforms.FirstOrDefault(p => SpecRules.PlatformFolder(p) == folder);
+    }
+
+    private static async Task<string> HashAsync(string path, CancellationToken cancellationToken)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        return Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, cancellationToken));
+    }
+}

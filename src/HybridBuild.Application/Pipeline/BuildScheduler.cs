@@ -1,0 +1,76 @@
+using HybridBuild.Application.Publications;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// Moves a build forward: queues stages whose dependencies succeeded, skips those that can no longer run, and
+/// settles the build once every stage is done. Safe to call any number of times from any node: the lifecycles'
+/// conditional updates let only one caller make each change.
+/// </summary>
+internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle builds, StageLifecycle stages,
+    PublicationService publications, ILogger<BuildScheduler> logger)
+{
+    public async Task AdvanceAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
+        var all = await LoadStagesAsync(buildId, cancellationToken);
+        if (!cancelRequested)
+        {
+            foreach (var stage in PipelinePlanner.Unreachable(all))
+            {
+                var failed = stage.Dependencies.First(d => all.Single(s => s.Name == d).Status != StageStatus.Succeeded);
+                await stages.SkipAsync(stage, $"skipped: stage '{failed}' did not succeed", cancellationToken);
+            }
+            foreach (var stage in PipelinePlanner.Runnable(all))
+                await stages.EnqueueAsync(stage.Id, cancellationToken);
+        }
+        await SettleAsync(buildId, cancellationToken);
+    }
+
+    /// <summary>Asks a build to stop. Stages not yet started are skipped or cancelled; running ones are stopped by their worker.</summary>
+    public async Task CancelAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        await builds.RequestCancelAsync(buildId, cancellationToken);
+        // each stage decides from its own row, so a stage queued meanwhile is cancelled, not missed; stages queued
+        // from now on are refused by the enqueue and claim conditions, which check the cancellation
+        foreach (var stage in (await LoadStagesAsync(buildId, cancellationToken)).Where(s => s.Status == StageStatus.Queued))
+            await stages.CancelQueuedAsync(stage, cancellationToken);
+        await SettleAsync(buildId, cancellationToken);
+    }
+
+    private async Task SettleAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
+        if (PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested) is not { } status) return;
+        // only the caller that settled the build publishes it; the keys make a repeat return the same publications
+        if (await builds.SettleAsync(buildId, status, cancellationToken) && status == BuildStatus.Succeeded)
+            await PublishAsync(buildId, cancellationToken);
+    }
+
+    private async Task PublishAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var publish = await db.Builds.AsNoTracking().Where(b => b.Id == buildId).Select(b => b.Publish).FirstAsync(cancellationToken);
+        for (var i = 0; i < publish.Count; i++)
+        {
+            try
+            {
+                await publications.CreateAsync(buildId, PublishRequest.From(publish[i]), PublicationService.AutomaticKey(buildId, i), cancellationToken);
+            }
+            catch (ServiceException e)
+            {
+                LogPublishRefused(buildId, i, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} succeeded, but its publication {Index} was refused: {Reason}")]
+    private partial void LogPublishRefused(Guid buildId, int index, string reason);
+
+    private Task<List<Stage>> LoadStagesAsync(Guid buildId, CancellationToken cancellationToken) =>
+        db.Stages.AsNoTracking().Where(s => s.BuildId == buildId).ToListAsync(cancellationToken);
+}

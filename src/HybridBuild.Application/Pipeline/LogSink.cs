@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using HybridBuild.Application.Contracts;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// Receives a stage's progress from the engine and writes it to the build log in batches,
+/// so a chatty build costs a few inserts a second instead of one per line. Nothing is clipped.
+/// </summary>
+internal sealed class LogSink : IBuildProgress, IAsyncDisposable
+{
+    private const int MaxBatch = 500;
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly BuildLog _log;
+    private readonly Guid _buildId;
+    private readonly string _stage;
+    private readonly TimeProvider _clock;
+    private readonly Channel<LogEvent> _pending = Channel.CreateUnbounded<LogEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<string, int> _stepNumbers = new(StringComparer.Ordinal);
+    private readonly Task _writer;
+
+    public LogSink(BuildLog log, Guid buildId, string stage, TimeProvider clock)
+    {
+        _log = log;
+        _buildId = buildId;
+        _stage = stage;
+        _clock = clock;
+        _writer = Task.Run(WriteAsync);
+    }
+
+    public void Step(StepEvent step)
+    {
+        lock (_stepNumbers) _stepNumbers[step.Id] = step.Number;
+        var data = new StepEventData(step.Number, step.Name, step.Cached, step.Started, step.Completed, step.Error);
+        Post(LogEventKind.Step, step.Number, null, JsonSerializer.Serialize(data, ApiJson.Options), step.Completed ?? step.Started);
+    }
+
+    public void Log(LogLine line)
+    {
+        int? number = null;
+        if (line.StepId is not null)
+            lock (_stepNumbers) number = _stepNumbers.TryGetValue(line.StepId, out var n) ? n : null;
+        Post(LogEventKind.Log, number, line.Stream, line.Text, line.Time);
+    }
+
+    /// <summary>A line from the service itself (fetching sources, placing inputs, storing artifacts).</summary>
+    public void Note(string text) => Post(LogEventKind.Log, null, 2, text, null);
+
+    private void Post(LogEventKind kind, int? step, int? stream, string data, DateTimeOffset? time) =>
+        _pending.Writer.TryWrite(new LogEvent
+        {
+            BuildId = _buildId, Stage = _stage, Kind = kind, Step = step, Stream = stream,
+            // PostgreSQL text cannot hold NUL; a build printing binary output must not lose its log
+            Data = data.Replace('\0', '\uFFFD'), Time = time ?? _clock.GetUtcNow(),
+        });
+
+    private async Task WriteAsync()
+    {
+        var batch = new List<LogEvent>(MaxBatch);
+        while (await _pending.Reader.WaitToReadAsync())
+        {
+            using (var window = new CancellationTokenSource(FlushInterval))
+            {
+                try
+                {
+                    while (batch.Count < MaxBatch && await _pending.Reader.WaitToReadAsync(window.Token))
+                        while (batch.Count < MaxBatch && _pending.Reader.TryRead(out var item)) batch.Add(item);
+                }
+                catch (OperationCanceledException)
+                {
+                    // the batching window closed; write what we have
+                }
+            }
+            await WriteBatchAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Retries a batch while the database is unavailable for a short while; a log write never fails the stage.</summary>
+    private async Task WriteBatchAsync(List<LogEvent> batch)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _log.AppendAsync(_buildId, batch, CancellationToken.None);
+                return;
+            }
+            catch (Exception e) when (attempt < 5)
+            {
+                _log.WriteFailed(e, _buildId, _stage, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(attempt));
+            }
+            catch (Exception e)
+            {
+                _log.WriteFailed(e, _buildId, _stage, attempt);
+                return; // dropped after retries; the stage's outcome does not depend on its log
+            }
+        }
+    }
+
+    /// <summary>Writes everything still pending.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        _pending.Writer.TryComplete();
+        await _writer;
+    }
+}

@@ -1,0 +1,135 @@
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Sources;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>What running a stage came to.</summary>
+internal sealed record StageOutcome(StageStatus Status, string? Error, string? ImageDigest, IReadOnlyList<Artifact> Artifacts)
+{
+    public static StageOutcome Succeeded(string? digest, IReadOnlyList<Artifact> artifacts) => new(StageStatus.Succeeded, null, digest, artifacts);
+    // PostgreSQL text cannot hold NUL, and an engine's message may carry one from a build's output
+    public static StageOutcome Failed(string error) => new(StageStatus.Failed, error.Replace('\0', '\uFFFD'), null, []);
+    public static StageOutcome Cancelled(string reason) => new(StageStatus.Cancelled, reason, null, []);
+}
+
+/// <summary>Runs one stage in a scratch folder: source, inputs, BuildKit solve, artifacts.</summary>
+internal sealed class StageExecutor(
+    BuildDbContext db,
+    ISourceFetcher sources,
+    InputPlacer inputs,
+    IBuildEngine engine,
+    ArtifactCollector collector,
+    BuildLog log,
+    Secrets.SecretCipher cipher,
+    IOptions<WorkerOptions> options)
+{
+    public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, CancellationToken cancellationToken)
+    {
+        var build = stage.Build!;
+        var work = Path.Combine(options.Value.WorkDirectory, runId.ToString("N"));
+        var context = Path.Combine(work, "context");
+        var export = Path.Combine(work, "out");
+        await using var sink = log.OpenSink(build.Id, stage.Name);
+        try
+        {
+            Directory.CreateDirectory(work);
+            StageOutcome? sourceProblem = await FetchSourceAsync(build, context, sink, cancellationToken);
+            if (sourceProblem is not null) return sourceProblem;
+            await inputs.PlaceAsync(stage, context, sink, cancellationToken);
+            if (!File.Exists(Path.Combine(context, build.Dockerfile)))
+                return StageOutcome.Failed($"the context has no Dockerfile at '{build.Dockerfile}'");
+
+            var secrets = await LoadSecretsAsync(stage, cancellationToken);
+            if (secrets.Missing is { } missing) return StageOutcome.Failed(missing);
+            var redactor = new Secrets.SecretRedactor(sink, secrets.Values.Values.Select(v => System.Text.Encoding.UTF8.GetString(v)));
+            var request = new StageBuildRequest
+            {
+                ContextDirectory = context,
+                Dockerfile = build.Dockerfile,
+                Target = stage.Target,
+                BuildArgs = stage.BuildArgs,
+                Platforms = stage.Platforms,
+                Output = stage.Output,
+                OutputDirectory = export,
+                Labels = new Dictionary<string, string>
+                {
+                    [EngineLabels.BuildId] = build.Id.ToString(),
+                    [EngineLabels.Stage] = stage.Name,
+                },
+                Secrets = secrets.Values,
+            };
+            var result = await engine.BuildAsync(request, redactor, cancellationToken);
+            if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
+            var artifacts = stage.Output.Type == OutputType.Artifacts
+                ? await collector.CollectAsync(stage, export, sink, cancellationToken)
+                : [];
+            return StageOutcome.Succeeded(result.ImageDigest, artifacts);
+        }
+        finally
+        {
+            TryDelete(work);
+        }
+    }
+
+    /// <summary>The stage's secrets, decrypted only now, for the engine; or why they cannot be had.</summary>
+    private async Task<(Dictionary<string, byte[]> Values, string? Missing)> LoadSecretsAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        if (stage.Secrets.Count == 0) return (values, null);
+        var stored = await db.Secrets.AsNoTracking().Where(s => stage.Secrets.Contains(s.Name)).ToListAsync(cancellationToken);
+        foreach (var name in stage.Secrets)
+        {
+            var secret = stored.FirstOrDefault(s => s.Name == name);
+            if (secret is null) return (values, $"build secret '{name}' no longer exists (it was deleted after the build was submitted)");
+            try
+            {
+                values[name] = cipher.Decrypt(name, secret.Ciphertext);
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or InvalidOperationException)
+            {
+                return (values, $"build secret '{name}' cannot be decrypted with this node's Secrets:MasterKey");
+            }
+        }
+        return (values, null);
+    }
+
+    private async Task<StageOutcome?> FetchSourceAsync(Build build, string context, LogSink sink, CancellationToken cancellationToken)
+    {
+        try
+        {
+            sink.Note(build.SourceKind == SourceKind.Git ? $"fetching {Core.Specs.GitUrl.Redact(build.GitUrl!)} at {build.GitRef ?? "HEAD"}" : "extracting the uploaded context");
+            var commit = await sources.FetchAsync(build, context, cancellationToken);
+            if (commit is not null)
+            {
+                sink.Note($"checked out commit {commit}");
+                await db.Builds.Where(b => b.Id == build.Id && b.GitCommit == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.GitCommit, commit), cancellationToken);
+            }
+            return null;
+        }
+        catch (Exception e) when (e is SourceFetchException or InvalidContextException or PayloadTooLargeException)
+        {
+            return StageOutcome.Failed(e.Message);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // scratch space; a later run of the same id never happens, and the folder is under the work root
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Hangfire;
+using HybridBuild.Application.Jobs;
+using HybridBuild.Core.Domain;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// The job that runs one stage. It carries only the stage id and is safe to deliver twice: it claims the stage,
+/// and a delivery that finds the stage finished, or held by another run, does nothing but move the build on.
+/// </summary>
+[AutomaticRetry(Attempts = 3, DelaysInSeconds = [5, 30, 120])]
+internal sealed partial class StageJob(
+    BuildDbContext db,
+    StageLifecycle stages,
+    BuildLifecycle builds,
+    StageExecutor executor,
+    BuildScheduler scheduler,
+    BuildLog log,
+    LeaseWatch watch,
+    IOptions<WorkerOptions> options,
+    ILogger<StageJob> logger)
+{
+    [JobDisplayName("stage {0}")]
+    public async Task RunAsync(Guid stageId, CancellationToken cancellationToken)
+    {
+        var stage = await db.Stages.AsNoTracking().Include(s => s.Build).FirstOrDefaultAsync(s => s.Id == stageId, cancellationToken);
+        if (stage?.Build is null) return;
+        var runId = Guid.NewGuid();
+        if (stage.Status.IsTerminal() || !await stages.ClaimAsync(stage.Id, runId, cancellationToken))
+        {
+            // another delivery did the work, or the build was cancelled: make sure the build still moves on
+            if (stage.Status == StageStatus.Queued && await builds.IsCancelRequestedAsync(stage.BuildId, cancellationToken))
+                await stages.CancelQueuedAsync(stage, cancellationToken);
+            await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
+            return;
+        }
+        LogRunning(stage.Name, stage.BuildId, runId);
+        await builds.StartAsync(stage.BuildId, cancellationToken);
+        await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Running, null, cancellationToken);
+
+        var timeout = options.Value.StageTimeout;
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        run.CancelAfter(timeout);
+        var outcome = await RunWatchedAsync(stage, runId, run, timeout, cancellationToken);
+        if (outcome is null)
+        {
+            // this node is shutting down: hand the stage back, so the job's next delivery (or the sweep) runs it again
+            await stages.ReleaseAsync(stage.Id, runId);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        await stages.CompleteAsync(stage, runId, outcome!);
+        LogFinished(stage.Name, stage.BuildId, outcome!.Status);
+        await scheduler.AdvanceAsync(stage.BuildId, CancellationToken.None);
+    }
+
+    /// <summary>The stage's outcome, or null when the job itself was stopped for another reason than the build's cancellation.</summary>
+    private async Task<StageOutcome?> RunWatchedAsync(Stage stage, Guid runId, CancellationTokenSource run, TimeSpan timeout, CancellationToken job)
+    {
+        using var stopWatch = new CancellationTokenSource();
+        var watcher = watch.KeepAsync($"stage {stage.Name} of build {stage.BuildId}",
+            (renew, ct) => stages.HeartbeatAsync(stage.Id, runId, renew, ct), run, stopWatch.Token);
+        try
+        {
+            return await executor.ExecuteAsync(stage, runId, run.Token);
+        }
+        catch (OperationCanceledException) when (run.IsCancellationRequested)
+        {
+            if (await builds.IsCancelRequestedAsync(stage.BuildId, CancellationToken.None)) return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
+            if (job.IsCancellationRequested) return null;
+            return watch.StoppedFor == LeaseState.Lost ? StageOutcome.Failed("the stage's lease was lost (the database could not be reached)")
+                : StageOutcome.Failed($"timed out after {timeout}");
+        }
+        catch (Exception e) when (e is not DbUpdateException)
+        {
+            return StageOutcome.Failed(e.Message);
+        }
+        finally
+        {
+            await stopWatch.CancelAsync();
+            await watcher;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Running stage {Stage} of build {BuildId} (run {RunId})")]
+    private partial void LogRunning(string stage, Guid buildId, Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} of build {BuildId} finished: {Status}")]
+    private partial void LogFinished(string stage, Guid buildId, StageStatus status);
+}

@@ -1,0 +1,176 @@
+using HybridBuild.Application.Jobs;
+using HybridBuild.Application.Nodes;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// Every state change of a stage, each one conditional update whose condition is the state it leaves, so any number
+/// of callers on any number of nodes can race and exactly one wins. Each change that a person sees is also written
+/// to the build's log here, and nowhere else.
+/// </summary>
+internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, IJobDispatcher jobs, BuildLog log,
+    NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock)
+{
+    public const string CancelledBeforeStart = "cancelled before it started";
+    public const string CancelledWhileRunning = "cancelled while running";
+
+    /// <summary>Queued, not yet handed to the transport, build not cancelled: hands it to the transport once.</summary>
+    public async Task EnqueueAsync(Guid stageId, CancellationToken cancellationToken)
+    {
+        var claimed = await db.Stages
+            .Where(s => s.Id == stageId && s.Status == StageStatus.Queued && s.EnqueuedAt == null && s.Build!.CancelRequestedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EnqueuedAt, clock.GetUtcNow()), cancellationToken);
+        if (claimed == 1) await DispatchAsync(stageId, cancellationToken);
+    }
+
+    /// <summary>Queued → running under <paramref name="runId"/> on this node.</summary>
+    public async Task<bool> ClaimAsync(Guid stageId, Guid runId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claimed = await db.Stages
+            .Where(s => s.Id == stageId && s.Status == StageStatus.Queued && s.Build!.CancelRequestedAt == null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.Status, StageStatus.Running).SetProperty(s => s.RunId, runId).SetProperty(s => s.NodeId, node.Id)
+                .SetProperty(s => s.StartedAt, now).SetProperty(s => s.HeartbeatAt, now)
+                .SetProperty(s => s.Attempts, s => s.Attempts + 1).SetProperty(s => s.Error, (string?)null), cancellationToken);
+        return claimed == 1;
+    }
+
+    /// <summary>
+    /// Renews the run's lease (when <paramref name="renew"/>) and says whether the run still holds the stage and whether
+    /// its build is to be cancelled. Its own context: it runs beside the run, which uses the job's.
+    /// </summary>
+    public async Task<LeaseState> HeartbeatAsync(Guid stageId, Guid runId, bool renew, CancellationToken cancellationToken)
+    {
+        await using var own = await contexts.CreateDbContextAsync(cancellationToken);
+        if (await own.Stages.AnyAsync(s => s.Id == stageId && s.Build!.CancelRequestedAt != null, cancellationToken)) return LeaseState.Cancelled;
+        var held = own.Stages.Where(s => s.Id == stageId && s.RunId == runId && s.Status == StageStatus.Running);
+        var alive = renew
+            ? await held.ExecuteUpdateAsync(u => u.SetProperty(s => s.HeartbeatAt, clock.GetUtcNow()), cancellationToken) == 1
+            : await held.AnyAsync(cancellationToken);
+        return alive ? LeaseState.Held : LeaseState.Lost;
+    }
+
+    /// <summary>Running → queued: the run stops without an outcome (its node is shutting down), so the job's next delivery runs it again.</summary>
+    public Task ReleaseAsync(Guid stageId, Guid runId) =>
+        db.Stages.Where(s => s.Id == stageId && s.RunId == runId && s.Status == StageStatus.Running)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued).SetProperty(s => s.RunId, (Guid?)null)
+                .SetProperty(s => s.NodeId, (Guid?)null).SetProperty(s => s.EnqueuedAt, clock.GetUtcNow()), CancellationToken.None);
+
+    /// <summary>Running → the outcome; a successful stage's artifacts become visible in the same transaction. False when the lease was lost.</summary>
+    public async Task<bool> CompleteAsync(Stage stage, Guid runId, StageOutcome outcome)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        var completed = await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var updated = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == runId && s.Status == StageStatus.Running)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, outcome.Status).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
+                    .SetProperty(s => s.Error, outcome.Error).SetProperty(s => s.ImageDigest, outcome.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null));
+            if (updated == 0) return false; // another run owns the stage now
+            if (outcome.Artifacts.Count > 0)
+            {
+                db.Artifacts.AddRange(outcome.Artifacts);
+                await db.SaveChangesAsync();
+            }
+            await transaction.CommitAsync();
+            return true;
+        });
+        if (completed) await log.StageAsync(stage.BuildId, stage.Name, outcome.Status, outcome.Error, CancellationToken.None);
+        return completed;
+    }
+
+    /// <summary>A queued stage of a cancelled build: never handed out → skipped; handed out → cancelled. Withdraws its job.</summary>
+    public async Task CancelQueuedAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var ended = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.Build!.CancelRequestedAt != null)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.Status, s => s.EnqueuedAt == null ? StageStatus.Skipped : StageStatus.Cancelled)
+                .SetProperty(s => s.Error, s => s.EnqueuedAt == null ? "skipped: the build was cancelled" : CancelledBeforeStart)
+                .SetProperty(s => s.FinishedAt, clock.GetUtcNow()), cancellationToken);
+        if (ended == 0) return; // a worker claimed it first: it sees the cancellation and stops
+        var after = await db.Stages.AsNoTracking().Where(s => s.Id == stage.Id).Select(s => new { s.Status, s.Error, s.JobId }).FirstAsync(cancellationToken);
+        await log.StageAsync(stage.BuildId, stage.Name, after.Status, after.Error, cancellationToken);
+        if (after.JobId is not null) jobs.Withdraw(after.JobId);
+    }
+
+    /// <summary>Queued and never handed out, but a stage it needs did not succeed → skipped.</summary>
+    public async Task SkipAsync(Stage stage, string reason, CancellationToken cancellationToken)
+    {
+        var skipped = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Skipped)
+                .SetProperty(s => s.FinishedAt, clock.GetUtcNow()).SetProperty(s => s.Error, reason), cancellationToken);
+        if (skipped == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Skipped, reason, cancellationToken);
+    }
+
+    /// <summary>Stages whose run is gone: its node stopped reporting, or the run itself did not report for a whole lease.</summary>
+    public Task<List<Stage>> AbandonedAsync(CancellationToken cancellationToken)
+    {
+        var (leaseStale, nodeStale) = Staleness();
+        return db.Stages.AsNoTracking().Include(s => s.Build)
+            .Where(s => s.Status == StageStatus.Running && (s.HeartbeatAt < leaseStale
+                || !db.Nodes.Any(n => n.Id == s.NodeId && n.HeartbeatAt >= nodeStale)))
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Stages handed to the transport a while ago and still queued: the reconciler asks the transport whether their job is lost.</summary>
+    public Task<List<Stage>> WaitingAsync(CancellationToken cancellationToken)
+    {
+        var settled = clock.GetUtcNow() - options.Value.SweepInterval;
+        return db.Stages.AsNoTracking().Include(s => s.Build)
+            .Where(s => s.Status == StageStatus.Queued && s.EnqueuedAt != null && s.EnqueuedAt < settled).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// An abandoned run: cancelled if its build was, failed after <see cref="WorkerOptions.MaxAttempts"/> tries, else queued
+    /// again with a new job. The condition is the run that was seen, so a run that reports meanwhile keeps its stage.
+    /// </summary>
+    public async Task RecoverAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxAttempts;
+        var (status, error) = stage.Build!.CancelRequestedAt is not null ? (StageStatus.Cancelled, "cancelled; its worker had stopped")
+            : stage.Attempts >= max ? (StageStatus.Failed, $"the stage lost its worker {max} times")
+            : (StageStatus.Queued, (string?)null);
+        var now = clock.GetUtcNow();
+        var changed = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == stage.RunId && s.Status == StageStatus.Running
+                && s.HeartbeatAt == stage.HeartbeatAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, status).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
+                .SetProperty(s => s.Error, error).SetProperty(s => s.EnqueuedAt, now).SetProperty(s => s.JobId, (string?)null)
+                .SetProperty(s => s.FinishedAt, status == StageStatus.Queued ? null : now), cancellationToken);
+        if (changed == 0) return;
+        if (status == StageStatus.Queued) await DispatchAsync(stage.Id, cancellationToken);
+        else await log.StageAsync(stage.BuildId, stage.Name, status, error, cancellationToken);
+    }
+
+    /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
+    public async Task RequeueAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        if (stage.Build!.CancelRequestedAt is not null)
+        {
+            await CancelQueuedAsync(stage, cancellationToken);
+            return;
+        }
+        var taken = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.JobId == stage.JobId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EnqueuedAt, clock.GetUtcNow()), cancellationToken);
+        if (taken == 1) await DispatchAsync(stage.Id, cancellationToken);
+    }
+
+    private async Task DispatchAsync(Guid stageId, CancellationToken cancellationToken)
+    {
+        var jobId = jobs.Dispatch(JobKind.Stage, stageId);
+        await db.Stages.Where(s => s.Id == stageId && s.Status == StageStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
+    }
+
+    private (DateTimeOffset Lease, DateTimeOffset Node) Staleness()
+    {
+        var now = clock.GetUtcNow();
+        return (now - options.Value.LeaseTimeout, now - options.Value.NodeTimeout);
+    }
+}

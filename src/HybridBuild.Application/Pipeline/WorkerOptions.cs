@@ -1,0 +1,40 @@
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>How this node runs background work ("Worker").</summary>
+public sealed record WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>Run stages, publications and spec-file reads on this node (the worker role).</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Jobs this node runs at once.</summary>
+    public int Concurrency { get; init; } = 4;
+
+    /// <summary>Scratch space for contexts and exports; emptied after each stage.</summary>
+    public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "hybridbuild-work");
+
+    /// <summary>How long one stage may run when its spec sets no <c>timeout</c>.</summary>
+    public TimeSpan StageTimeout { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// How long a run keeps going without being able to report to the database (an outage): past it, its work may be
+    /// taken over. Work whose node has stopped is taken over after <see cref="NodeTimeout"/> instead.
+    /// </summary>
+    public TimeSpan LeaseTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often a node and each run it holds report that they are alive.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A node silent for this long is gone: its work is recovered.</summary>
+    public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>How often the reconciler looks for lost work.</summary>
+    public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a worker looks for a cancellation of the build it runs.</summary>
+    public TimeSpan CancellationPollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Tries of one piece of work whose node died under it, before it is failed.</summary>
+    public int MaxAttempts { get; init; } = 3;
+}

@@ -1,0 +1,173 @@
+using HybridBuild.Application.Pipeline;
+using HybridBuild.Application.Publications;
+using HybridBuild.Application.Requests;
+using HybridBuild.Core.Network;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Sources;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace HybridBuild.Application.Submissions;
+
+/// <summary>Turns a build request into a stored build and queues its first stages; honours Idempotency-Key.</summary>
+internal sealed class BuildSubmission(
+    BuildDbContext db,
+    IBlobStore blobs,
+    BuildScheduler scheduler,
+    IOptions<OutputOptions> outputs,
+    OutboundPolicy network,
+    IOptions<PublishingOptions> publishing,
+    TimeProvider clock)
+{
+    /// <summary>
+    /// Validates and stores a build that is already read (a request's, or one a webhook starts), then queues it.
+    /// Returns the build, and whether it was made earlier by a request with the same idempotency key.
+    /// </summary>
+    public async Task<(Build Build, bool Replayed)> SubmitAsync(SubmittedRequest submitted, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        Idempotency.CheckKey(idempotencyKey);
+        var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
+        if (errors.Count == 0) errors = CheckTagPolicy(stages);
+        if (errors.Count == 0) errors = await CheckSecretsExistAsync(stages, cancellationToken);
+        if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
+            && await network.CheckAsync(GitUrl.Host(gitUrl), cancellationToken) is { } refused)
+            errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
+        if (errors.Count == 0) errors = CheckPublishTargets(submitted.Spec);
+        if (errors.Count > 0) throw new SpecValidationException(errors);
+
+        if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
+            return (earlier, true);
+
+        var build = NewBuild(submitted, idempotencyKey, stages);
+        await StoreContextAsync(build, submitted, cancellationToken);
+        db.Builds.Add(build);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // a concurrent request with the same key won the race: answer with its build
+            await DeleteContextAsync(build);
+            db.ChangeTracker.Clear();
+            return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
+                ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
+        }
+        catch
+        {
+            await DeleteContextAsync(build); // no build refers to it
+            throw;
+        }
+        // the build is stored: queue its first stages even if the client has gone away meanwhile
+        await scheduler.AdvanceAsync(build.Id, CancellationToken.None);
+        return (build, false);
+    }
+
+    private Build NewBuild(SubmittedRequest submitted, string? idempotencyKey, List<Stage> stages)
+    {
+        var spec = submitted.Spec;
+        var build = new Build
+        {
+            Id = Guid.CreateVersion7(),
+            Status = BuildStatus.Queued,
+            CreatedAt = clock.GetUtcNow(),
+            Dockerfile = (spec.Dockerfile ?? "Dockerfile").Trim('/'),
+            SourceKind = submitted.ContextFile is not null ? SourceKind.Upload
+                : spec.Source?.Inline is not null ? SourceKind.Inline : SourceKind.Git,
+            GitUrl = spec.Source?.Git?.Url,
+            GitRef = spec.Source?.Git?.Ref,
+            Publish = [.. (spec.Publish ?? []).Where(p => p is not null)],
+            IdempotencyKey = idempotencyKey,
+            RequestFingerprint = submitted.Fingerprint,
+        };
+        foreach (var stage in stages)
+        {
+            stage.Id = Guid.CreateVersion7();
+            stage.BuildId = build.Id;
+            stage.Status = StageStatus.Queued;
+            build.Stages.Add(stage);
+        }
+        return build;
+    }
+
+    private Dictionary<string, string[]> CheckPublishTargets(BuildSpec spec)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var publish = spec.Publish ?? [];
+        for (var i = 0; i < publish.Count; i++)
+        {
+            if (publish[i]?.Target is not { } target || !publishing.Value.Targets.ContainsKey(target))
+                errors[$"publish[{i}].target"] = [$"must name a configured target: {string.Join(", ", publishing.Value.Targets.Keys.Order())}"];
+            else if (publish[i].Stages?.FirstOrDefault(s => spec.Stages?.All(st => st?.Name != s) ?? true) is { } unknown)
+                errors[$"publish[{i}].stages"] = [$"'{unknown}' is not a stage of this build"];
+            else if (publish[i].Path is { } path && PathTemplate.Unknown(path) is { } placeholder)
+                errors[$"publish[{i}].path"] = [$"{{{placeholder}}} is not a known placeholder"];
+        }
+        return errors;
+    }
+
+    /// <summary>A stage may only name secrets an admin has created (their values are never part of a request).</summary>
+    private async Task<Dictionary<string, string[]>> CheckSecretsExistAsync(IReadOnlyList<Stage> stages, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var named = stages.SelectMany(s => s.Secrets).Distinct(StringComparer.Ordinal).ToList();
+        if (named.Count == 0) return errors;
+        var known = await db.Secrets.AsNoTracking().Where(s => named.Contains(s.Name)).Select(s => s.Name).ToListAsync(cancellationToken);
+        foreach (var stage in stages)
+            for (var i = 0; i < stage.Secrets.Count; i++)
+                if (!known.Contains(stage.Secrets[i]))
+                    errors[$"stages[{stage.Ordinal}].secrets[{i}]"] = [$"there is no build secret '{stage.Secrets[i]}' (an admin creates it with PUT /api/v1/secrets/{stage.Secrets[i]})"];
+        return errors;
+    }
+
+    private async Task StoreContextAsync(Build build, SubmittedRequest submitted, CancellationToken cancellationToken)
+    {
+        if (submitted.ContextFile is not null)
+        {
+            build.ContextKey = BlobKeys.Context(build.Id, submitted.ContextIsGzip);
+            build.ContextSize = submitted.ContextSize;
+            await using var file = File.OpenRead(submitted.ContextFile);
+            await blobs.PutAsync(build.ContextKey, file, cancellationToken);
+        }
+        else if (submitted.Spec.Source?.Inline is { } inline)
+        {
+            using var packed = new MemoryStream(); // inline sources are bounded by the spec size limit
+            await InlineContext.WriteAsync(inline, packed, cancellationToken);
+            packed.Position = 0;
+            build.ContextKey = BlobKeys.Context(build.Id, gzip: true);
+            build.ContextSize = packed.Length;
+            await blobs.PutAsync(build.ContextKey, packed, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Image tags land in the engine's image store (and registries): where Outputs:AllowedTagPrefixes is set,
+    /// a tag must start with one of them, so a build cannot replace an image the host itself runs.
+    /// </summary>
+    private Dictionary<string, string[]> CheckTagPolicy(List<Stage> stages)
+    {
+        var allowed = outputs.Value.AllowedTagPrefixes;
+        var errors = new Dictionary<string, string[]>();
+        if (allowed.Count == 0) return errors;
+        foreach (var stage in stages)
+            for (var t = 0; t < stage.Output.Tags.Count; t++)
+                if (!allowed.Any(prefix => stage.Output.Tags[t].StartsWith(prefix, StringComparison.Ordinal)))
+                    errors[$"stages[{stage.Ordinal}].output.tags[{t}]"] =
+                        [$"'{stage.Output.Tags[t]}' is not under an allowed prefix ({string.Join(", ", allowed)})"];
+        return errors;
+    }
+
+    private async Task DeleteContextAsync(Build build)
+    {
+        if (build.ContextKey is not null) await blobs.DeleteAsync(build.ContextKey, CancellationToken.None);
+    }
+
+    private async Task<Build?> FindReplayAsync(string idempotencyKey, string fingerprint, CancellationToken cancellationToken) =>
+        Idempotency.Replay(await db.Builds.AsNoTracking().Include(b => b.Stages).FirstOrDefaultAsync(b => b.IdempotencyKey == idempotencyKey, cancellationToken),
+            b => b.RequestFingerprint, fingerprint, idempotencyKey, b => $"build {b.Id}");
+}

@@ -1,0 +1,94 @@
+using HybridBuild.Application.Jobs;
+using HybridBuild.Application.Nodes;
+using HybridBuild.Application.Pipeline;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace HybridBuild.Application.Triggers;
+
+/// <summary>
+/// Every state change of a webhook delivery whose spec file is read by a job: dispatch, claim with a lease,
+/// heartbeat, release, complete (started or failed), recover. A delivery with an inline spec is complete when stored.
+/// </summary>
+internal sealed class DeliveryLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, IJobDispatcher jobs, NodeIdentity node,
+    IOptions<WorkerOptions> options, TimeProvider clock)
+{
+    /// <summary>Longest reason kept (its column); a reason often quotes the sender's own text.</summary>
+    public const int MaxReasonLength = 255;
+
+    public async Task DispatchAsync(Guid deliveryId, CancellationToken cancellationToken)
+    {
+        var jobId = jobs.Dispatch(JobKind.SpecFile, deliveryId);
+        await db.TriggerDeliveries.Where(d => d.Id == deliveryId && d.Outcome == DeliveryOutcome.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.JobId, jobId), cancellationToken);
+    }
+
+    /// <summary>Queued → running under <paramref name="runId"/> on this node.</summary>
+    public async Task<bool> ClaimAsync(Guid deliveryId, Guid runId, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        return await db.TriggerDeliveries.Where(d => d.Id == deliveryId && d.Outcome == DeliveryOutcome.Queued && d.Commit != null)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, DeliveryOutcome.Running).SetProperty(d => d.RunId, runId)
+                .SetProperty(d => d.NodeId, node.Id).SetProperty(d => d.HeartbeatAt, now).SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken) == 1;
+    }
+
+    public async Task<LeaseState> HeartbeatAsync(Guid deliveryId, Guid runId, bool renew, CancellationToken cancellationToken)
+    {
+        await using var own = await contexts.CreateDbContextAsync(cancellationToken);
+        var held = own.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running);
+        var alive = renew
+            ? await held.ExecuteUpdateAsync(u => u.SetProperty(d => d.HeartbeatAt, clock.GetUtcNow()), cancellationToken) == 1
+            : await held.AnyAsync(cancellationToken);
+        return alive ? LeaseState.Held : LeaseState.Lost;
+    }
+
+    public Task ReleaseAsync(Guid deliveryId, Guid runId) =>
+        db.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, DeliveryOutcome.Queued).SetProperty(d => d.RunId, (Guid?)null)
+                .SetProperty(d => d.NodeId, (Guid?)null), CancellationToken.None);
+
+    /// <summary>Running → started (with its build) or failed (with why).</summary>
+    public Task CompleteAsync(Guid deliveryId, Guid runId, DeliveryOutcome outcome, Guid? buildId, string? reason) =>
+        db.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, outcome).SetProperty(d => d.BuildId, buildId)
+                .SetProperty(d => d.Reason, Clip(reason)).SetProperty(d => d.NodeId, (Guid?)null), CancellationToken.None);
+
+    public Task<List<TriggerDelivery>> AbandonedAsync(CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var (leaseStale, nodeStale) = (now - options.Value.LeaseTimeout, now - options.Value.NodeTimeout);
+        return db.TriggerDeliveries.AsNoTracking()
+            .Where(d => d.Outcome == DeliveryOutcome.Running && (d.HeartbeatAt < leaseStale || !db.Nodes.Any(n => n.Id == d.NodeId && n.HeartbeatAt >= nodeStale)))
+            .ToListAsync(cancellationToken);
+    }
+
+    public Task<List<TriggerDelivery>> WaitingAsync(CancellationToken cancellationToken)
+    {
+        var settled = clock.GetUtcNow() - options.Value.SweepInterval;
+        return db.TriggerDeliveries.AsNoTracking().Where(d => d.Outcome == DeliveryOutcome.Queued && d.ReceivedAt < settled).ToListAsync(cancellationToken);
+    }
+
+    public async Task RecoverAsync(TriggerDelivery delivery, CancellationToken cancellationToken)
+    {
+        var max = options.Value.MaxAttempts;
+        var failed = delivery.Attempts >= max;
+        var changed = await db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.RunId == delivery.RunId && d.Outcome == DeliveryOutcome.Running
+                && d.HeartbeatAt == delivery.HeartbeatAt)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, failed ? DeliveryOutcome.Failed : DeliveryOutcome.Queued)
+                .SetProperty(d => d.Reason, failed ? $"reading the spec file lost its worker {max} times" : null)
+                .SetProperty(d => d.RunId, (Guid?)null).SetProperty(d => d.NodeId, (Guid?)null).SetProperty(d => d.JobId, (string?)null), cancellationToken);
+        if (changed == 1 && !failed) await DispatchAsync(delivery.Id, cancellationToken);
+    }
+
+    public async Task RequeueAsync(TriggerDelivery delivery, CancellationToken cancellationToken)
+    {
+        var taken = await db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.Outcome == DeliveryOutcome.Queued && d.JobId == delivery.JobId)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.JobId, "requeued"), cancellationToken);
+        if (taken == 1) await DispatchAsync(delivery.Id, cancellationToken);
+    }
+
+    public static string? Clip(string? reason) => reason is { Length: > MaxReasonLength } ? reason[..MaxReasonLength] : reason;
+}

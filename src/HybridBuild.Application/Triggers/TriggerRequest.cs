@@ -1,0 +1,17 @@
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Application.Triggers;
+
+/// <summary>A trigger to create: a repository, a provider, branch and tag filters, a spec (inline or a file in the repository), a secret.</summary>
+public sealed record TriggerRequest
+{
+    public string? Name { get; init; }
+    public string? RepositoryUrl { get; init; }
+    public string? Provider { get; init; }
+    public List<string>? Branches { get; init; }
+    public List<string>? Tags { get; init; }
+    public BuildSpec? Spec { get; init; }
+    /// <summary>Instead of spec: a JSON spec file in the repository, read at each pushed commit.</summary>
+    public string? SpecPath { get; init; }
+    public string? Secret { get; init; }
+}

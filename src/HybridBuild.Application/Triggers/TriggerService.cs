@@ -1,0 +1,80 @@
+using System.Text;
+using HybridBuild.Application.Secrets;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Network;
+using HybridBuild.Core.Specs;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Application.Triggers;
+
+/// <summary>Triggers, for admins: create (checked, the secret encrypted), read, delete, and their delivery logs.</summary>
+internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, TimeProvider clock)
+{
+    public const int MaxDeliveriesListed = 200;
+
+    public async Task<Trigger> CreateAsync(TriggerRequest request, CancellationToken cancellationToken)
+    {
+        var name = request.Name?.Trim();
+        if (string.IsNullOrEmpty(name) || name.Length > 100) throw Invalid("name is required: 1 to 100 characters.", "name");
+        if (GitUrl.Check(request.RepositoryUrl) is { } urlError) throw Invalid($"repositoryUrl {urlError}.", "repositoryUrl");
+        if (await network.CheckAsync(GitUrl.Host(request.RepositoryUrl!), cancellationToken) is { } refused) throw Invalid($"repositoryUrl {refused}.", "repositoryUrl");
+        if (!Enum.TryParse<TriggerProvider>(request.Provider, ignoreCase: true, out var provider) || !Enum.IsDefined(provider)
+            || !Enum.GetNames<TriggerProvider>().Contains(request.Provider, StringComparer.OrdinalIgnoreCase))
+            throw Invalid("provider must be one of: github, gitlab, generic.", "provider");
+        if (request.Secret is not { Length: >= 16 and <= 256 }) throw Invalid("secret is required: 16 to 256 characters.", "secret");
+        if ((request.Spec is null) == (request.SpecPath is null)) throw Invalid("give either spec (inline) or specPath (a file in the repository).", "spec");
+        if (request.SpecPath is not null && !SpecRules.IsSafeRelativePath(request.SpecPath)) throw Invalid("specPath must be a relative path inside the repository.", "specPath");
+        var spec = (request.Spec ?? new BuildSpec()) with { Source = new SourceSpec { Git = new GitSourceSpec { Url = request.RepositoryUrl, Ref = "main" } } };
+        var errors = (request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out _))
+            .ToDictionary(e => "spec." + e.Key, e => e.Value);
+        CheckFilters(request.Branches, "branches", errors);
+        CheckFilters(request.Tags, "tags", errors);
+        if (errors.Count > 0) throw new SpecValidationException(errors);
+        if (!cipher.Configured)
+            throw new ConflictException("secrets-not-configured", "Webhook secrets cannot be stored.", "The service has no Secrets:MasterKey to encrypt the webhook secret with.");
+        var trigger = new Trigger
+        {
+            Id = Guid.CreateVersion7(), Name = name, RepositoryUrl = request.RepositoryUrl!, Provider = provider,
+            Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, CreatedAt = clock.GetUtcNow(),
+        };
+        trigger.SecretCiphertext = cipher.Encrypt(SecretContext(trigger.Id), Encoding.UTF8.GetBytes(request.Secret));
+        db.Triggers.Add(trigger);
+        await db.SaveChangesAsync(cancellationToken);
+        return trigger;
+    }
+
+    /// <summary>Branch and tag filters: 1 to 255 characters, no control characters, no null entries.</summary>
+    private static void CheckFilters(List<string>? patterns, string field, Dictionary<string, string[]> errors)
+    {
+        for (var i = 0; i < (patterns?.Count ?? 0); i++)
+            if (patterns![i] is not { Length: > 0 and <= 255 } p || string.IsNullOrWhiteSpace(p) || p.Any(char.IsControl))
+                errors[$"{field}[{i}]"] = ["must be a pattern of 1 to 255 characters without control characters"];
+    }
+
+    /// <summary>What the trigger's secret is bound to when encrypted (associated data).</summary>
+    public static string SecretContext(Guid triggerId) => $"trigger:{triggerId}";
+
+    public Task<List<Trigger>> ListAsync(CancellationToken cancellationToken) =>
+        db.Triggers.AsNoTracking().OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
+
+    /// <exception cref="NotFoundException">No such trigger.</exception>
+    public async Task<Trigger> GetAsync(Guid id, CancellationToken cancellationToken) =>
+        await db.Triggers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id, cancellationToken) ?? throw new NotFoundException($"There is no trigger {id}.");
+
+    public async Task DeleteAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await db.TriggerDeliveries.Where(d => d.TriggerId == id).ExecuteDeleteAsync(cancellationToken);
+        if (await db.Triggers.Where(t => t.Id == id).ExecuteDeleteAsync(cancellationToken) == 0) throw new NotFoundException($"There is no trigger {id}.");
+    }
+
+    public async Task<List<TriggerDelivery>> DeliveriesAsync(Guid id, CancellationToken cancellationToken)
+    {
+        await GetAsync(id, cancellationToken);
+        return await db.TriggerDeliveries.AsNoTracking().Where(d => d.TriggerId == id).OrderByDescending(d => d.ReceivedAt)
+            .Take(MaxDeliveriesListed).ToListAsync(cancellationToken);
+    }
+
+    private static BadRequestException Invalid(string detail, string field) => new("validation", "The trigger is not valid.", detail, field);
+}

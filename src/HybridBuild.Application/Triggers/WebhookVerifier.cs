@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using HybridBuild.Core.Domain;
+
+namespace HybridBuild.Application.Triggers;
+
+/// <summary>
+/// Checks a delivery against the trigger's secret before anything else looks at it, always in constant time:
+/// GitHub's X-Hub-Signature-256 (HMAC-SHA256 of the raw body), GitLab's X-Gitlab-Token, or the generic scheme,
+/// an HMAC-SHA256 of "{timestamp}.{body}" in X-Hybridbuild-Signature with X-Hybridbuild-Timestamp within five minutes.
+/// </summary>
+internal static class WebhookVerifier
+{
+    public const string GenericSignature = "X-Hybridbuild-Signature";
+    public const string GenericTimestamp = "X-Hybridbuild-Timestamp";
+    public static readonly TimeSpan Window = TimeSpan.FromMinutes(5);
+
+    /// <summary>Null when the delivery is authentic, else why not.</summary>
+    public static string? Verify(TriggerProvider provider, byte[] secret, WebhookHeaders headers, byte[] body, DateTimeOffset now)
+    {
+        switch (provider)
+        {
+            case TriggerProvider.Github:
+                return SignatureMatches(headers["X-Hub-Signature-256"], secret, body) ? null : "X-Hub-Signature-256 is missing or does not match";
+            case TriggerProvider.Gitlab:
+                var token = Encoding.UTF8.GetBytes(headers["X-Gitlab-Token"]);
+                return token.Length > 0 && CryptographicOperations.FixedTimeEquals(token, secret) ? null : "X-Gitlab-Token is missing or does not match";
+            default:
+                var stamp = headers[GenericTimestamp];
+                if (!long.TryParse(stamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+                    || (now - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799))).Duration() > Window)
+                    return $"{GenericTimestamp} is missing or more than {Window.TotalMinutes} minutes away";
+                byte[] signed = [.. Encoding.UTF8.GetBytes(stamp + "."), .. body];
+                return SignatureMatches(headers[GenericSignature], secret, signed) ? null : $"{GenericSignature} is missing or does not match";
+        }
+    }
+
+    private static bool SignatureMatches(string? header, byte[] secret, byte[] content)
+    {
+        if (header is null || !header.StartsWith("sha256=", StringComparison.Ordinal)) return false;
+        byte[] given;
+        try { given = Convert.FromHexString(header["sha256=".Length..]); }
+        catch (FormatException) { return false; }
+        return CryptographicOperations.FixedTimeEquals(given, HMACSHA256.HashData(secret, content));
+    }
+}
