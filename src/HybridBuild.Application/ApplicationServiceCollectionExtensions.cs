@@ -51,6 +51,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<PublicationLifecycle>();
         services.AddScoped<DeliveryLifecycle>();
         services.AddScoped<LeaseWatch>();
+        services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
         services.AddScoped<BuildSubmission>();
         services.AddScoped<StageExecutor>();

@@ -40,11 +40,11 @@ public sealed class RecoveryTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task A_stage_delivered_three_times_runs_once()
+    public async Task A_stage_delivered_three_times_runs_once_and_its_run_renews_its_lease()
     {
         var build = await _api.SubmitAsync(new BuildSpec
         {
-            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM busybox AS s\nRUN echo {Guid.NewGuid():N} && sleep 3\n" } } },
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM busybox AS s\nRUN echo {Guid.NewGuid():N} && sleep 7\n" } } },
             Stages = [new StageSpec { Name = "s", Target = "s", Output = new OutputSpec { Type = OutputType.None } }],
         });
         await _api.WaitAsync(build.Id, b => b.Stages.Single().Status == StageStatus.Running, TimeSpan.FromMinutes(1));
@@ -61,7 +61,12 @@ public sealed class RecoveryTests(ServiceFixture service)
         await Task.Delay(1000); // give the extra deliveries time to run (and find nothing to do)
 
         await using (var scope = service.Services.CreateAsyncScope())
-            Assert.Equal(1, scope.ServiceProvider.GetRequiredService<BuildDbContext>().Stages.Single(s => s.BuildId == build.Id).Attempts);
+        {
+            var stage = scope.ServiceProvider.GetRequiredService<BuildDbContext>().Stages.Single(s => s.BuildId == build.Id);
+            Assert.Equal(1, stage.Attempts);
+            // the run reported while BuildKit worked (every Worker:HeartbeatInterval, 5 s by default)
+            Assert.True(stage.HeartbeatAt > stage.StartedAt!.Value.AddSeconds(4), $"heartbeat {stage.HeartbeatAt:O}, started {stage.StartedAt:O}");
+        }
         var log = await _api.LogAsync(build.Id);
         Assert.Single(log.Split('\n'), line => line == "==> stage s: running");
         Assert.Equal(BuildStatus.Succeeded, (await _api.GetAsync(build.Id)).Status);

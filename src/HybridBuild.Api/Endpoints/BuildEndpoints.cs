@@ -86,7 +86,8 @@ internal static class BuildEndpoints
 
     private static async Task<Accepted<BuildResponse>> CancelAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
     {
-        await scheduler.CancelAsync(id, cancellationToken);
+        // once asked, the cancellation is carried through even if the client goes away at once
+        await scheduler.CancelAsync(id, CancellationToken.None);
         return TypedResults.Accepted(ApiLinks.Build(id), BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
     }
 

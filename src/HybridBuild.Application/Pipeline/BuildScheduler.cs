@@ -19,7 +19,13 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
     {
         var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
         var all = await LoadStagesAsync(buildId, cancellationToken);
-        if (!cancelRequested)
+        if (cancelRequested)
+        {
+            // finishes a cancellation its request did not (the client went away, the node died midway)
+            foreach (var stage in all.Where(s => s.Status == StageStatus.Queued))
+                await stages.CancelQueuedAsync(stage, cancellationToken);
+        }
+        else
         {
             foreach (var stage in PipelinePlanner.Unreachable(all))
             {

@@ -13,7 +13,7 @@ namespace HybridBuild.Application.Pipeline;
 /// of callers on any number of nodes can race and exactly one wins. Each change that a person sees is also written
 /// to the build's log here, and nowhere else.
 /// </summary>
-internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, IJobDispatcher jobs, BuildLog log,
+internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, Leases leases, IJobDispatcher jobs, BuildLog log,
     NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock)
 {
     public const string CancelledBeforeStart = "cancelled before it started";
@@ -49,11 +49,7 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     {
         await using var own = await contexts.CreateDbContextAsync(cancellationToken);
         if (await own.Stages.AnyAsync(s => s.Id == stageId && s.Build!.CancelRequestedAt != null, cancellationToken)) return LeaseState.Cancelled;
-        var held = own.Stages.Where(s => s.Id == stageId && s.RunId == runId && s.Status == StageStatus.Running);
-        var alive = renew
-            ? await held.ExecuteUpdateAsync(u => u.SetProperty(s => s.HeartbeatAt, clock.GetUtcNow()), cancellationToken) == 1
-            : await held.AnyAsync(cancellationToken);
-        return alive ? LeaseState.Held : LeaseState.Lost;
+        return await leases.ReportAsync(c => c.Stages.Where(s => s.Id == stageId && s.RunId == runId && s.Status == StageStatus.Running), renew, cancellationToken);
     }
 
     /// <summary>Running → queued: the run stops without an outcome (its node is shutting down), so the job's next delivery runs it again.</summary>
@@ -110,19 +106,13 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     }
 
     /// <summary>Stages whose run is gone: its node stopped reporting, or the run itself did not report for a whole lease.</summary>
-    public Task<List<Stage>> AbandonedAsync(CancellationToken cancellationToken)
-    {
-        var (leaseStale, nodeStale) = Staleness();
-        return db.Stages.AsNoTracking().Include(s => s.Build)
-            .Where(s => s.Status == StageStatus.Running && (s.HeartbeatAt < leaseStale
-                || !db.Nodes.Any(n => n.Id == s.NodeId && n.HeartbeatAt >= nodeStale)))
-            .ToListAsync(cancellationToken);
-    }
+    public Task<List<Stage>> AbandonedAsync(CancellationToken cancellationToken) =>
+        leases.AbandonedAsync(db.Stages.Include(s => s.Build).Where(s => s.Status == StageStatus.Running), cancellationToken);
 
     /// <summary>Stages handed to the transport a while ago and still queued: the reconciler asks the transport whether their job is lost.</summary>
     public Task<List<Stage>> WaitingAsync(CancellationToken cancellationToken)
     {
-        var settled = clock.GetUtcNow() - options.Value.SweepInterval;
+        var settled = leases.WaitedSince;
         return db.Stages.AsNoTracking().Include(s => s.Build)
             .Where(s => s.Status == StageStatus.Queued && s.EnqueuedAt != null && s.EnqueuedAt < settled).ToListAsync(cancellationToken);
     }
@@ -166,11 +156,5 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         var jobId = jobs.Dispatch(JobKind.Stage, stageId);
         await db.Stages.Where(s => s.Id == stageId && s.Status == StageStatus.Queued)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
-    }
-
-    private (DateTimeOffset Lease, DateTimeOffset Node) Staleness()
-    {
-        var now = clock.GetUtcNow();
-        return (now - options.Value.LeaseTimeout, now - options.Value.NodeTimeout);
     }
 }

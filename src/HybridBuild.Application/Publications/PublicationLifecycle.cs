@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace HybridBuild.Application.Publications;
 
 /// <summary>Every state change of a publication: dispatch, claim with a lease, heartbeat, release, complete, recover.</summary>
-internal sealed class PublicationLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, IJobDispatcher jobs, NodeIdentity node,
+internal sealed class PublicationLifecycle(BuildDbContext db, Leases leases, IJobDispatcher jobs, NodeIdentity node,
     IOptions<WorkerOptions> options, TimeProvider clock)
 {
     /// <summary>Hands a queued publication to the transport.</summary>
@@ -32,15 +32,8 @@ internal sealed class PublicationLifecycle(BuildDbContext db, IDbContextFactory<
     }
 
     /// <summary>Renews the lease (its own context: it runs beside the publishing) and says whether the run still holds it.</summary>
-    public async Task<LeaseState> HeartbeatAsync(Guid publicationId, Guid runId, bool renew, CancellationToken cancellationToken)
-    {
-        await using var own = await contexts.CreateDbContextAsync(cancellationToken);
-        var held = own.Publications.Where(p => p.Id == publicationId && p.RunId == runId && p.Status == PublicationStatus.Running);
-        var alive = renew
-            ? await held.ExecuteUpdateAsync(u => u.SetProperty(p => p.HeartbeatAt, clock.GetUtcNow()), cancellationToken) == 1
-            : await held.AnyAsync(cancellationToken);
-        return alive ? LeaseState.Held : LeaseState.Lost;
-    }
+    public Task<LeaseState> HeartbeatAsync(Guid publicationId, Guid runId, bool renew, CancellationToken cancellationToken) =>
+        leases.ReportAsync(c => c.Publications.Where(p => p.Id == publicationId && p.RunId == runId && p.Status == PublicationStatus.Running), renew, cancellationToken);
 
     /// <summary>Running → queued: stopped without an outcome (shutdown), so the job's retry claims it again.</summary>
     public Task ReleaseAsync(Guid publicationId, Guid runId) =>
@@ -62,19 +55,13 @@ internal sealed class PublicationLifecycle(BuildDbContext db, IDbContextFactory<
     }
 
     /// <summary>Running publications whose run is gone (node silent, or no report for a whole lease).</summary>
-    public Task<List<Publication>> AbandonedAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var (leaseStale, nodeStale) = (now - options.Value.LeaseTimeout, now - options.Value.NodeTimeout);
-        return db.Publications.AsNoTracking()
-            .Where(p => p.Status == PublicationStatus.Running && (p.HeartbeatAt < leaseStale || !db.Nodes.Any(n => n.Id == p.NodeId && n.HeartbeatAt >= nodeStale)))
-            .ToListAsync(cancellationToken);
-    }
+    public Task<List<Publication>> AbandonedAsync(CancellationToken cancellationToken) =>
+        leases.AbandonedAsync(db.Publications.Where(p => p.Status == PublicationStatus.Running), cancellationToken);
 
     /// <summary>Queued publications older than a sweep: the reconciler asks the transport whether their job is lost.</summary>
     public Task<List<Publication>> WaitingAsync(CancellationToken cancellationToken)
     {
-        var settled = clock.GetUtcNow() - options.Value.SweepInterval;
+        var settled = leases.WaitedSince;
         return db.Publications.AsNoTracking().Where(p => p.Status == PublicationStatus.Queued && p.CreatedAt < settled).ToListAsync(cancellationToken);
     }
 

@@ -13,7 +13,7 @@ namespace HybridBuild.Application.Triggers;
 /// Every state change of a webhook delivery whose spec file is read by a job: dispatch, claim with a lease,
 /// heartbeat, release, complete (started or failed), recover. A delivery with an inline spec is complete when stored.
 /// </summary>
-internal sealed class DeliveryLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, IJobDispatcher jobs, NodeIdentity node,
+internal sealed class DeliveryLifecycle(BuildDbContext db, Leases leases, IJobDispatcher jobs, NodeIdentity node,
     IOptions<WorkerOptions> options, TimeProvider clock)
 {
     /// <summary>Longest reason kept (its column); a reason often quotes the sender's own text.</summary>
@@ -35,15 +35,8 @@ internal sealed class DeliveryLifecycle(BuildDbContext db, IDbContextFactory<Bui
                 .SetProperty(d => d.NodeId, node.Id).SetProperty(d => d.HeartbeatAt, now).SetProperty(d => d.Attempts, d => d.Attempts + 1), cancellationToken) == 1;
     }
 
-    public async Task<LeaseState> HeartbeatAsync(Guid deliveryId, Guid runId, bool renew, CancellationToken cancellationToken)
-    {
-        await using var own = await contexts.CreateDbContextAsync(cancellationToken);
-        var held = own.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running);
-        var alive = renew
-            ? await held.ExecuteUpdateAsync(u => u.SetProperty(d => d.HeartbeatAt, clock.GetUtcNow()), cancellationToken) == 1
-            : await held.AnyAsync(cancellationToken);
-        return alive ? LeaseState.Held : LeaseState.Lost;
-    }
+    public Task<LeaseState> HeartbeatAsync(Guid deliveryId, Guid runId, bool renew, CancellationToken cancellationToken) =>
+        leases.ReportAsync(c => c.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running), renew, cancellationToken);
 
     public Task ReleaseAsync(Guid deliveryId, Guid runId) =>
         db.TriggerDeliveries.Where(d => d.Id == deliveryId && d.RunId == runId && d.Outcome == DeliveryOutcome.Running)
@@ -56,18 +49,12 @@ internal sealed class DeliveryLifecycle(BuildDbContext db, IDbContextFactory<Bui
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, outcome).SetProperty(d => d.BuildId, buildId)
                 .SetProperty(d => d.Reason, Clip(reason)).SetProperty(d => d.NodeId, (Guid?)null), CancellationToken.None);
 
-    public Task<List<TriggerDelivery>> AbandonedAsync(CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var (leaseStale, nodeStale) = (now - options.Value.LeaseTimeout, now - options.Value.NodeTimeout);
-        return db.TriggerDeliveries.AsNoTracking()
-            .Where(d => d.Outcome == DeliveryOutcome.Running && (d.HeartbeatAt < leaseStale || !db.Nodes.Any(n => n.Id == d.NodeId && n.HeartbeatAt >= nodeStale)))
-            .ToListAsync(cancellationToken);
-    }
+    public Task<List<TriggerDelivery>> AbandonedAsync(CancellationToken cancellationToken) =>
+        leases.AbandonedAsync(db.TriggerDeliveries.Where(d => d.Outcome == DeliveryOutcome.Running), cancellationToken);
 
     public Task<List<TriggerDelivery>> WaitingAsync(CancellationToken cancellationToken)
     {
-        var settled = clock.GetUtcNow() - options.Value.SweepInterval;
+        var settled = leases.WaitedSince;
         return db.TriggerDeliveries.AsNoTracking().Where(d => d.Outcome == DeliveryOutcome.Queued && d.ReceivedAt < settled).ToListAsync(cancellationToken);
     }
 
