@@ -8,7 +8,7 @@ namespace HybridBuild.Core.Sources;
 /// <summary>
 /// Reads an uploaded build context (tar, optionally gzip-compressed) and extracts it safely:
 /// no absolute paths, no '..', no links leaving the context, nothing written through a link,
-/// no devices or FIFOs, and bounded in entries and bytes.
+/// no devices or FIFOs, names Linux can create, and bounded in entries and bytes.
 /// </summary>
 public static class ContextArchive
 {
@@ -61,6 +61,8 @@ public static class ContextArchive
             if (entry is null) break;
             if (++entries > limits.MaxEntries)
                 throw new PayloadTooLargeException($"The context has more than {limits.MaxEntries} entries.");
+            // first, in one pass over each name: everything after this looks at every folder on the way
+            EntryNames.Check(entry, limits.MaxPathDepth);
             var name = Normalize(entry.Name);
             if (name is null)
             {

@@ -1,0 +1,36 @@
+using System.Formats.Tar;
+using HybridBuild.Core.Errors;
+using HybridBuild.Core.Specs;
+
+namespace HybridBuild.Core.Sources;
+
+/// <summary>The names in a tar entry: what is accepted, and how errors quote them.</summary>
+internal static class EntryNames
+{
+    private const int ShownChars = 200;
+
+    /// <summary>
+    /// Refuses names that are too long, too deep, have a segment Linux cannot create, or hold control characters
+    /// (NUL would cut the name where the kernel reads it). Linear in the names' length: it runs before anything
+    /// that looks at every folder on the way.
+    /// </summary>
+    public static void Check(TarEntry entry, int maxDepth)
+    {
+        if (TextRules.FindForbidden(entry.Name, TextKind.Name) >= 0)
+            throw new InvalidContextException($"Entry '{Show(entry.Name)}' has a control character (such as NUL or a newline) in its path.");
+        if (PathRules.CheckShape(entry.Name, maxDepth) is { } shape)
+            throw new InvalidContextException($"Entry '{Show(entry.Name)}' has a path that {shape}.");
+        if (entry.EntryType is not (TarEntryType.SymbolicLink or TarEntryType.HardLink)) return;
+        if (entry.LinkName.Contains('\0'))
+            throw new InvalidContextException($"Link '{Show(entry.Name)}' has a NUL in its target.");
+        if (PathRules.CheckShape(entry.LinkName, maxDepth) is { } linkShape)
+            throw new InvalidContextException($"Link '{Show(entry.Name)}' has a target that {linkShape}.");
+    }
+
+    /// <summary>A name fit for an error message: control characters as '?', and long names cut.</summary>
+    public static string Show(string value)
+    {
+        var shown = new string(value.Take(ShownChars).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+        return value.Length > ShownChars ? shown + "…" : shown;
+    }
+}
