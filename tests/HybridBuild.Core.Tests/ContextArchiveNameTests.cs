@@ -204,4 +204,82 @@ public sealed class ContextArchiveNameTests : IDisposable
 
         Assert.Contains("control character", error.Message);
     }
+
+    [Fact]
+    public async Task A_path_validation_accepts_but_too_long_under_the_extraction_folder_is_refused_without_showing_that_folder()
+    {
+        var path = Segments(16, 255, 'x'); // 4095 bytes: fits Linux on its own, not below another folder
+        Assert.Contains(path, await Validate(Tar(w => AddFile(w, path))));
+
+        var error = await Assert.ThrowsAsync<InvalidContextException>(() => Extract(Tar(w => AddFile(w, path))));
+
+        Assert.StartsWith("Entry 'xxx", error.Message);
+        Assert.Contains("too long", error.Message);
+        AssertShowsNoServerPath(error.Message);
+    }
+
+    [Fact]
+    public async Task An_entry_turning_an_extracted_directory_into_a_file_is_refused_naming_the_entry_not_the_server_path()
+    {
+        // hard link 'd' over the directory 'd' extracted before it: the message is the entry's, not where it was going
+        var error = await Assert.ThrowsAsync<InvalidContextException>(() => Extract(Tar(w =>
+        {
+            AddFile(w, "f");
+            AddEntry(w, TarEntryType.Directory, "d");
+            AddEntry(w, TarEntryType.HardLink, "d", "f");
+        })));
+
+        Assert.Contains("'d'", error.Message);
+        AssertShowsNoServerPath(error.Message);
+    }
+
+    // ---------- what ValidateAsync returns: the regular files, so a Dockerfile must be one ----------
+
+    [Fact]
+    public async Task Validation_returns_the_regular_files_and_hard_links_only()
+    {
+        var files = await Validate(Tar(w =>
+        {
+            AddEntry(w, TarEntryType.Directory, "./");
+            AddFile(w, "./src//app.txt");
+            AddEntry(w, TarEntryType.Directory, "docs/");
+            AddEntry(w, TarEntryType.SymbolicLink, "link", "src/app.txt");
+            AddEntry(w, TarEntryType.HardLink, "copy", "src/app.txt");
+        }));
+
+        Assert.Equal(["copy", "src/app.txt"], files.Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(TarEntryType.Directory)]
+    [InlineData(TarEntryType.SymbolicLink)]
+    public async Task A_Dockerfile_that_is_not_a_regular_file_is_not_among_the_files(TarEntryType type)
+    {
+        var files = await Validate(Tar(w =>
+        {
+            AddFile(w, "real");
+            AddEntry(w, type, "Dockerfile", type == TarEntryType.SymbolicLink ? "real" : null);
+        }));
+
+        Assert.DoesNotContain("Dockerfile", files);
+    }
+
+    [Fact]
+    public async Task A_Dockerfile_that_is_only_a_folder_on_the_way_is_not_among_the_files()
+    {
+        var files = await Validate(Tar(w => AddFile(w, "Dockerfile/inner")));
+
+        Assert.Equal(["Dockerfile/inner"], files);
+    }
+
+    [Fact]
+    public async Task A_Dockerfile_that_is_a_regular_file_or_a_hard_link_is_among_the_files()
+    {
+        Assert.Contains("Dockerfile", await Validate(Tar(w => AddFile(w, "./Dockerfile", "FROM scratch\n"))));
+        Assert.Contains("build/Dockerfile", await Validate(Tar(w =>
+        {
+            AddFile(w, "Dockerfile.common", "FROM scratch\n");
+            AddEntry(w, TarEntryType.HardLink, "build/Dockerfile", "Dockerfile.common");
+        })));
+    }
 }

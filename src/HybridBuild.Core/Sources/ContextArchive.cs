@@ -21,7 +21,12 @@ public static class ContextArchive
         return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
 
-    /// <summary>Walks every entry and applies the same checks as extraction, writing nothing; returns the entry paths.</summary>
+    /// <summary>
+    /// Walks every entry and applies the same checks as extraction, writing nothing. Returns the paths (normalised:
+    /// no '.', no empty segments, no trailing '/') of the regular files, hard links included as they extract as
+    /// copies; folders, symbolic links and the folders that paths imply are not in it, so a Dockerfile that is
+    /// any of those is not found.
+    /// </summary>
     public static Task<IReadOnlySet<string>> ValidateAsync(Stream archive, bool gzip, ContextLimits limits, CancellationToken cancellationToken) =>
         ProcessAsync(archive, gzip, root: null, limits, cancellationToken);
 
@@ -42,6 +47,7 @@ public static class ContextArchive
         var seen = new Dictionary<string, TarEntryType>(StringComparer.Ordinal);
         var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
         var traversed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var files = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             TarEntry? entry;
@@ -76,12 +82,20 @@ public static class ContextArchive
                 : entry.Length;
             if (bytes > limits.MaxExtractedBytes)
                 throw new PayloadTooLargeException($"The context extracts to more than {limits.MaxExtractedBytes} bytes.");
-            await HandleAsync(entry, name, root, seen, traversed, ct);
+            try
+            {
+                if (await HandleAsync(entry, name, root, seen, traversed, ct)) files.Add(name);
+            }
+            catch (PathTooLongException)
+            {
+                // the message would carry the server's path: the entry is what the client can act on
+                throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' is too long a path to extract together with the folder the context is extracted into.");
+            }
             if (entry.EntryType != TarEntryType.HardLink) sizes[name] = entry.Length;
             else sizes[name] = sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "");
         }
         if (entries == 0) throw new InvalidContextException("The context archive is empty.");
-        return seen.Keys.ToHashSet(StringComparer.Ordinal);
+        return files;
     }
 
     /// <summary>The entry's path relative to the context, or null for the root; refuses unsafe paths.</summary>
@@ -97,7 +111,8 @@ public static class ContextArchive
         return segments.Length == 0 ? null : string.Join('/', segments);
     }
 
-    private static async Task HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen,
+    /// <summary>Checks and (with a root) writes one entry; true when it is a regular file.</summary>
+    private static async Task<bool> HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen,
         Dictionary<string, string> traversed, CancellationToken ct)
     {
         CheckNotThroughLink(name, seen);
@@ -110,11 +125,11 @@ public static class ContextArchive
             case TarEntryType.Directory:
                 seen[name] = entry.EntryType;
                 if (root is not null) Directory.CreateDirectory(Target(root, name));
-                break;
+                return false;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
                 seen[name] = entry.EntryType;
-                if (root is not null) await WriteFileAsync(entry, Target(root, name), ct);
-                break;
+                if (root is not null) await WriteFileAsync(entry, name, Target(root, name), ct);
+                return true;
             case TarEntryType.SymbolicLink:
                 if (traversed.TryGetValue(name, out var earlier))
                     throw new InvalidContextException($"Symbolic link '{name}' would redirect the earlier link '{earlier}', whose target passes through it.");
@@ -123,10 +138,10 @@ public static class ContextArchive
                 if (root is not null)
                 {
                     var path = Target(root, name);
-                    RemoveExisting(path);
+                    RemoveExisting(path, name);
                     File.CreateSymbolicLink(path, entry.LinkName);
                 }
-                break;
+                return false;
             case TarEntryType.HardLink:
                 var linked = Normalize(entry.LinkName)
                     ?? throw new InvalidContextException($"Hard link '{name}' points at the context root.");
@@ -137,12 +152,12 @@ public static class ContextArchive
                 if (root is not null)
                 {
                     var path = Target(root, name);
-                    RemoveExisting(path);
+                    RemoveExisting(path, name);
                     File.Copy(Target(root, linked), path);
                 }
-                break;
+                return true;
             case TarEntryType.GlobalExtendedAttributes:
-                break; // 'git archive' writes one first; it describes the archive, not a file
+                return false; // 'git archive' writes one first; it describes the archive, not a file
             default:
                 throw new InvalidContextException($"Entry '{name}' is a {entry.EntryType}; only files, directories and links are allowed in a context.");
         }
@@ -207,17 +222,17 @@ public static class ContextArchive
         UnixFileType.PrepareFile(root, name, includeLast: false, out var link)
         ?? throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{link}'.");
 
-    private static void RemoveExisting(string path)
+    private static void RemoveExisting(string path, string name)
     {
         var info = new FileInfo(path);
         if (info.LinkTarget is not null || info.Exists) info.Delete();
         else if (Directory.Exists(path))
-            throw new InvalidContextException($"Entry '{path}' replaces a directory.");
+            throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' replaces a directory.");
     }
 
-    private static async Task WriteFileAsync(TarEntry entry, string path, CancellationToken ct)
+    private static async Task WriteFileAsync(TarEntry entry, string name, string path, CancellationToken ct)
     {
-        RemoveExisting(path);
+        RemoveExisting(path, name);
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
             if (entry.DataStream is not null) await entry.DataStream.CopyToAsync(file, ct);
