@@ -206,6 +206,25 @@ public sealed class ContextArchiveNameTests : IDisposable
     }
 
     [Fact]
+    public async Task Folders_implied_by_paths_count_toward_the_entry_limit()
+    {
+        var limits = new ContextLimits { MaxEntries = 10 };
+        Assert.Contains("1/2/3/4/5/6/7/8/9/file", await Validate(Tar(w => AddFile(w, "1/2/3/4/5/6/7/8/9/file")), limits));
+
+        // one entry, but eleven folders on its way: extraction would create twelve paths
+        await Assert.ThrowsAsync<PayloadTooLargeException>(() => Validate(Tar(w => AddFile(w, "1/2/3/4/5/6/7/8/9/10/11/file")), limits));
+        await Assert.ThrowsAsync<PayloadTooLargeException>(() => Extract(Tar(w => AddFile(w, "1/2/3/4/5/6/7/8/9/10/11/file")), limits));
+    }
+
+    [Fact]
+    public async Task Folders_a_link_target_leads_through_count_toward_the_entry_limit()
+    {
+        var limits = new ContextLimits { MaxEntries = 10 };
+
+        await Assert.ThrowsAsync<PayloadTooLargeException>(() => Validate(Tar(w => AddEntry(w, TarEntryType.SymbolicLink, "l", "1/2/3/4/5/6/7/8/9/10/11/x")), limits));
+    }
+
+    [Fact]
     public async Task A_path_validation_accepts_but_too_long_under_the_extraction_folder_is_refused_without_showing_that_folder()
     {
         var path = Segments(16, 255, 'x'); // 4095 bytes: fits Linux on its own, not below another folder

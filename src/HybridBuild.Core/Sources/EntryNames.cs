@@ -4,7 +4,7 @@ using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Sources;
 
-/// <summary>The names in a tar entry: what is accepted, and how errors quote them.</summary>
+/// <summary>The names in a tar entry: what is accepted, how they read as context paths, and how errors quote them.</summary>
 internal static class EntryNames
 {
     private const int ShownChars = 200;
@@ -25,6 +25,32 @@ internal static class EntryNames
             throw new InvalidContextException($"Link '{Show(entry.Name)}' has a NUL in its target.");
         if (PathRules.CheckShape(entry.LinkName, maxDepth) is { } linkShape)
             throw new InvalidContextException($"Link '{Show(entry.Name)}' has a target that {linkShape}.");
+    }
+
+    /// <summary>
+    /// The path relative to the context, with no empty or '.' segment and no trailing '/' ("" for the root);
+    /// refuses unsafe paths.
+    /// </summary>
+    public static string Normalize(string entryName)
+    {
+        if (entryName.Contains('\0') || entryName.Contains('\\'))
+            throw new InvalidContextException($"Entry '{Show(entryName)}' has a NUL or backslash in its path.");
+        if (entryName.StartsWith('/'))
+            throw new InvalidContextException($"Entry '{Show(entryName)}' has an absolute path.");
+        int count = 0, length = 0;
+        foreach (var segment in new PathPieces(entryName))
+        {
+            if (segment is "..")
+                throw new InvalidContextException($"Entry '{Show(entryName)}' has a '..' segment and would land outside the context.");
+            count++;
+            length += segment.Length;
+        }
+        if (count == 0) return "";
+        if (length + count - 1 == entryName.Length) return entryName; // already normal, as most names are
+        var normal = new System.Text.StringBuilder(length + count - 1);
+        foreach (var segment in new PathPieces(entryName))
+            (normal.Length == 0 ? normal : normal.Append('/')).Append(segment);
+        return normal.ToString();
     }
 
     /// <summary>A name fit for an error message: control characters as '?', and long names cut.</summary>
