@@ -7,8 +7,6 @@ namespace HybridBuild.Core.Sources;
 /// <summary>The names in a tar entry: what is accepted, how they read as context paths, and how errors quote them.</summary>
 internal static class EntryNames
 {
-    private const int ShownChars = 200;
-
     /// <summary>
     /// Refuses names that are too long, too deep, have a segment Linux cannot create, or hold control characters
     /// (NUL would cut the name where the kernel reads it). Linear in the names' length: it runs before anything
@@ -54,9 +52,5 @@ internal static class EntryNames
     }
 
     /// <summary>A name fit for an error message: control characters as '?', and long names cut.</summary>
-    public static string Show(string value)
-    {
-        var shown = new string(value.Take(ShownChars).Select(c => char.IsControl(c) ? '?' : c).ToArray());
-        return value.Length > ShownChars ? shown + "…" : shown;
-    }
+    public static string Show(string value) => TextRules.Quote(value);
 }

@@ -34,6 +34,16 @@ public static class TextRules
         return at < 0 ? null : $"contains the control character U+{(int)value[at]:X4} (at {at}); {Allowed(kind)}";
     }
 
+    /// <summary>A client's value fit for an error message: control characters as '?', and cut after <paramref name="max"/> characters.</summary>
+    public static string Quote(string value, int max = 200)
+    {
+        var shown = string.Create(Math.Min(value.Length, max), value, (span, text) =>
+        {
+            for (var i = 0; i < span.Length; i++) span[i] = char.IsControl(text[i]) ? '?' : text[i];
+        });
+        return value.Length > max ? shown + "…" : shown;
+    }
+
     private static bool IsForbidden(char c, TextKind kind) => kind switch
     {
         TextKind.Content => c == '\0',
