@@ -38,4 +38,7 @@ public static class PathRules
         }
         return bytes > MaxPathBytes ? $"is longer than {MaxPathBytes} bytes" : null;
     }
+
+    /// <summary>The path without empty segments ("a//b/" is "a/b"): the one an archive entry of that name extracts to.</summary>
+    public static string Normalize(string path) => string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries));
 }

@@ -43,10 +43,13 @@ public static partial class SpecRules
 
     public static bool IsSecretName(string? name) => name is not null && SecretName().IsMatch(name) && name is not "." and not "..";
 
-    /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no control character.</summary>
-    public static bool IsSafeRelativePath(string? path)
+    /// <summary>True for a non-empty relative path of at most 1024 characters with no '.' or '..' segment, no backslash and no control character.</summary>
+    public static bool IsSafeRelativePath(string? path) => path?.Length <= 1024 && IsRelativeInside(path);
+
+    /// <summary><see cref="IsSafeRelativePath"/> at any length, for paths bounded otherwise (inline files, by <see cref="PathRules"/>).</summary>
+    internal static bool IsRelativeInside(string? path)
     {
-        if (string.IsNullOrWhiteSpace(path) || path.Length > 1024) return false;
+        if (string.IsNullOrWhiteSpace(path)) return false;
         if (path.StartsWith('/') || path.Contains('\\') || path.Any(char.IsControl)) return false;
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         return segments.Length > 0 && segments.All(s => s != ".." && s != ".");

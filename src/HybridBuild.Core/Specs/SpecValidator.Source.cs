@@ -34,22 +34,34 @@ public static partial class SpecValidator
 
     private static void CheckInline(InlineSourceSpec inline, string dockerfile, ErrorBag errors)
     {
+        const string field = "source.inline.files";
         var files = inline.Files ?? [];
-        if (files.Count == 0) errors.Add("source.inline.files", "at least one file is required");
-        else if (!files.ContainsKey(dockerfile))
-            errors.Add("source.inline.files", $"there is no '{TextRules.Quote(dockerfile)}' among the inline files");
+        if (files.Count == 0) errors.Add(field, "at least one file is required");
+        var paths = new List<string>();
         foreach (var (path, content) in files)
         {
-            if (content is null) errors.Add("source.inline.files", $"'{TextRules.Quote(path)}' has no content (null)");
-            else if (TextRules.Check(content, TextKind.Content) is { } problem)
-                errors.Add("source.inline.files", $"'{TextRules.Quote(path)}' {problem}");
+            if (InlinePathProblem(path) is { } problem) errors.Add(field, $"'{TextRules.Quote(path)}' {problem}");
+            else paths.Add(path);
+            if (content is null) errors.Add(field, $"'{TextRules.Quote(path)}' has no content (null)");
+            else if (TextRules.Check(content, TextKind.Content) is { } nul)
+                errors.Add(field, $"'{TextRules.Quote(path)}' {nul}");
         }
-        foreach (var path in files.Keys.Where(p => !SpecRules.IsSafeRelativePath(p)))
-            errors.Add("source.inline.files", $"'{TextRules.Quote(path)}' is not a relative path inside the context");
+        foreach (var collision in InlinePaths.Collisions(paths)) errors.Add(field, collision);
+
+        // compared as packed: "build//Dockerfile" is the file "build/Dockerfile"
+        var packed = paths.Select(PathRules.Normalize).ToHashSet(StringComparer.Ordinal);
+        if (files.Count > 0 && !packed.Contains(PathRules.Normalize(dockerfile)))
+            errors.Add(field, $"there is no '{TextRules.Quote(dockerfile)}' among the inline files");
         var executables = inline.Executables ?? [];
         for (var i = 0; i < executables.Count; i++)
             if (!errors.IsNull($"source.inline.executables[{i}]", executables[i], "the path of an inline file")
-                && !files.ContainsKey(executables[i]))
+                && !packed.Contains(PathRules.Normalize(executables[i])))
                 errors.Add($"source.inline.executables[{i}]", $"'{TextRules.Quote(executables[i])}' is not one of the inline files");
     }
+
+    /// <summary>What an uploaded archive's entry names must meet too (<see cref="PathRules"/>), as inline files are packed into one.</summary>
+    private static string? InlinePathProblem(string path) =>
+        TextRules.Check(path, TextKind.Name)
+        ?? PathRules.CheckShape(path, PathRules.DefaultMaxDepth)
+        ?? (SpecRules.IsRelativeInside(path) ? null : "is not a relative path inside the context");
 }
