@@ -13,7 +13,7 @@ public static class CoreServiceCollectionExtensions
     {
         services.AddOptions<SourceOptions>().Bind(configuration.GetSection(SourceOptions.Section)).ValidateOnStart();
         services.AddOptions<ContextLimits>().Bind(configuration.GetSection("Limits"))
-            .Validate(l => l.MaxArchiveBytes > 0 && l.MaxExtractedBytes > 0 && l.MaxEntries > 0, "Limits must be positive.")
+            .Validate(l => l.MaxArchiveBytes > 0 && l.MaxExtractedBytes > 0 && l.MaxEntries > 0 && l.MaxPathDepth > 0, "Limits must be positive.")
             .ValidateOnStart();
         services.AddOptions<Network.NetworkOptions>().Bind(configuration.GetSection(Network.NetworkOptions.Section))
             .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Network:AllowedHosts entries must not be empty.")

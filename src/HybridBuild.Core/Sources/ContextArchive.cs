@@ -2,13 +2,15 @@ using System.Formats.Tar;
 using System.IO.Compression;
 using HybridBuild.Core.Errors;
 using HybridBuild.Core.FileSystem;
+using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Sources;
 
 /// <summary>
 /// Reads an uploaded build context (tar, optionally gzip-compressed) and extracts it safely:
 /// no absolute paths, no '..', no links leaving the context, nothing written through a link,
-/// no devices or FIFOs, and bounded in entries and bytes.
+/// no devices or FIFOs, names Linux can create, and bounded in entries and bytes.
+/// Errors name the entry (as the archive spells it), never a path on this server.
 /// </summary>
 public static class ContextArchive
 {
@@ -21,7 +23,12 @@ public static class ContextArchive
         return read == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     }
 
-    /// <summary>Walks every entry and applies the same checks as extraction, writing nothing; returns the entry paths.</summary>
+    /// <summary>
+    /// Walks every entry and applies the same checks as extraction, writing nothing. Returns the paths (normalised:
+    /// no '.', no empty segments, no trailing '/') of the regular files, hard links included as they extract as
+    /// copies; folders, symbolic links and the folders that paths imply are not in it, so a Dockerfile that is
+    /// any of those is not found.
+    /// </summary>
     public static Task<IReadOnlySet<string>> ValidateAsync(Stream archive, bool gzip, ContextLimits limits, CancellationToken cancellationToken) =>
         ProcessAsync(archive, gzip, root: null, limits, cancellationToken);
 
@@ -39,9 +46,8 @@ public static class ContextArchive
         await using var reader = new TarReader(guard, leaveOpen: true);
         var entries = 0;
         long bytes = 0;
-        var seen = new Dictionary<string, TarEntryType>(StringComparer.Ordinal);
-        var sizes = new Dictionary<string, long>(StringComparer.Ordinal);
-        var traversed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tree = new ContextTree(limits.MaxEntries);
+        var files = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             TarEntry? entry;
@@ -61,161 +67,158 @@ public static class ContextArchive
             if (entry is null) break;
             if (++entries > limits.MaxEntries)
                 throw new PayloadTooLargeException($"The context has more than {limits.MaxEntries} entries.");
-            var name = Normalize(entry.Name);
-            if (name is null)
+            // first, in one pass over each name: everything after this looks at every segment
+            EntryNames.Check(entry, limits.MaxPathDepth);
+            var name = EntryNames.Normalize(entry.Name);
+            if (name.Length == 0)
             {
                 if (entry.EntryType != TarEntryType.Directory)
-                    throw new InvalidContextException($"Entry '{Printable(entry.Name)}' names the context root but is a {entry.EntryType}.");
+                    throw new InvalidContextException($"Entry '{EntryNames.Show(entry.Name)}' names the context root but is a {entry.EntryType}.");
                 continue; // the archive root itself ("./")
             }
+            if (entry.EntryType == TarEntryType.GlobalExtendedAttributes)
+                continue; // 'git archive' writes one first; it describes the archive, not a file
+            var linked = entry.EntryType == TarEntryType.HardLink ? EntryNames.Normalize(entry.LinkName) : null;
             // a hard link is extracted as a copy of its target, so it costs the target's size again
-            bytes += entry.EntryType == TarEntryType.HardLink
-                ? sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "")
-                : entry.Length;
+            bytes += linked is null ? entry.Length : tree.Find(linked)?.Size ?? 0;
             if (bytes > limits.MaxExtractedBytes)
                 throw new PayloadTooLargeException($"The context extracts to more than {limits.MaxExtractedBytes} bytes.");
-            await HandleAsync(entry, name, root, seen, traversed, ct);
-            if (entry.EntryType != TarEntryType.HardLink) sizes[name] = entry.Length;
-            else sizes[name] = sizes.GetValueOrDefault(Normalize(entry.LinkName) ?? "");
+            try
+            {
+                if (await HandleAsync(entry, name, linked, tree, root, ct)) files.Add(name);
+            }
+            catch (PathTooLongException)
+            {
+                // the message would carry the server's path: the entry is what the client can act on
+                throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' is too long a path to extract together with the folder the context is extracted into.");
+            }
         }
         if (entries == 0) throw new InvalidContextException("The context archive is empty.");
-        return seen.Keys.ToHashSet(StringComparer.Ordinal);
+        return files;
     }
 
-    /// <summary>The entry's path relative to the context, or null for the root; refuses unsafe paths.</summary>
-    private static string? Normalize(string entryName)
+    /// <summary>Checks and (with a root) writes one entry; true when it is a regular file.</summary>
+    private static async Task<bool> HandleAsync(TarEntry entry, string name, string? linked, ContextTree tree, string? root, CancellationToken ct)
     {
-        if (entryName.Contains('\0') || entryName.Contains('\\'))
-            throw new InvalidContextException($"Entry '{Printable(entryName)}' has a NUL or backslash in its path.");
-        if (entryName.StartsWith('/'))
-            throw new InvalidContextException($"Entry '{Printable(entryName)}' has an absolute path.");
-        var segments = entryName.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
-        if (segments.Contains(".."))
-            throw new InvalidContextException($"Entry '{Printable(entryName)}' has a '..' segment and would land outside the context.");
-        return segments.Length == 0 ? null : string.Join('/', segments);
-    }
+        var type = entry.EntryType;
+        var parent = tree.Root;
+        var lastSlash = name.LastIndexOf('/');
+        foreach (var segment in new PathPieces(lastSlash < 0 ? "" : name[..lastSlash]))
+        {
+            var folder = tree.GetOrAdd(parent, segment);
+            if (folder.Kind == TarEntryType.SymbolicLink)
+                throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' would be written through the symbolic link '{EntryNames.Show(folder.Path)}'.");
+            if (IsFile(folder.Kind))
+                throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' is inside '{EntryNames.Show(folder.Path)}', which is a file.");
+            // folders implied by a path exist too: a later entry must not turn one into a file or a link
+            folder.Kind ??= TarEntryType.Directory;
+            parent = folder;
+        }
+        // an entry may repeat (a later file replaces an earlier one) but not change kind, so what validation
+        // accepts is exactly what extraction can write
+        var leaf = name.AsSpan(lastSlash + 1);
+        var existing = ContextTree.Find(parent, leaf);
+        if (existing?.Kind == TarEntryType.SymbolicLink)
+            throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' appears again after a symbolic link of the same name.");
+        if (existing?.Kind is { } before && before != type && !(IsFile(before) && IsFile(type)))
+            throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' appears twice, as a {before} and as a {type}.");
 
-    private static async Task HandleAsync(TarEntry entry, string name, string? root, Dictionary<string, TarEntryType> seen,
-        Dictionary<string, string> traversed, CancellationToken ct)
-    {
-        CheckNotThroughLink(name, seen);
-        CheckSameKind(name, entry.EntryType, seen);
-        // folders implied by a path exist too: a later entry must not turn one into a file or a link
-        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
-            seen.TryAdd(name[..slash], TarEntryType.Directory);
-        switch (entry.EntryType)
+        switch (type)
         {
             case TarEntryType.Directory:
-                seen[name] = entry.EntryType;
+                tree.GetOrAdd(parent, leaf).Kind = type;
                 if (root is not null) Directory.CreateDirectory(Target(root, name));
-                break;
+                return false;
             case TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile:
-                seen[name] = entry.EntryType;
-                if (root is not null) await WriteFileAsync(entry, Target(root, name), ct);
-                break;
+                var file = tree.GetOrAdd(parent, leaf);
+                (file.Kind, file.Size) = (type, entry.Length);
+                if (root is not null) await WriteFileAsync(entry, name, Target(root, name), ct);
+                return true;
             case TarEntryType.SymbolicLink:
-                if (traversed.TryGetValue(name, out var earlier))
-                    throw new InvalidContextException($"Symbolic link '{name}' would redirect the earlier link '{earlier}', whose target passes through it.");
-                CheckLinkStaysInside(name, entry.LinkName, seen, traversed);
-                seen[name] = entry.EntryType;
+                if (existing?.TraversedBy is { } earlier)
+                    throw new InvalidContextException($"Symbolic link '{EntryNames.Show(name)}' would redirect the earlier link '{EntryNames.Show(earlier)}', whose target passes through it.");
+                CheckLinkStaysInside(name, parent, entry.LinkName, tree);
+                tree.GetOrAdd(parent, leaf).Kind = type;
                 if (root is not null)
                 {
                     var path = Target(root, name);
-                    RemoveExisting(path);
+                    RemoveExisting(path, name);
                     File.CreateSymbolicLink(path, entry.LinkName);
                 }
-                break;
+                return false;
             case TarEntryType.HardLink:
-                var linked = Normalize(entry.LinkName)
-                    ?? throw new InvalidContextException($"Hard link '{name}' points at the context root.");
-                if (linked == name) throw new InvalidContextException($"Hard link '{name}' points at itself.");
-                if (!seen.TryGetValue(linked, out var linkedType) || linkedType is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
-                    throw new InvalidContextException($"Hard link '{name}' points at '{Printable(entry.LinkName)}', which is not an earlier file of the context.");
-                seen[name] = TarEntryType.RegularFile;
+                if (linked!.Length == 0) throw new InvalidContextException($"Hard link '{EntryNames.Show(name)}' points at the context root.");
+                if (linked == name) throw new InvalidContextException($"Hard link '{EntryNames.Show(name)}' points at itself.");
+                var target = tree.Find(linked);
+                if (target?.Kind is not (TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile))
+                    throw new InvalidContextException($"Hard link '{EntryNames.Show(name)}' points at '{EntryNames.Show(entry.LinkName)}', which is not an earlier file of the context.");
+                var copy = tree.GetOrAdd(parent, leaf);
+                (copy.Kind, copy.Size) = (TarEntryType.RegularFile, target.Size);
                 if (root is not null)
                 {
                     var path = Target(root, name);
-                    RemoveExisting(path);
+                    RemoveExisting(path, name);
                     File.Copy(Target(root, linked), path);
                 }
-                break;
-            case TarEntryType.GlobalExtendedAttributes:
-                break; // 'git archive' writes one first; it describes the archive, not a file
+                return true;
             default:
-                throw new InvalidContextException($"Entry '{name}' is a {entry.EntryType}; only files, directories and links are allowed in a context.");
+                throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' is a {type}; only files, directories and links are allowed in a context.");
         }
     }
 
-    private static void CheckNotThroughLink(string name, Dictionary<string, TarEntryType> seen)
-    {
-        if (seen.GetValueOrDefault(name, TarEntryType.Directory) == TarEntryType.SymbolicLink)
-            throw new InvalidContextException($"Entry '{name}' appears again after a symbolic link of the same name.");
-        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
-        {
-            var folder = name[..slash];
-            if (seen.GetValueOrDefault(folder, TarEntryType.Directory) == TarEntryType.SymbolicLink)
-                throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{folder}'.");
-        }
-    }
+    private static bool IsFile(TarEntryType? type) =>
+        type is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.HardLink;
 
     /// <summary>
     /// Resolves the target from the link's folder, segment by segment: it must never climb above the root,
     /// and must not pass through another link (whose own target would make the lexical path a lie).
     /// </summary>
-    /// <summary>
-    /// An entry may repeat (a later file replaces an earlier one) but not change kind, and nothing may sit
-    /// under a file: what validation accepts is then exactly what extraction can write.
-    /// </summary>
-    private static void CheckSameKind(string name, TarEntryType type, Dictionary<string, TarEntryType> seen)
-    {
-        static bool IsFile(TarEntryType t) => t is TarEntryType.RegularFile or TarEntryType.V7RegularFile or TarEntryType.ContiguousFile or TarEntryType.HardLink;
-        if (seen.TryGetValue(name, out var before) && before != type && !(IsFile(before) && IsFile(type)))
-            throw new InvalidContextException($"Entry '{name}' appears twice, as a {before} and as a {type}.");
-        for (var slash = name.IndexOf('/'); slash > 0; slash = name.IndexOf('/', slash + 1))
-            if (seen.TryGetValue(name[..slash], out var parent) && IsFile(parent))
-                throw new InvalidContextException($"Entry '{name}' is inside '{name[..slash]}', which is a file.");
-    }
-
-    private static void CheckLinkStaysInside(string name, string linkTarget, Dictionary<string, TarEntryType> seen, Dictionary<string, string> traversed)
+    private static void CheckLinkStaysInside(string name, ContextNode folder, string linkTarget, ContextTree tree)
     {
         if (string.IsNullOrEmpty(linkTarget) || linkTarget.StartsWith('/'))
-            throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}', outside the context.");
-        var path = name.Split('/').SkipLast(1).ToList();
-        var segments = linkTarget.Split('/', StringSplitOptions.RemoveEmptyEntries).Where(s => s != ".").ToArray();
-        for (var i = 0; i < segments.Length; i++)
+            throw new InvalidContextException($"Symbolic link '{EntryNames.Show(name)}' points at '{EntryNames.Show(linkTarget)}', outside the context.");
+        // the last segment is only named, not gone through; a '..' is gone up through even when last
+        var at = folder;
+        ReadOnlySpan<char> pending = default;
+        var any = false;
+        foreach (var segment in new PathPieces(linkTarget))
         {
-            if (segments[i] == "..")
-            {
-                if (path.Count == 0)
-                    throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}', outside the context.");
-                path.RemoveAt(path.Count - 1);
-                continue;
-            }
-            path.Add(segments[i]);
-            if (i == segments.Length - 1) break;
-            var through = string.Join('/', path);
-            if (seen.GetValueOrDefault(through, TarEntryType.Directory) == TarEntryType.SymbolicLink)
-                throw new InvalidContextException($"Symbolic link '{name}' points at '{Printable(linkTarget)}' through another link.");
-            traversed.TryAdd(through, name); // a link created here later would change where this one leads
+            if (any) at = Step(at, pending, last: false);
+            pending = segment;
+            any = true;
+        }
+        if (any) Step(at, pending, last: true);
+
+        ContextNode Step(ContextNode at, ReadOnlySpan<char> segment, bool last)
+        {
+            if (segment is "..")
+                return at.Parent
+                    ?? throw new InvalidContextException($"Symbolic link '{EntryNames.Show(name)}' points at '{EntryNames.Show(linkTarget)}', outside the context.");
+            if (last) return at;
+            var next = tree.GetOrAdd(at, segment);
+            if (next.Kind == TarEntryType.SymbolicLink)
+                throw new InvalidContextException($"Symbolic link '{EntryNames.Show(name)}' points at '{EntryNames.Show(linkTarget)}' through another link.");
+            next.TraversedBy ??= name; // a link created here later would change where this one leads
+            return next;
         }
     }
 
     /// <summary>The full path for an entry, after making sure no folder on the way is a link (nothing is written through links).</summary>
     private static string Target(string root, string name) =>
         UnixFileType.PrepareFile(root, name, includeLast: false, out var link)
-        ?? throw new InvalidContextException($"Entry '{name}' would be written through the symbolic link '{link}'.");
+        ?? throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' would be written through the symbolic link '{EntryNames.Show(link!)}'.");
 
-    private static void RemoveExisting(string path)
+    private static void RemoveExisting(string path, string name)
     {
         var info = new FileInfo(path);
         if (info.LinkTarget is not null || info.Exists) info.Delete();
         else if (Directory.Exists(path))
-            throw new InvalidContextException($"Entry '{path}' replaces a directory.");
+            throw new InvalidContextException($"Entry '{EntryNames.Show(name)}' replaces a directory.");
     }
 
-    private static async Task WriteFileAsync(TarEntry entry, string path, CancellationToken ct)
+    private static async Task WriteFileAsync(TarEntry entry, string name, string path, CancellationToken ct)
     {
-        RemoveExisting(path);
+        RemoveExisting(path, name);
         await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
         {
             if (entry.DataStream is not null) await entry.DataStream.CopyToAsync(file, ct);
@@ -223,7 +226,4 @@ public static class ContextArchive
         File.SetUnixFileMode(path, entry.Mode & (UnixFileMode)0x1FF | UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.SetLastWriteTimeUtc(path, entry.ModificationTime.UtcDateTime);
     }
-
-    private static string Printable(string value) =>
-        new(value.Select(c => char.IsControl(c) ? '?' : c).Take(200).ToArray());
 }

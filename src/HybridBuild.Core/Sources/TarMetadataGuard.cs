@@ -75,7 +75,7 @@ internal sealed class TarMetadataGuard(Stream inner, long maxTotalBytes) : Strea
     {
         _headerFill = 0;
         var start = _nextHeader;
-        if (_header.All(b => b == 0)) { _nextHeader += Block; return; } // end-of-archive blocks
+        if (!_header.AsSpan().ContainsAnyExcept((byte)0)) { _nextHeader += Block; return; } // end-of-archive blocks
         var type = (char)_header[156];
         var size = ParseSize();
         if (type is 'x' or 'g' or 'L' or 'K')

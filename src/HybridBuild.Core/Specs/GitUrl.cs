@@ -12,7 +12,7 @@ public static class GitUrl
     {
         if (string.IsNullOrWhiteSpace(url)) return "is required";
         if (url.Length > 2048) return "is longer than 2048 characters";
-        if (url.Any(char.IsControl)) return "must not contain control characters";
+        if (TextRules.FindForbidden(url, TextKind.Name) >= 0) return "must not contain control characters";
         if (url.StartsWith('-')) return "must not start with '-'";
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri))
         {
@@ -35,7 +35,7 @@ public static class GitUrl
     }
 
     // user@host:path or user@[address]:path, as git reads it; anything looser (a second '@', a '?') git and ssh read differently
-    private static readonly Regex ScpLike = new(@"^(?<user>[^@\[\]/:?#\\\s]+)@(?<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?<path>[^\s]+)$", RegexOptions.CultureInvariant);
+    private static readonly Regex ScpLike = new(@"^(?<user>[^@\[\]/:?#\\\s]+)@(?<host>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\]):(?<path>[^\s]+)\z", RegexOptions.CultureInvariant);
 
     private static bool IsScpLike(string url) => !url.Contains("://") && ScpLike.IsMatch(url);
 

@@ -2,47 +2,54 @@ using System.Text.RegularExpressions;
 
 namespace HybridBuild.Core.Specs;
 
-/// <summary>The grammar of the names and references a spec may contain.</summary>
+/// <summary>
+/// The grammar of the names and references a spec may contain. Patterns end in <c>\z</c>, not <c>$</c>, which
+/// also matches before a final newline ("main\n" was a valid ref).
+/// </summary>
 public static partial class SpecRules
 {
     public const int MaxStages = 64;
     public const int MaxBuildArgs = 200;
     public const int MaxBuildArgLength = 32 * 1024;
+    public const int MaxBuildArgNameLength = 128;
     public const int MaxPlatforms = 16;
     public const int MaxTags = 32;
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")]
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z")]
     public static partial Regex StageName();
 
     // Dockerfile stage names: a letter first, then letters, digits, '_', '-', '.'.
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,127}\\z")]
     public static partial Regex Target();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}$")]
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}\\z")]
     public static partial Regex BuildArgName();
 
     // os/arch[/variant], as BuildKit's platform parser accepts them (lower case).
-    [GeneratedRegex("^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?$")]
+    [GeneratedRegex("^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?\\z")]
     public static partial Regex Platform();
 
     // The distribution reference grammar: [domain[:port]/]path[:tag]; digests are not tags.
-    [GeneratedRegex(@"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$")]
+    [GeneratedRegex(@"^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?/)?[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?\z")]
     public static partial Regex ImageReference();
 
     // Branch, tag or commit; git's own rules are stricter, this keeps options and shell tricks out.
-    [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}$")]
+    [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}\z")]
     public static partial Regex GitRef();
 
     // Build secret names: what BuildKit accepts as a secret id, and safe in a URL path.
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}\\z")]
     public static partial Regex SecretName();
 
     public static bool IsSecretName(string? name) => name is not null && SecretName().IsMatch(name) && name is not "." and not "..";
 
-    /// <summary>True for a non-empty relative path with no '..' segment, no backslash and no control character.</summary>
-    public static bool IsSafeRelativePath(string? path)
+    /// <summary>True for a non-empty relative path of at most 1024 characters with no '.' or '..' segment, no backslash and no control character.</summary>
+    public static bool IsSafeRelativePath(string? path) => path?.Length <= 1024 && IsRelativeInside(path);
+
+    /// <summary><see cref="IsSafeRelativePath"/> at any length, for paths bounded otherwise (inline files, by <see cref="PathRules"/>).</summary>
+    internal static bool IsRelativeInside(string? path)
     {
-        if (string.IsNullOrWhiteSpace(path) || path.Length > 1024) return false;
+        if (string.IsNullOrWhiteSpace(path)) return false;
         if (path.StartsWith('/') || path.Contains('\\') || path.Any(char.IsControl)) return false;
         var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         return segments.Length > 0 && segments.All(s => s != ".." && s != ".");
