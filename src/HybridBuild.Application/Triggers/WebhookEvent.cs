@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using HybridBuild.Core.Domain;
+using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Application.Triggers;
 
@@ -48,20 +49,16 @@ internal sealed partial record WebhookEvent(string DeliveryKey, string Event, bo
         {
             var branch = Ref["refs/heads/".Length..];
             var patterns = trigger.Branches.Count == 0 && trigger.Tags.Count == 0 ? ["**"] : trigger.Branches;
-            return patterns.Any(p => Glob(p).IsMatch(branch)) ? null : $"branch '{branch}' matches no branch filter";
+            return patterns.Any(p => RefPattern.IsMatch(p, branch)) ? null : $"branch '{branch}' matches no branch filter";
         }
         if (Ref?.StartsWith("refs/tags/", StringComparison.Ordinal) == true)
         {
             var tag = Ref["refs/tags/".Length..];
-            return trigger.Tags.Any(p => Glob(p).IsMatch(tag)) ? null : $"tag '{tag}' matches no tag filter";
+            return trigger.Tags.Any(p => RefPattern.IsMatch(p, tag)) ? null : $"tag '{tag}' matches no tag filter";
         }
         return $"ref '{Ref}' is neither a branch nor a tag";
     }
 
     [GeneratedRegex("^[0-9a-f]{40}([0-9a-f]{24})?$")]
     private static partial Regex CommitId();
-
-    /// <summary><c>*</c> within one path segment, <c>**</c> across segments.</summary>
-    private static Regex Glob(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace(@"\*\*", ".*").Replace(@"\*", "[^/]*") + "$", RegexOptions.None, TimeSpan.FromMilliseconds(100));
 }
