@@ -5,6 +5,7 @@ using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using HybridBuild.Application;
 using HybridBuild.Application.Pipeline;
+using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Api.Hosting;
 
@@ -28,6 +29,11 @@ internal static class HangfireSetup
                 EnableLongPolling = true,
                 QueuePollInterval = TimeSpan.FromSeconds(5),
                 InvisibilityTimeout = ApplicationServiceCollectionExtensions.InvisibilityTimeout,
+                // Hangfire's locks here are rows, not sessions: one a killed node held (a recurring job's, the reconciler's)
+                // stays until it is this old, and until then no node can start (scheduling the recurring jobs takes it) and
+                // no sweep runs. Its default of 10 minutes would hold recovery up that long; a lock a node timeout old is a
+                // dead node's, and what the locks guard (the sweep, triggering a recurring job) is safe to run twice.
+                DistributedLockTimeout = sp.GetRequiredService<IOptions<WorkerOptions>>().Value.NodeTimeout,
             }));
 
         // the role switch has to be known while services are registered: set it in appsettings or the environment
@@ -49,8 +55,30 @@ internal static class HangfireSetup
             Authorization = [new DashboardAccess()],
             DashboardTitle = "HybridBuildService jobs",
         });
-        app.Services.GetRequiredService<IRecurringJobManager>().ScheduleHybridBuildJobs();
+        ScheduleRecurringJobs(app.Services);
         return app;
+    }
+
+    /// <summary>
+    /// A node killed while triggering a recurring job leaves that job's lock behind, removed once it is
+    /// DistributedLockTimeout old: a node started meanwhile waits it out instead of failing its start.
+    /// </summary>
+    private static void ScheduleRecurringJobs(IServiceProvider services)
+    {
+        var recurring = services.GetRequiredService<IRecurringJobManager>();
+        var giveUp = DateTime.UtcNow + 3 * services.GetRequiredService<IOptions<WorkerOptions>>().Value.NodeTimeout;
+        while (true)
+        {
+            try
+            {
+                recurring.ScheduleHybridBuildJobs();
+                return;
+            }
+            catch (PostgreSqlDistributedLockException) when (DateTime.UtcNow < giveUp)
+            {
+                // each attempt already waited for the lock a while
+            }
+        }
     }
 
     /// <summary>Requests authenticated with an admin key.</summary>
