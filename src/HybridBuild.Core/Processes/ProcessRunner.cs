@@ -7,7 +7,8 @@ public sealed record ProcessResult(int ExitCode, IReadOnlyList<string> StandardE
 
 /// <summary>
 /// Runs a command without a shell (arguments are passed as a list), streams its output line by line,
-/// and kills the whole process tree when cancelled.
+/// and kills the whole process tree when cancelled. The child inherits only the variables
+/// <see cref="ChildEnvironment"/> passes on, plus those given in <c>environment</c> (a null value unsets one).
 /// </summary>
 public static class ProcessRunner
 {
@@ -31,6 +32,8 @@ public static class ProcessRunner
             WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
         };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // the service's environment less its secrets; what the caller gives is its own choice (buildx's secrets travel so)
+        ChildEnvironment.Scrub(start.Environment);
         foreach (var (key, value) in environment ?? new Dictionary<string, string?>()) start.Environment[key] = value;
 
         using var process = new Process { StartInfo = start };

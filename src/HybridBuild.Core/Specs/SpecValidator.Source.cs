@@ -2,6 +2,9 @@ namespace HybridBuild.Core.Specs;
 
 public static partial class SpecValidator
 {
+    // builds.git_ref
+    private const int GitRefColumn = 255;
+
     private static void CheckSource(BuildSpec spec, bool contextUploaded, ErrorBag errors)
     {
         var git = spec.Source?.Git;
@@ -28,9 +31,6 @@ public static partial class SpecValidator
             && !SpecRules.GitRef().IsMatch(git.Ref))
             errors.Add("source.git.ref", "is not a valid branch, tag or commit");
     }
-
-    // builds.git_ref
-    private const int GitRefColumn = 255;
 
     private static void CheckInline(InlineSourceSpec inline, string dockerfile, ErrorBag errors)
     {
