@@ -39,6 +39,8 @@ internal static class ServiceSetup
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         // Swashbuckle describes types with MVC's JSON options: the same settings keep the document true to the wire
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson.Configure(o.JsonSerializerOptions));
+        // a query value that cannot be bound (?page=abc, ?follow=maybe) throws, so the problem handler answers with what was wrong
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
