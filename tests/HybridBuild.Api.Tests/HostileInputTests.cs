@@ -10,6 +10,40 @@ namespace HybridBuild.Api.Tests;
 public sealed class HostileInputTests(ServiceFixture service)
 {
     [Fact]
+    public async Task A_non_ASCII_Idempotency_Key_is_a_400_naming_the_header()
+    {
+        // HttpClient refuses non-ASCII header values unless told how to encode them: this sends the UTF-8 bytes of 'ключ'
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = (_, _) => Encoding.UTF8 };
+        using var client = new HttpClient(handler) { BaseAddress = service.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/builds")
+        {
+            Content = new StringContent("{\"stages\":[{\"name\":\"a\"}]}", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ServiceFixture.AdminKey);
+        Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", "ключ"));
+
+        using var response = await client.SendAsync(request);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-idempotency-key");
+        Assert.Equal("Idempotency-Key", problem["field"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_JSON_body_over_the_default_limit_is_a_413()
+    {
+        var big = "{\"value\":\"" + new string('x', 9 << 20) + "\"}";
+
+        // the client waits for 100 Continue, so it reads the early 413 instead of a reset while still sending
+        using var request = new HttpRequestMessage(HttpMethod.Put, "/api/v1/secrets/too-big") { Content = new StringContent(big, Encoding.UTF8, "application/json") };
+        request.Headers.ExpectContinue = true;
+
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "too-large");
+        Assert.Contains("too large", problem["detail"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task The_API_description_still_lists_an_enum_by_its_names()
     {
         var document = JsonNode.Parse(await service.Client.GetStringAsync("/swagger/v1/swagger.json"))!;

@@ -33,6 +33,7 @@ internal static class ServiceSetup
             .AddHybridBuildAccess(configuration)
             .AddHybridBuildOpenApi();
 
+        services.AddHybridBuildKestrel();
         services.AddSingleton<RequestReader>();
         services.AddHostedService<EngineStartupCheck>();
 
@@ -41,7 +42,7 @@ internal static class ServiceSetup
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson.Configure(o.JsonSerializerOptions));
         // a query value that cannot be bound (?page=abc, ?follow=maybe) throws, so the problem handler answers with what was wrong
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = StatusProblems.Describe);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
     }
