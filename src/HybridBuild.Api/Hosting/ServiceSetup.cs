@@ -62,13 +62,15 @@ internal static class ServiceSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        var api = app.Configuration.GetValue("Api:Enabled", true);
+        // the API description is public: served before authorization, whose fallback policy closes everything not marked public
+        if (api) app.UseHybridBuildOpenApi();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHybridBuildHealth();
-        if (app.Configuration.GetValue("Api:Enabled", true))
+        if (api)
         {
-            app.UseHybridBuildOpenApi();
-            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
             app.MapGroup(ApiLinks.Root).MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapKeys().MapSecrets();
         }
