@@ -63,4 +63,33 @@ public sealed class HostileInputTests(ServiceFixture service)
         var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-request");
         Assert.Contains(parameter, problem["detail"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData("GET", "/api/v1/builds/00000000-0000-0000-0000-000000000000/logs?stage=a%00b", "stage")]
+    [InlineData("GET", "/api/v1/builds/00000000-0000-0000-0000-000000000000/artifacts/out?format=zip%00", "format")]
+    [InlineData("GET", "/api/v1/builds?status=queued%00", "status")]
+    public async Task A_NUL_in_the_query_is_a_400_naming_the_parameter(string method, string path, string field)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = new StringContent("{\"value\":\"v\"}", Encoding.UTF8, "application/json") };
+
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-query");
+        Assert.Equal(field, problem["field"]!.GetValue<string>());
+        Assert.Contains("NUL", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task A_multipart_boundary_over_70_characters_is_a_400_naming_the_boundary()
+    {
+        var boundary = new string('b', 71);
+        var body = new StringContent($"--{boundary}\r\nContent-Disposition: form-data; name=\"spec\"\r\n\r\n{{}}\r\n--{boundary}--\r\n");
+        body.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse($"multipart/form-data; boundary={boundary}");
+
+        using var response = await service.Client.PostAsync("/api/v1/builds", body);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-multipart");
+        Assert.Equal("boundary", problem["field"]!.GetValue<string>());
+        Assert.Contains("70", problem["detail"]!.GetValue<string>());
+    }
 }

@@ -62,6 +62,7 @@ internal static class ServiceSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseNulRejection();
         var api = app.Configuration.GetValue("Api:Enabled", true);
         // the API description is public: served before authorization, whose fallback policy closes everything not marked public
         if (api) app.UseHybridBuildOpenApi();
