@@ -166,4 +166,41 @@ public sealed class AccessTests(ServiceFixture service)
         query.Parameters.AddWithValue("t", text);
         return (long)(await query.ExecuteScalarAsync())! > 0;
     }
+
+    [Fact]
+    public async Task Basic_credentials_with_the_admin_key_open_the_dashboard_but_not_the_API()
+    {
+        using var anonymous = service.ClientWithKey(null);
+        var basic = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"x:{ServiceFixture.AdminKey}")));
+
+        using var api = new HttpRequestMessage(HttpMethod.Get, "/api/v1/builds") { Headers = { Authorization = basic } };
+        using var refused = await anonymous.SendAsync(api);
+        var problem = await BuildApi.ProblemAsync(refused, HttpStatusCode.Unauthorized, "unauthorized");
+        Assert.Contains("/hangfire", problem["detail"]!.GetValue<string>());
+        Assert.Contains("Bearer", problem["detail"]!.GetValue<string>());
+
+        using var dashboard = new HttpRequestMessage(HttpMethod.Get, "/hangfire") { Headers = { Authorization = basic } };
+        using var opened = await anonymous.SendAsync(dashboard);
+        Assert.Equal(HttpStatusCode.OK, opened.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/v1/no-such-resource")]
+    [InlineData("/no-such-page")]
+    public async Task A_path_no_endpoint_marks_public_needs_a_key(string path)
+    {
+        using var anonymous = service.ClientWithKey(null);
+        using var response = await anonymous.GetAsync(path);
+        await BuildApi.ProblemAsync(response, HttpStatusCode.Unauthorized, "unauthorized");
+    }
+
+    [Fact]
+    public async Task Swagger_UI_the_root_redirect_and_the_webhook_receiver_need_no_key()
+    {
+        using var anonymous = service.ClientWithKey(null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/swagger/index.html")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode); // followed to Swagger UI
+        using var webhook = await anonymous.PostAsync($"/api/v1/webhooks/{Guid.NewGuid()}", new StringContent("{}", Encoding.UTF8, "application/json"));
+        await BuildApi.ProblemAsync(webhook, HttpStatusCode.NotFound, "not-found"); // reached the receiver: no such trigger
+    }
 }

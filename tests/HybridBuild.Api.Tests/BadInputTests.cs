@@ -51,6 +51,7 @@ public sealed class BadInputTests(ServiceFixture service)
     [InlineData("{\"stages\": [", "bad-json")]
     [InlineData("{\"stages\": [{\"name\": \"a\", \"stage\": \"typo\"}]}", "bad-json")]
     [InlineData("{\"stages\": [{\"name\": \"a\", \"output\": {\"type\": \"tarball\"}}]}", "bad-json")]
+    [InlineData("{\"stages\": [{\"name\": \"a\", \"output\": {\"type\": \"image, artifacts\"}}]}", "bad-json")]
     public async Task Malformed_JSON_is_a_400(string json, string type)
     {
         using var response = await PostAsync(json);
@@ -158,6 +159,9 @@ public sealed class BadInputTests(ServiceFixture service)
 
     [Theory]
     [InlineData("status=sleeping", "status")]
+    [InlineData("status=queued,running", "status")]
+    [InlineData("status=a,b", "status")]
+    [InlineData("status=1", "status")]
     [InlineData("page=30000000", "page")]
     [InlineData("pageSize=1000", "pageSize")]
     public async Task A_bad_list_query_is_a_400_naming_the_parameter(string query, string field)
@@ -166,6 +170,7 @@ public sealed class BadInputTests(ServiceFixture service)
 
         var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-query");
         Assert.Equal(field, problem["field"]!.GetValue<string>());
+        if (field == "status") Assert.Contains("queued, running", problem["detail"]!.GetValue<string>());
     }
 
     private Task<HttpResponseMessage> PostAsync(string json) =>

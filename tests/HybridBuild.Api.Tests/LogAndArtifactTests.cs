@@ -38,6 +38,28 @@ public sealed class LogAndArtifactTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_range_past_the_end_of_an_artifact_is_a_416_with_its_size_and_an_unknown_unit_gets_the_whole_file()
+    {
+        var (id, _) = await BuildFilesAsync();
+        await _api.WaitSucceededAsync(id);
+        var url = $"/api/v1/builds/{id}/artifacts/out/numbers.txt";
+        var whole = await service.Client.GetByteArrayAsync(url);
+
+        using var pastEnd = new HttpRequestMessage(HttpMethod.Get, url);
+        pastEnd.Headers.TryAddWithoutValidation("Range", "bytes=999999999-");
+        using var refused = await service.Client.SendAsync(pastEnd);
+        var problem = await BuildApi.ProblemAsync(refused, HttpStatusCode.RequestedRangeNotSatisfiable, "range-not-satisfiable");
+        Assert.Equal($"bytes */{whole.Length}", refused.Content.Headers.GetValues("Content-Range").Single());
+        Assert.Contains("999999999", problem["detail"]!.GetValue<string>());
+
+        using var items = new HttpRequestMessage(HttpMethod.Get, url);
+        items.Headers.TryAddWithoutValidation("Range", "items=0-5");
+        using var ignored = await service.Client.SendAsync(items);
+        Assert.Equal(HttpStatusCode.OK, ignored.StatusCode);
+        Assert.Equal(whole, await ignored.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task Followed_text_logs_stream_until_the_build_ends_and_hold_every_line()
     {
         var (id, nonce) = await BuildFilesAsync();

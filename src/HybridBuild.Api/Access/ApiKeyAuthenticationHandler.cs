@@ -11,8 +11,8 @@ using Microsoft.Extensions.Options;
 namespace HybridBuild.Api.Access;
 
 /// <summary>
-/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c>, or Basic with the key as the password (what a browser can send
-/// to the Hangfire dashboard). The configured admin key is checked first; other keys are looked up by their hash.
+/// Authenticates <c>Authorization: Bearer &lt;key&gt;</c>, or Basic with the key as the password on the Hangfire dashboard
+/// only (what a browser can send there; elsewhere a browser's remembered Basic credentials must not open the API). The configured admin key is checked first; other keys are looked up by their hash.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -58,7 +58,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header) || string.IsNullOrWhiteSpace(header.Parameter))
             return null;
         if (header.Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase)) return header.Parameter.Trim();
-        if (!header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase) || !IsDashboard(request)) return null;
         try
         {
             var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
@@ -71,10 +71,18 @@ internal sealed class ApiKeyAuthenticationHandler(
         }
     }
 
+    /// <summary>The Hangfire dashboard: the one place that takes Basic credentials.</summary>
+    public static bool IsDashboard(HttpRequest request) => request.Path.StartsWithSegments("/hangfire");
+
+    /// <summary>Basic credentials sent anywhere but the dashboard, where they are not read.</summary>
+    public static bool IsBasicOutsideDashboard(HttpRequest request) =>
+        !IsDashboard(request) && AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+        && header.Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase);
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
         // the dashboard is opened in a browser: Basic makes it ask for the key
-        Response.Headers.WWWAuthenticate = Request.Path.StartsWithSegments("/hangfire")
+        Response.Headers.WWWAuthenticate = IsDashboard(Request)
             ? "Basic realm=\"HybridBuildService\", charset=\"UTF-8\""
             : "Bearer";
         return Task.CompletedTask;

@@ -44,7 +44,9 @@ internal sealed class ProblemAuthorizationResultHandler(IProblemDetailsService p
                 Type = ProblemExceptionHandler.TypePrefix + "unauthorized", Status = 401, Title = "An API key is required.",
                 Detail = context.Request.Headers.Authorization.Count == 0
                     ? "Send an API key as 'Authorization: Bearer <key>'."
-                    : "The API key is not valid, or it has been revoked.",
+                    : ApiKeyAuthenticationHandler.IsBasicOutsideDashboard(context.Request)
+                        ? "Basic credentials are accepted by the Hangfire dashboard (/hangfire) only; send the API key as 'Authorization: Bearer <key>'."
+                        : "The API key is not valid, or it has been revoked.",
             };
         }
         else

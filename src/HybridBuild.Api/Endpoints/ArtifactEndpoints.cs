@@ -71,17 +71,40 @@ internal static class ArtifactEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> FileAsync(Guid id, string stage, string path, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(Guid id, string stage, string path, HttpContext http, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
     {
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.StageId == record.Id && a.Path == path, cancellationToken)
             ?? throw new NotFoundException($"Stage '{stage}' of build {id} has no artifact '{path}'.");
         var content = await blobs.OpenReadAsync(artifact.BlobKey, cancellationToken)
             ?? throw new InvalidOperationException($"Artifact '{path}' is recorded but its blob {artifact.BlobKey} is missing.");
+        if (content.CanSeek && content.Length is var length && Unsatisfiable(http.Request, length) is { } range)
+        {
+            await content.DisposeAsync();
+            throw new RangeNotSatisfiableException(length, $"Range '{range}' starts past the end of '{path}', which is {length} bytes.");
+        }
         if (!ContentTypes.TryGetContentType(artifact.Path, out var contentType)) contentType = "application/octet-stream";
         return TypedResults.Stream(content, contentType, Path.GetFileName(artifact.Path), artifact.CreatedAt,
-            new EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: content.CanSeek);
+            new EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: content.CanSeek && !OtherRangeUnit(http.Request));
     }
+
+    /// <summary>
+    /// A bytes Range none of whose ranges overlaps the content, else null. Other units and unreadable headers are
+    /// ignored (the whole file is sent), as RFC 9110 §14.2 asks; the framework serves the satisfiable ones.
+    /// </summary>
+    private static string? Unsatisfiable(HttpRequest request, long length)
+    {
+        if (request.Headers.Range.Count == 0 || !RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var range)
+            || !range.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase) || range.Ranges.Count == 0)
+            return null;
+        var satisfiable = range.Ranges.Any(r => r.From is { } from ? from < length : r.To is > 0 && length > 0);
+        return satisfiable ? null : request.Headers.Range.ToString();
+    }
+
+    /// <summary>A Range in a unit other than bytes (items=0-5): the framework would serve it as bytes; it is ignored instead.</summary>
+    private static bool OtherRangeUnit(HttpRequest request) =>
+        request.Headers.Range.Count > 0 && RangeHeaderValue.TryParse(request.Headers.Range.ToString(), out var range)
+        && !range.Unit.Equals("bytes", StringComparison.OrdinalIgnoreCase);
 
     private static async Task EnsureBuildAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken)
     {

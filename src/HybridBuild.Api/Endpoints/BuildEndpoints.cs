@@ -66,9 +66,11 @@ internal static class BuildEndpoints
         var query = db.Builds.AsNoTracking();
         if (status is not null)
         {
-            if (!Enum.TryParse<BuildStatus>(status, ignoreCase: true, out var wanted) || int.TryParse(status, out _))
-                throw new BadRequestException("bad-query", "The query is not valid.",
+            // exact names only: Enum.TryParse also takes numbers and comma lists ("queued,running"), which it ORs together
+            var name = Enum.GetNames<BuildStatus>().FirstOrDefault(n => n.Equals(status, StringComparison.OrdinalIgnoreCase))
+                ?? throw new BadRequestException("bad-query", "The query is not valid.",
                     $"status '{status}' is not one of: {string.Join(", ", Enum.GetNames<BuildStatus>().Select(n => n.ToLowerInvariant()))}.", "status");
+            var wanted = Enum.Parse<BuildStatus>(name);
             query = query.Where(b => b.Status == wanted);
         }
         var total = await query.CountAsync(cancellationToken);

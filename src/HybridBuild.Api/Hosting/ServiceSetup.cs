@@ -33,13 +33,16 @@ internal static class ServiceSetup
             .AddHybridBuildAccess(configuration)
             .AddHybridBuildOpenApi();
 
+        services.AddHybridBuildKestrel();
         services.AddSingleton<RequestReader>();
         services.AddHostedService<EngineStartupCheck>();
 
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         // Swashbuckle describes types with MVC's JSON options: the same settings keep the document true to the wire
         services.Configure<Microsoft.AspNetCore.Mvc.JsonOptions>(o => ApiJson.Configure(o.JsonSerializerOptions));
-        services.AddProblemDetails();
+        // a query value that cannot be bound (?page=abc, ?follow=maybe) throws, so the problem handler answers with what was wrong
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = StatusProblems.Describe);
         services.AddExceptionHandler<ProblemExceptionHandler>();
         return services;
     }
@@ -59,13 +62,16 @@ internal static class ServiceSetup
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseNulRejection();
+        var api = app.Configuration.GetValue("Api:Enabled", true);
+        // the API description is public: served before authorization, whose fallback policy closes everything not marked public
+        if (api) app.UseHybridBuildOpenApi();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapHybridBuildHealth();
-        if (app.Configuration.GetValue("Api:Enabled", true))
+        if (api)
         {
-            app.UseHybridBuildOpenApi();
-            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
             app.MapGroup(ApiLinks.Root).MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapKeys().MapSecrets();
         }

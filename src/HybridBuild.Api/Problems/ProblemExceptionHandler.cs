@@ -27,6 +27,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         if (problem.Status == 500) LogUnexpected(exception, http.Request.Method, http.Request.Path);
         if (http.Response.HasStarted) return true;
         http.Response.StatusCode = problem.Status!.Value;
+        if (exception is RangeNotSatisfiableException range) http.Response.Headers.ContentRange = $"bytes */{range.Length}";
         problem.Instance = http.Request.Path;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }

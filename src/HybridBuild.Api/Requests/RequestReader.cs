@@ -23,6 +23,7 @@ namespace HybridBuild.Api.Requests;
 internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<WorkerOptions> worker)
 {
     private const int MaxSpecBytes = 4 << 20;
+    private const int MaxBoundaryLength = 70;
 
     public async Task<SubmittedRequest> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
     {
@@ -39,7 +40,10 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
                 size.MaxRequestBodySize = null; // the context part is bounded by Limits:MaxArchiveBytes below
             var boundary = HeaderUtilities.RemoveQuotes(contentType!.Boundary).Value;
             if (string.IsNullOrEmpty(boundary))
-                throw new BadRequestException("bad-multipart", "The multipart request is not valid.", "The multipart/form-data content type has no boundary.");
+                throw new BadRequestException("bad-multipart", "The multipart request is not valid.", "The multipart/form-data content type has no boundary.", "boundary");
+            if (boundary.Length > MaxBoundaryLength) // RFC 2046 §5.1.1; MultipartReader throws on a longer one
+                throw new BadRequestException("bad-multipart", "The multipart request is not valid.",
+                    $"The multipart boundary is {boundary.Length} characters long; RFC 2046 allows at most {MaxBoundaryLength}.", "boundary");
             try
             {
                 return await ReadMultipartAsync(new MultipartReader(boundary, request.Body) { BodyLengthLimit = null }, cancellationToken);
