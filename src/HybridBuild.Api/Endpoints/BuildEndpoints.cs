@@ -66,11 +66,9 @@ internal static class BuildEndpoints
         var query = db.Builds.AsNoTracking();
         if (status is not null)
         {
-            // exact names only: Enum.TryParse also takes numbers and comma lists ("queued,running"), which it ORs together
-            var name = Enum.GetNames<BuildStatus>().FirstOrDefault(n => n.Equals(status, StringComparison.OrdinalIgnoreCase))
-                ?? throw new BadRequestException("bad-query", "The query is not valid.",
-                    $"status '{status}' is not one of: {string.Join(", ", Enum.GetNames<BuildStatus>().Select(n => n.ToLowerInvariant()))}.", "status");
-            var wanted = Enum.Parse<BuildStatus>(name);
+            if (!EnumNames<BuildStatus>.TryParse(status, out var wanted))
+                throw new BadRequestException("bad-query", "The query is not valid.",
+                    $"status '{status}' is not one of: {EnumNames<BuildStatus>.Allowed}.", "status");
             query = query.Where(b => b.Status == wanted);
         }
         var total = await query.CountAsync(cancellationToken);

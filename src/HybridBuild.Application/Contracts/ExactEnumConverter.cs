@@ -1,3 +1,4 @@
+using HybridBuild.Core.Domain;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -19,24 +20,20 @@ internal sealed class ExactEnumConverterFactory : JsonConverterFactory
 
 internal sealed class ExactEnumConverter<T> : JsonConverter<T> where T : struct, Enum
 {
-    private static readonly Dictionary<T, string> Names = Enum.GetValues<T>().ToDictionary(v => v, v => JsonNamingPolicy.CamelCase.ConvertName(v.ToString()));
-    private static readonly Dictionary<string, T> Values = Names.ToDictionary(p => p.Value, p => p.Key, StringComparer.OrdinalIgnoreCase);
-    private static readonly string Allowed = string.Join(", ", Names.Values);
-
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-        return text is not null && Values.TryGetValue(text, out var value)
+        return EnumNames<T>.TryParse(text, out var value)
             ? value
-            : throw new JsonException($"The value must be one of: {Allowed}.");
+            : throw new JsonException($"The value must be one of: {EnumNames<T>.Allowed}.");
     }
 
     public override void Write(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
-        writer.WriteStringValue(Names.TryGetValue(value, out var name) ? name : throw new JsonException($"{typeof(T).Name} {value} has no name."));
+        writer.WriteStringValue(EnumNames<T>.NameOf(value) ?? throw new JsonException($"{typeof(T).Name} {value} has no name."));
 
     public override T ReadAsPropertyName(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
         Read(ref reader, typeToConvert, options);
 
     public override void WriteAsPropertyName(Utf8JsonWriter writer, T value, JsonSerializerOptions options) =>
-        writer.WritePropertyName(Names.TryGetValue(value, out var name) ? name : throw new JsonException($"{typeof(T).Name} {value} has no name."));
+        writer.WritePropertyName(EnumNames<T>.NameOf(value) ?? throw new JsonException($"{typeof(T).Name} {value} has no name."));
 }

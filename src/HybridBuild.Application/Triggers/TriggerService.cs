@@ -20,9 +20,8 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         if (string.IsNullOrEmpty(name) || name.Length > 100) throw Invalid("name is required: 1 to 100 characters.", "name");
         if (GitUrl.Check(request.RepositoryUrl) is { } urlError) throw Invalid($"repositoryUrl {urlError}.", "repositoryUrl");
         if (await network.CheckAsync(GitUrl.Host(request.RepositoryUrl!), cancellationToken) is { } refused) throw Invalid($"repositoryUrl {refused}.", "repositoryUrl");
-        if (!Enum.TryParse<TriggerProvider>(request.Provider, ignoreCase: true, out var provider) || !Enum.IsDefined(provider)
-            || !Enum.GetNames<TriggerProvider>().Contains(request.Provider, StringComparer.OrdinalIgnoreCase))
-            throw Invalid("provider must be one of: github, gitlab, generic.", "provider");
+        if (!EnumNames<TriggerProvider>.TryParse(request.Provider, out var provider))
+            throw Invalid($"provider must be one of: {EnumNames<TriggerProvider>.Allowed}.", "provider");
         if (request.Secret is not { Length: >= 16 and <= 256 }) throw Invalid("secret is required: 16 to 256 characters.", "secret");
         if ((request.Spec is null) == (request.SpecPath is null)) throw Invalid("give either spec (inline) or specPath (a file in the repository).", "spec");
         if (request.SpecPath is not null && !SpecRules.IsSafeRelativePath(request.SpecPath)) throw Invalid("specPath must be a relative path inside the repository.", "specPath");
