@@ -83,8 +83,7 @@ public static class ApplicationServiceCollectionExtensions
             o.ServerName = sp.GetRequiredService<NodeIdentity>().Name;
             o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
             o.HeartbeatInterval = worker.HeartbeatInterval;
-            o.ServerTimeout = worker.NodeTimeout;
-            o.ServerCheckInterval = worker.NodeTimeout;
+            ServeThroughOutages(o, worker);
         });
         services.AddHangfireServer((sp, o) =>
         {
@@ -94,10 +93,20 @@ public static class ApplicationServiceCollectionExtensions
             o.ServerName = sp.GetRequiredService<NodeIdentity>().Name + ":maintenance";
             o.SchedulePollingInterval = TimeSpan.FromSeconds(2);
             o.HeartbeatInterval = worker.HeartbeatInterval;
-            o.ServerTimeout = worker.NodeTimeout;
-            o.ServerCheckInterval = worker.NodeTimeout;
+            ServeThroughOutages(o, worker);
         });
         return services;
+    }
+
+    /// <summary>
+    /// A server whose heartbeats stopped for a database outage must not be declared dead when the database is back:
+    /// Hangfire would restart it and stop the jobs it runs, which ride the outage out. Dead servers' jobs are found
+    /// from their heartbeats instead (<see cref="HangfireJobDispatcher.IsLost"/>), after <see cref="WorkerOptions.NodeTimeout"/>.
+    /// </summary>
+    private static void ServeThroughOutages(BackgroundJobServerOptions server, WorkerOptions worker)
+    {
+        server.ServerTimeout = worker.LeaseTimeout + worker.NodeTimeout;
+        server.ServerCheckInterval = worker.NodeTimeout;
     }
 
     /// <summary>The recurring jobs: the reconciler every few seconds, engine housekeeping hourly.</summary>

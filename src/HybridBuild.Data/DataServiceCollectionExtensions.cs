@@ -14,10 +14,17 @@ public static class DataServiceCollectionExtensions
         // the connection string is read when the first context is made, so configuration added by a host
         // after registration (a test host, a later source) is honoured
         services.AddDbContextFactory<BuildDbContext>((sp, o) => o.UseNpgsql(ConnectionString(sp.GetRequiredService<IConfiguration>()),
-            npgsql => npgsql.MigrationsHistoryTable("__migrations", BuildDbContext.Schema)));
+            npgsql => npgsql.MigrationsHistoryTable("__migrations", BuildDbContext.Schema)
+                // a dropped connection or a failover is retried; an explicit transaction must then run inside
+                // Database.CreateExecutionStrategy().ExecuteAsync, so the whole unit is retried, not half of it
+                .EnableRetryOnFailure(MaxRetries, MaxRetryDelay, errorCodesToAdd: null)));
         services.TryAddScoped(sp => sp.GetRequiredService<IDbContextFactory<BuildDbContext>>().CreateDbContext());
         return services;
     }
+
+    /// <summary>Tries of a statement that failed transiently: enough for a failover or a dropped connection, short of holding a request for long.</summary>
+    public const int MaxRetries = 3;
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>"ConnectionStrings:Postgres", or a start-up error that says it is missing.</summary>
     public static string ConnectionString(IConfiguration configuration) =>

@@ -13,10 +13,18 @@ internal static class HealthEndpoints
     public static IServiceCollection AddHybridBuildHealth(this IServiceCollection services)
     {
         services.AddHealthChecks()
-            .AddDbContextCheck<Data.BuildDbContext>("database", tags: [ReadyTag])
+            .AddDbContextCheck<Data.BuildDbContext>("database", tags: [ReadyTag], customTestQuery: CanConnectAsync)
             .AddCheck<EngineHealthCheck>("buildkit", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(10))
             .AddCheck<BlobStoreHealthCheck>("blobStorage", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
         return services;
+    }
+
+    /// <summary>A database that does not answer within a few seconds is down: a probe must not hang on connection retries.</summary>
+    private static async Task<bool> CanConnectAsync(Data.BuildDbContext db, CancellationToken cancellationToken)
+    {
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bounded.CancelAfter(TimeSpan.FromSeconds(5));
+        return await db.Database.CanConnectAsync(bounded.Token);
     }
 
     public static IEndpointRouteBuilder MapHybridBuildHealth(this IEndpointRouteBuilder app)

@@ -1,4 +1,6 @@
+using System.Globalization;
 using HybridBuild.Core.Errors;
+using HybridBuild.Data;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -21,12 +23,16 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             BadHttpRequestException b => Problem(b.StatusCode == 413 ? "too-large" : "bad-request", b.StatusCode,
                 b.StatusCode == 413 ? "The request is too large." : "The request is not valid.", b.Message, null),
             OperationCanceledException when http.RequestAborted.IsCancellationRequested => null,
+            _ when DatabaseOutage.IsOutage(exception) => Problem("unavailable", 503, "The service is temporarily unavailable.",
+                "The build database cannot be reached; try again shortly (a request sent with an Idempotency-Key can be repeated safely).", null),
             _ => Problem("internal", 500, "An unexpected error occurred.", "The service could not complete the request; the error is in its log.", null),
         };
         if (problem is null) return true; // the client went away: nothing to answer
         if (problem.Status == 500) LogUnexpected(exception, http.Request.Method, http.Request.Path);
+        if (problem.Status == 503) LogOutage(http.Request.Method, http.Request.Path, exception.GetBaseException().Message);
         if (http.Response.HasStarted) return true;
         http.Response.StatusCode = problem.Status!.Value;
+        if (problem.Status == 503) http.Response.Headers.RetryAfter = ((int)DatabaseOutage.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
         if (exception is RangeNotSatisfiableException range) http.Response.Headers.ContentRange = $"bytes */{range.Length}";
         problem.Instance = http.Request.Path;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
@@ -38,6 +44,9 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         if (field is not null) problem.Extensions["field"] = field;
         return problem;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} {Path} answered 503: the database is unavailable ({Reason})")]
+    private partial void LogOutage(string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unexpected error in {Method} {Path}")]
     private partial void LogUnexpected(Exception exception, string method, string path);

@@ -3,6 +3,7 @@ using HybridBuild.Application.Contracts;
 using HybridBuild.Core.Domain;
 using HybridBuild.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Application.Pipeline;
 
@@ -11,7 +12,7 @@ namespace HybridBuild.Application.Pipeline;
 /// advisory lock, so event ids of a build grow in commit order and a reader resuming after an id never
 /// misses an event committed later with a smaller id.
 /// </summary>
-internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> contexts, TimeProvider clock, ILogger<BuildLog> logger)
+internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> contexts, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<BuildLog> logger)
 {
     public Task StageAsync(Guid buildId, string stage, StageStatus status, string? error, CancellationToken cancellationToken) =>
         AppendAsync(buildId, [new LogEvent
@@ -24,17 +25,34 @@ internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> context
     {
         if (events.Count == 0) return;
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockKey(buildId)})", cancellationToken);
-        db.LogEvents.AddRange(events);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        // the lock, the insert and the commit are one unit: a transient failure retries all of it
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockKey(buildId)})", ct);
+            foreach (var e in events) e.Id = 0; // a retried insert is assigned new ids
+            db.LogEvents.AddRange(events);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+        }, cancellationToken);
     }
+
+    /// <summary>
+    /// Appends a running stage's lines, waiting out a database outage of up to <see cref="WorkerOptions.LeaseTimeout"/>
+    /// (as long as the stage itself keeps going without the database), so its log survives one.
+    /// </summary>
+    public Task AppendRidingOutAsync(Guid buildId, string stage, IReadOnlyCollection<LogEvent> events) =>
+        DatabaseOutage.RideOutAsync(ct => AppendAsync(buildId, events, ct), options.Value.LeaseTimeout,
+            e => LogWaiting(buildId, stage, e.GetBaseException().Message), CancellationToken.None);
 
     public LogSink OpenSink(Guid buildId, string stage) => new(this, buildId, stage, clock);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write log lines of stage {Stage} of build {BuildId} (attempt {Attempt})")]
-    public partial void WriteFailed(Exception exception, Guid buildId, string stage, int attempt);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write log lines of stage {Stage} of build {BuildId}; they are dropped")]
+    public partial void WriteFailed(Exception exception, Guid buildId, string stage);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The database is unavailable; holding log lines of stage {Stage} of build {BuildId} ({Reason})")]
+    private partial void LogWaiting(Guid buildId, string stage, string reason);
 
     private static long LockKey(Guid buildId) => BitConverter.ToInt64(buildId.ToByteArray(), 0);
 }

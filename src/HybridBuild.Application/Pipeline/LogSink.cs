@@ -80,26 +80,16 @@ internal sealed class LogSink : IBuildProgress, IAsyncDisposable
         }
     }
 
-    /// <summary>Retries a batch while the database is unavailable for a short while; a log write never fails the stage.</summary>
+    /// <summary>A log write never fails the stage: a batch waits out a database outage, and is dropped only past it.</summary>
     private async Task WriteBatchAsync(List<LogEvent> batch)
     {
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            try
-            {
-                await _log.AppendAsync(_buildId, batch, CancellationToken.None);
-                return;
-            }
-            catch (Exception e) when (attempt < 5)
-            {
-                _log.WriteFailed(e, _buildId, _stage, attempt);
-                await Task.Delay(TimeSpan.FromSeconds(attempt));
-            }
-            catch (Exception e)
-            {
-                _log.WriteFailed(e, _buildId, _stage, attempt);
-                return; // dropped after retries; the stage's outcome does not depend on its log
-            }
+            await _log.AppendRidingOutAsync(_buildId, _stage, batch);
+        }
+        catch (Exception e)
+        {
+            _log.WriteFailed(e, _buildId, _stage);
         }
     }
 

@@ -51,9 +51,11 @@ internal sealed partial class StageJob(
             await stages.ReleaseAsync(stage.Id, runId);
             cancellationToken.ThrowIfCancellationRequested();
         }
-        await stages.CompleteAsync(stage, runId, outcome!);
+        // the outcome is kept across a database outage as long as the run itself would have kept going without it
+        var outage = options.Value.LeaseTimeout;
+        await DatabaseOutage.RideOutAsync(_ => stages.CompleteAsync(stage, runId, outcome!), outage, e => LogWaiting(stage.Name, stage.BuildId, e.GetBaseException().Message), CancellationToken.None);
         LogFinished(stage.Name, stage.BuildId, outcome!.Status);
-        await scheduler.AdvanceAsync(stage.BuildId, CancellationToken.None);
+        await DatabaseOutage.RideOutAsync(ct => scheduler.AdvanceAsync(stage.BuildId, ct), outage, e => LogWaiting(stage.Name, stage.BuildId, e.GetBaseException().Message), CancellationToken.None);
     }
 
     /// <summary>The stage's outcome, or null when the job itself was stopped for another reason than the build's cancellation.</summary>
@@ -86,6 +88,9 @@ internal sealed partial class StageJob(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Running stage {Stage} of build {BuildId} (run {RunId})")]
     private partial void LogRunning(string stage, Guid buildId, Guid runId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} of build {BuildId} finished, but the database is unavailable; waiting to record it ({Reason})")]
+    private partial void LogWaiting(string stage, Guid buildId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} of build {BuildId} finished: {Status}")]
     private partial void LogFinished(string stage, Guid buildId, StageStatus status);
