@@ -183,39 +183,49 @@ public sealed class PipelineTests(ServiceFixture service)
     [Fact]
     public async Task A_git_repository_is_built_at_the_requested_ref_and_the_commit_is_recorded()
     {
-        var repository = Directory.CreateTempSubdirectory("hybridbuild-git-").FullName;
-        Process? daemon = null;
-        try
+        await using var repository = await GitRepository.CreateAsync(new Dictionary<string, string>
         {
-            var project = Path.Combine(repository, "app.git");
-            Directory.CreateDirectory(project);
-            await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
-            await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), "from git\n");
-            await Git.RunAsync(project, "init", "-q", "-b", "release");
-            await Git.RunAsync(project, "add", ".");
-            await Git.RunAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
-            var commit = (await Git.RunAsync(project, "rev-parse", "HEAD")).Trim();
-            var port = Ports.Free();
-            daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={repository}", repository])
-                { RedirectStandardError = true })!;
-            await Ports.WaitListeningAsync(port, "git daemon");
-
-            var spec = new BuildSpec
-            {
-                Source = new SourceSpec { Git = new GitSourceSpec { Url = $"git://127.0.0.1:{port}/app.git", Ref = "release" } },
-                Stages = [new StageSpec { Name = "out", Target = "out" }],
-            };
-            var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
-
-            Assert.Equal(commit, done.Source.GitCommit);
-            var file = done.Stages.Single().Artifacts!.Single();
-            Assert.Equal("from git\n", await service.Client.GetStringAsync(file.Href));
-        }
-        finally
+            ["Dockerfile"] = "FROM scratch AS out\nCOPY version.txt /\n",
+            ["version.txt"] = "from git\n",
+        }, branch: "release");
+        var spec = new BuildSpec
         {
-            daemon?.Kill(entireProcessTree: true);
-            Directory.Delete(repository, recursive: true);
-        }
+            Source = new SourceSpec { Git = new GitSourceSpec { Url = repository.Url, Ref = "release" } },
+            Stages = [new StageSpec { Name = "out", Target = "out" }],
+        };
+        var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
+
+        Assert.Equal(repository.Commit, done.Source.GitCommit);
+        var file = done.Stages.Single().Artifacts!.Single();
+        Assert.Equal("from git\n", await service.Client.GetStringAsync(file.Href));
+    }
+
+    [Fact]
+    public async Task Every_stage_of_a_git_build_builds_the_commit_its_first_stage_resolved_even_after_the_branch_moves()
+    {
+        await using var repository = await GitRepository.CreateAsync(new Dictionary<string, string>
+        {
+            ["Dockerfile"] = "FROM busybox AS slow\nCOPY version.txt /\nRUN sleep 4\nFROM scratch AS out\nCOPY version.txt /\n",
+            ["version.txt"] = "first\n",
+        });
+        var first = repository.Commit;
+        var build = await _api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Git = new GitSourceSpec { Url = repository.Url, Ref = "main" } },
+            Stages =
+            [
+                new StageSpec { Name = "a", Target = "slow", Output = new OutputSpec { Type = OutputType.None } },
+                new StageSpec { Name = "b", Target = "out", Needs = ["a"] },
+            ],
+        });
+        await _api.WaitForLogAsync(build.Id, "a", $"checked out commit {first}", TimeSpan.FromMinutes(2));
+        var moved = await repository.CommitAsync(new Dictionary<string, string> { ["version.txt"] = "second\n" }, "two"); // main moves while a runs
+
+        var done = await _api.WaitSucceededAsync(build.Id);
+        Assert.NotEqual(first, moved);
+        Assert.Equal(first, done.Source.GitCommit);
+        Assert.Equal("first\n", await service.Client.GetStringAsync(done.Stages.Single(s => s.Name == "b").Artifacts!.Single().Href));
+        Assert.Contains($"checked out commit {first}", await _api.LogAsync(build.Id, "b"), StringComparison.Ordinal);
     }
 
     [Fact]

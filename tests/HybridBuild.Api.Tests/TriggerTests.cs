@@ -18,36 +18,22 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
 {
     private const string Secret = "webhook-secret-for-tests-0123456789";
     private readonly BuildApi _api = new(service.Client);
-    private string _repository = "";
-    private Process? _daemon;
+    private GitRepository _repository = null!;
     private string _url = "";
     private string _commit = "";
 
     public async Task InitializeAsync()
     {
-        _repository = Directory.CreateTempSubdirectory("hybridbuild-trigger-").FullName;
-        var project = Path.Combine(_repository, "app.git");
-        Directory.CreateDirectory(project);
-        await File.WriteAllTextAsync(Path.Combine(project, "Dockerfile"), "FROM scratch AS out\nCOPY version.txt /\n");
-        await File.WriteAllTextAsync(Path.Combine(project, "version.txt"), $"pushed {Guid.NewGuid():N}\n");
-        await File.WriteAllTextAsync(Path.Combine(project, "hybridbuild.json"), """{"stages":[{"name":"from-file","target":"out"}]}""");
-        await Git.RunAsync(project, "init", "-q", "-b", "main");
-        await Git.RunAsync(project, "add", ".");
-        await Git.RunAsync(project, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "one");
-        _commit = (await Git.RunAsync(project, "rev-parse", "HEAD")).Trim();
-        var port = Ports.Free();
-        _daemon = Process.Start(new ProcessStartInfo("git", ["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", $"--port={port}", $"--base-path={_repository}", _repository])
-            { RedirectStandardError = true })!;
-        await Ports.WaitListeningAsync(port, "git daemon");
-        _url = $"git://127.0.0.1:{port}/app.git";
+        _repository = await GitRepository.CreateAsync(new Dictionary<string, string>
+        {
+            ["Dockerfile"] = "FROM scratch AS out\nCOPY version.txt /\n",
+            ["version.txt"] = $"pushed {Guid.NewGuid():N}\n",
+            ["hybridbuild.json"] = """{"stages":[{"name":"from-file","target":"out"}]}""",
+        });
+        (_url, _commit) = (_repository.Url, _repository.Commit);
     }
 
-    public Task DisposeAsync()
-    {
-        _daemon?.Kill(entireProcessTree: true);
-        Directory.Delete(_repository, recursive: true);
-        return Task.CompletedTask;
-    }
+    public Task DisposeAsync() => _repository.DisposeAsync().AsTask();
 
     private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null, string? specPath = null)
     {

@@ -33,6 +33,17 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
             $"Build {buildId} has already finished ({status.ToString().ToLowerInvariant()}); there is nothing to cancel.");
     }
 
+    /// <summary>
+    /// Records the commit a git build's ref resolved to, once: the first caller's commit is kept. Returns the recorded
+    /// commit, which every stage of the build then builds.
+    /// </summary>
+    public async Task<string> PinCommitAsync(Guid buildId, string commit, CancellationToken cancellationToken)
+    {
+        await db.Builds.Where(b => b.Id == buildId && b.GitCommit == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.GitCommit, commit), cancellationToken);
+        return await db.Builds.Where(b => b.Id == buildId).Select(b => b.GitCommit!).FirstAsync(cancellationToken);
+    }
+
     public Task<bool> IsCancelRequestedAsync(Guid buildId, CancellationToken cancellationToken) =>
         db.Builds.AnyAsync(b => b.Id == buildId && b.CancelRequestedAt != null, cancellationToken);
 

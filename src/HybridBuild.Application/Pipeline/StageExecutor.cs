@@ -20,6 +20,7 @@ internal sealed record StageOutcome(StageStatus Status, string? Error, string? I
 /// <summary>Runs one stage in a scratch folder: source, inputs, BuildKit solve, artifacts.</summary>
 internal sealed class StageExecutor(
     BuildDbContext db,
+    BuildLifecycle builds,
     ISourceFetcher sources,
     InputPlacer inputs,
     IBuildEngine engine,
@@ -102,14 +103,24 @@ internal sealed class StageExecutor(
     {
         try
         {
-            sink.Note(build.SourceKind == SourceKind.Git ? $"fetching {Core.Specs.GitUrl.Redact(build.GitUrl!)} at {build.GitRef ?? "HEAD"}" : "extracting the uploaded context");
+            sink.Note(build.SourceKind == SourceKind.Git
+                ? $"fetching {Core.Specs.GitUrl.Redact(build.GitUrl!)} at {build.GitCommit ?? build.GitRef ?? "HEAD"}"
+                : "extracting the uploaded context");
             var commit = await sources.FetchAsync(build, context, cancellationToken);
-            if (commit is not null)
+            if (commit is not null && build.GitCommit is null)
             {
-                sink.Note($"checked out commit {commit}");
-                await db.Builds.Where(b => b.Id == build.Id && b.GitCommit == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(b => b.GitCommit, commit), cancellationToken);
+                // the first stage to fetch pins the commit the ref resolved to; a stage that resolved the ref after it
+                // moved builds the pinned commit instead, so every stage of the build builds the same tree
+                var pinned = await builds.PinCommitAsync(build.Id, commit, cancellationToken);
+                if (pinned != commit)
+                {
+                    sink.Note($"{build.GitRef ?? "HEAD"} has moved since this build's first stage fetched it; building {pinned}, as its other stages do");
+                    TryDelete(context);
+                    build.GitCommit = pinned;
+                    commit = await sources.FetchAsync(build, context, cancellationToken);
+                }
             }
+            if (commit is not null) sink.Note($"checked out commit {commit}");
             return null;
         }
         catch (Exception e) when (e is SourceFetchException or InvalidContextException or PayloadTooLargeException)

@@ -21,7 +21,8 @@ internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> op
             // checked again when fetching: the name may resolve elsewhere now than when the build was submitted
             if (await network.CheckAsync(Specs.GitUrl.Host(build.GitUrl!), cancellationToken) is { } refused)
                 throw new SourceFetchException($"The git URL {refused}.");
-            return await GitCheckout.FetchAsync(build.GitUrl!, build.GitRef, directory, options.Value.GitPath, limits.Value, cancellationToken);
+            // once a stage has pinned the build's commit, every later stage fetches that commit, not the ref, which may have moved
+            return await GitCheckout.FetchAsync(build.GitUrl!, build.GitCommit ?? build.GitRef, directory, options.Value.GitPath, limits.Value, cancellationToken);
         }
 
         await using var archive = await blobs.OpenReadAsync(build.ContextKey!, cancellationToken)
