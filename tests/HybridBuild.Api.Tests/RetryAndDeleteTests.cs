@@ -6,6 +6,7 @@ using HybridBuild.Api.Contracts;
 using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Specs;
+using Npgsql;
 
 namespace HybridBuild.Api.Tests;
 
@@ -80,6 +81,50 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
         Assert.Null(b2.Error);
         Assert.Contains("==> attempt 2: stage b runs again (attempt 1 left it failed", await _api.LogAsync(submitted.Id));
         Assert.Contains("==> attempt 2: stage c runs again (attempt 1 left it skipped", await _api.LogAsync(submitted.Id, "c"));
+    }
+
+    [Fact]
+    public async Task A_retried_build_that_succeeds_gets_its_automatic_publication_once_with_the_kept_artifact()
+    {
+        var flag = $"gate-{Nonce()}"[..20];
+        await SetSecretAsync(flag, "stop");
+        var note = $"retried {Nonce()}\n";
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
+            {
+                ["Dockerfile"] = $"FROM scratch AS a\nCOPY notes.txt /\nFROM busybox AS b\nARG nonce\nRUN --mount=type=secret,id={flag} echo $nonce && test \"$(cat /run/secrets/{flag})\" = go\n",
+                ["notes.txt"] = note,
+            } } },
+            Stages = [new StageSpec { Name = "a", Target = "a" }, NoOutput("b", "a") with { Secrets = [flag] }],
+            Publish = [new PublishSpec { Target = "artifactory-test", Stages = ["a"], Path = "retried/{buildId}/{file}" }],
+        };
+        var build = await _api.SubmitAsync(spec);
+        Assert.Equal(BuildStatus.Failed, (await _api.WaitFinishedAsync(build.Id)).Status);
+        Assert.Equal(0, await PublicationsOfAsync(build.Id));
+
+        await SetSecretAsync(flag, "go");
+        await BuildApi.AcceptedAsync(await RetryAsync(build.Id));
+        await _api.WaitSucceededAsync(build.Id);
+
+        HybridBuild.Publishing.Tests.Artifactory.StoredArtifact? stored = null;
+        for (var i = 0; i < 100 && stored is null; i++)
+        {
+            stored = service.Artifactory.Find("generic-local", $"retried/{build.Id}/notes.txt");
+            if (stored is null) await Task.Delay(100);
+        }
+        Assert.NotNull(stored);
+        Assert.Equal(Encoding.UTF8.GetBytes(note), stored.Content);
+        Assert.Equal(1, await PublicationsOfAsync(build.Id));
+    }
+
+    private async Task<long> PublicationsOfAsync(Guid buildId)
+    {
+        await using var connection = new NpgsqlConnection(service.ConnectionString);
+        await connection.OpenAsync();
+        await using var count = new NpgsqlCommand("SELECT count(*) FROM hybridbuild.publications WHERE \"BuildId\" = @id", connection);
+        count.Parameters.AddWithValue("id", buildId);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 
     [Fact]
