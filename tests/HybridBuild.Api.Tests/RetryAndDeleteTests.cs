@@ -155,6 +155,26 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_cancelled_build_is_retried_from_the_stage_that_was_cancelled_and_without_its_cancel_request()
+    {
+        var build = await _api.SubmitAsync(Inline("FROM busybox AS slow\nARG nonce\nRUN echo $nonce && sleep 60\n", NoOutput("slow")));
+        await _api.WaitAsync(build.Id, b => b.Stages.Single().Status == StageStatus.Running, TimeSpan.FromMinutes(2));
+        await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
+        var cancelled = await _api.WaitFinishedAsync(build.Id);
+        Assert.Equal(BuildStatus.Cancelled, cancelled.Status);
+
+        var retried = await BuildApi.AcceptedAsync(await RetryAsync(build.Id));
+
+        Assert.False(retried.CancelRequested);
+        var running = await _api.WaitAsync(build.Id, b => b.Stages.Single().Status == StageStatus.Running, TimeSpan.FromMinutes(2));
+        Assert.Equal(2, running.Attempt);
+        Assert.Equal(BuildStatus.Running, running.Status);
+        Assert.True(running.Stages.Single().StartedAt > cancelled.Stages.Single().FinishedAt, "the cancelled stage ran again");
+        await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
+        Assert.Equal(BuildStatus.Cancelled, (await _api.WaitFinishedAsync(build.Id)).Status);
+    }
+
+    [Fact]
     public async Task Deleting_a_finished_build_removes_its_records_its_context_and_its_own_blobs_but_not_a_blob_another_build_references()
     {
         // both builds export shared.txt with the same content (one blob); only the first exports own.txt
