@@ -53,6 +53,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<LeaseWatch>();
         services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
+        services.AddScoped<BuildDeletion>();
         services.AddScoped<BuildSubmission>();
         services.AddScoped<StageExecutor>();
         services.AddScoped<InputPlacer>();

@@ -143,6 +143,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             a.ToTable("artifacts");
             a.HasKey(x => x.Id);
             a.HasIndex(x => new { x.BuildId, x.StageName, x.Path }).IsUnique();
+            a.HasIndex(x => x.BlobKey); // deleting a build asks whether another build still references each of its blobs
             a.HasOne<Stage>().WithMany().HasForeignKey(x => x.StageId).OnDelete(DeleteBehavior.Cascade);
             a.Property(x => x.StageName).HasMaxLength(63);
             a.Property(x => x.Path).HasMaxLength(4096);

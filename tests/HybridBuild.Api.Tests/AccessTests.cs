@@ -56,7 +56,7 @@ public sealed class AccessTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task A_read_key_reads_builds_but_may_not_submit_cancel_or_manage_keys()
+    public async Task A_read_key_reads_builds_but_may_not_submit_cancel_retry_delete_or_manage_keys()
     {
         var key = await CreateKeyAsync("reader", "builds:read");
         using var reader = service.ClientWithKey(key);
@@ -66,6 +66,9 @@ public sealed class AccessTests(ServiceFixture service)
         var submit = await BuildApi.ProblemAsync(await reader.PostAsJsonAsync("/api/v1/builds", new { }), HttpStatusCode.Forbidden, "forbidden");
         Assert.Equal("builds:write", submit["scope"]!.GetValue<string>());
         await BuildApi.ProblemAsync(await reader.PostAsync(SomeBuild + "/cancel", null), HttpStatusCode.Forbidden, "forbidden");
+        await BuildApi.ProblemAsync(await reader.PostAsync(SomeBuild + "/retry", null), HttpStatusCode.Forbidden, "forbidden");
+        var delete = await BuildApi.ProblemAsync(await reader.DeleteAsync(SomeBuild), HttpStatusCode.Forbidden, "forbidden");
+        Assert.Equal("builds:write", delete["scope"]!.GetValue<string>());
         var keys = await BuildApi.ProblemAsync(await reader.GetAsync("/api/v1/keys"), HttpStatusCode.Forbidden, "forbidden");
         Assert.Equal("admin", keys["scope"]!.GetValue<string>());
     }

@@ -11,6 +11,7 @@ public sealed record BuildResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
     bool CancelRequested,
+    int Attempt,
     SourceResponse Source,
     string Dockerfile,
     IReadOnlyList<StageResponse> Stages,
@@ -18,18 +19,19 @@ public sealed record BuildResponse(
 {
     public static BuildResponse From(Build build, IReadOnlyCollection<Artifact>? artifacts = null)
     {
-        var links = new BuildLinks(ApiLinks.Build(build.Id), ApiLinks.BuildLogs(build.Id), ApiLinks.BuildArtifacts(build.Id), ApiLinks.BuildCancel(build.Id));
+        var links = new BuildLinks(ApiLinks.Build(build.Id), ApiLinks.BuildLogs(build.Id), ApiLinks.BuildArtifacts(build.Id), ApiLinks.BuildCancel(build.Id),
+            ApiLinks.BuildRetry(build.Id));
         var source = new SourceResponse(build.SourceKind,
             build.GitUrl is null ? null : GitUrl.Redact(build.GitUrl), build.GitRef, build.GitCommit, build.ContextSize);
         var stages = build.Stages.OrderBy(s => s.Ordinal)
             .Select(s => StageResponse.From(build.Id, s, artifacts?.Where(a => a.StageId == s.Id).ToList()))
             .ToList();
         return new BuildResponse(build.Id, build.Status, build.CreatedAt, build.StartedAt, build.FinishedAt,
-            build.CancelRequestedAt is not null, source, build.Dockerfile, stages, links);
+            build.CancelRequestedAt is not null, build.Attempt, source, build.Dockerfile, stages, links);
     }
 }
 
-public sealed record BuildLinks(string Self, string Logs, string Artifacts, string Cancel);
+public sealed record BuildLinks(string Self, string Logs, string Artifacts, string Cancel, string Retry);
 
 public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? GitRef, string? GitCommit, long? ContextSize);
 
@@ -48,6 +50,7 @@ public sealed record StageResponse(
     double? DurationSeconds,
     string? Error,
     string? ImageDigest,
+    int Attempts,
     IReadOnlyList<ArtifactResponse>? Artifacts)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
@@ -55,7 +58,7 @@ public sealed record StageResponse(
         new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push),
         stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
-        stage.Error, stage.ImageDigest,
+        stage.Error, stage.ImageDigest, stage.Attempts,
         artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
 }
 

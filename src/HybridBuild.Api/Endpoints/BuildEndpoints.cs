@@ -43,6 +43,20 @@ internal static class BuildEndpoints
             .WithDescription("Stops the running BuildKit solves; stages that have not started are skipped. 409 when the build has already finished.")
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        builds.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryBuild").RequireAuthorization(ApiScopes.BuildsWrite)
+            .WithSummary("Retry a failed or cancelled build")
+            .WithDescription("Runs the failed, cancelled and skipped stages again as the build's next attempt (same id; 'attempt' counts up); succeeded stages and their artifacts are kept. 409 when the build succeeded or has not finished, or another retry of it won.")
+            .Produces<BuildResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        // builds:write, not admin: whoever may submit and cancel builds manages their lifetime (a CI key cleaning up its
+        // old builds); only a finished build can go, and another build's artifacts are never touched
+        builds.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteBuild").RequireAuthorization(ApiScopes.BuildsWrite)
+            .WithSummary("Delete a finished build")
+            .WithDescription("Deletes the build's records (stages, artifacts, logs, publications), its uploaded context, and the stored artifact files no other build references. 409 while it is queued or running (cancel it first) or a publication of it runs.")
+            .Produces(StatusCodes.Status204NoContent)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 
@@ -77,11 +91,15 @@ internal static class BuildEndpoints
         return TypedResults.Ok(new BuildPage(items.Select(b => BuildResponse.From(b)).ToList(), number, size, total));
     }
 
-    private static async Task<Ok<BuildResponse>> GetAsync(Guid id, BuildDbContext db, CancellationToken cancellationToken)
+    private static async Task<Ok<BuildResponse>> GetAsync(Guid id, BuildDbContext db, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await DescribeAsync(db, id, cancellationToken));
+
+    /// <summary>A build with its stages and their artifacts, as GET shows it.</summary>
+    private static async Task<BuildResponse> DescribeAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken)
     {
         var build = await LoadAsync(db, id, cancellationToken);
         var artifacts = await db.Artifacts.AsNoTracking().Where(a => a.BuildId == id).ToListAsync(cancellationToken);
-        return TypedResults.Ok(BuildResponse.From(build, artifacts));
+        return BuildResponse.From(build, artifacts);
     }
 
     private static async Task<Accepted<BuildResponse>> CancelAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
@@ -89,6 +107,19 @@ internal static class BuildEndpoints
         // once asked, the cancellation is carried through even if the client goes away at once
         await scheduler.CancelAsync(id, CancellationToken.None);
         return TypedResults.Accepted(ApiLinks.Build(id), BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
+    }
+
+    private static async Task<Accepted<BuildResponse>> RetryAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
+    {
+        // like a cancel, a retry once asked is carried through even if the client goes away at once
+        await scheduler.RetryAsync(id, CancellationToken.None);
+        return TypedResults.Accepted(ApiLinks.Build(id), await DescribeAsync(db, id, cancellationToken));
+    }
+
+    private static async Task<NoContent> DeleteAsync(Guid id, BuildDeletion deletion, CancellationToken cancellationToken)
+    {
+        await deletion.DeleteAsync(id, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<Build> LoadAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken) =>

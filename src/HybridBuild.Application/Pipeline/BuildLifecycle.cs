@@ -42,6 +42,46 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
         await db.Builds.Where(b => b.Id == buildId && b.GitCommit == null)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.GitCommit, commit), cancellationToken);
         return await db.Builds.Where(b => b.Id == buildId).Select(b => b.GitCommit!).FirstAsync(cancellationToken);
+
+    /// Failed or cancelled → queued as its next attempt: the cancel request, start and finish times go, so the attempt
+    /// is timed and settled afresh. The condition is the finished status, so of two retries at once exactly one wins
+    /// (the other waits for the row, then finds the build queued). Call it inside the transaction that resets the stages.
+    /// </summary>
+    /// <returns>The new attempt number.</returns>
+    /// <exception cref="NotFoundException">No such build.</exception>
+    /// <exception cref="ConflictException">The build succeeded, or has not finished.</exception>
+    public async Task<int> RetryAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var retried = await db.Builds
+            .Where(b => b.Id == buildId && (b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Queued).SetProperty(b => b.Attempt, b => b.Attempt + 1)
+                .SetProperty(b => b.StartedAt, (DateTimeOffset?)null).SetProperty(b => b.FinishedAt, (DateTimeOffset?)null)
+                .SetProperty(b => b.CancelRequestedAt, (DateTimeOffset?)null), cancellationToken);
+        if (retried == 1) return await db.Builds.Where(b => b.Id == buildId).Select(b => b.Attempt).FirstAsync(cancellationToken);
+        var status = await StatusAsync(buildId, cancellationToken);
+        throw status == BuildStatus.Succeeded
+            ? new ConflictException("build-succeeded", "The build has succeeded.",
+                $"Build {buildId} has succeeded; only a failed or cancelled build can be retried.")
+            : new ConflictException("build-not-finished", "The build has not finished.",
+                $"Build {buildId} is {Name(status)}; only a failed or cancelled build can be retried, once it has finished.");
+    }
+
+    /// <summary>
+    /// Locks a finished build's row until the caller's transaction ends, so no retry can start it again while its
+    /// records are deleted (a retry waits, then finds the build gone).
+    /// </summary>
+    /// <exception cref="NotFoundException">No such build.</exception>
+    /// <exception cref="ConflictException">The build is queued or running.</exception>
+    public async Task HoldFinishedAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        // an update that changes nothing still takes the row lock, with the same condition as every other change
+        var held = await db.Builds
+            .Where(b => b.Id == buildId && (b.Status == BuildStatus.Succeeded || b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.FinishedAt, b => b.FinishedAt), cancellationToken);
+        if (held == 1) return;
+        var status = await StatusAsync(buildId, cancellationToken);
+        throw new ConflictException("build-not-finished", "The build has not finished.",
+            $"Build {buildId} is {Name(status)}; cancel it first, and delete it once it has finished.");
     }
 
     public Task<bool> IsCancelRequestedAsync(Guid buildId, CancellationToken cancellationToken) =>
@@ -58,4 +98,6 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
         ?? throw NotFound(buildId);
 
     public static NotFoundException NotFound(Guid buildId) => new($"There is no build {buildId}.");
+
+    private static string Name(BuildStatus status) => status.ToString().ToLowerInvariant();
 }

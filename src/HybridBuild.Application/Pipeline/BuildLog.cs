@@ -21,6 +21,13 @@ internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> context
             Data = JsonSerializer.Serialize(new StageEventData(status, error?.Replace('\0', '\uFFFD')), ApiJson.Options),
         }], cancellationToken);
 
+    /// <summary>A line the service itself writes into a stage's log (not one from the engine).</summary>
+    public Task NoteAsync(Guid buildId, string stage, string text, CancellationToken cancellationToken) =>
+        AppendAsync(buildId, [new LogEvent
+        {
+            BuildId = buildId, Stage = stage, Kind = LogEventKind.Log, Stream = 2, Time = clock.GetUtcNow(), Data = text,
+        }], cancellationToken);
+
     public async Task AppendAsync(Guid buildId, IReadOnlyCollection<LogEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0) return;

@@ -49,6 +49,32 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
         await SettleAsync(buildId, cancellationToken);
     }
 
+    /// <summary>
+    /// Runs the failed, cancelled and skipped stages of a finished build again, as its next attempt under the same id;
+    /// succeeded stages keep their outcome and artifacts, and their dependants build on them. The build and its stages
+    /// are reset in one transaction, so a retry is either whole or not at all. A build that then succeeds gets its
+    /// automatic publications once: no attempt before could have made them (only a success does, and a succeeded build
+    /// cannot be retried), and their idempotency keys make a repeated settle return the same ones.
+    /// </summary>
+    /// <exception cref="Core.Errors.NotFoundException">No such build.</exception>
+    /// <exception cref="Core.Errors.ConflictException">The build succeeded or has not finished, or another retry won.</exception>
+    public async Task RetryAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        var (attempt, again) = await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var attempt = await builds.RetryAsync(buildId, cancellationToken);
+            var again = await stages.ResetForRetryAsync(buildId, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (attempt, again);
+        });
+        await stages.LogRetriedAsync(buildId, attempt, again, cancellationToken);
+        // if this node stops here, the reconciler advances the build: it is queued again, so unsettled
+        await AdvanceAsync(buildId, cancellationToken);
+    }
+
     private async Task SettleAsync(Guid buildId, CancellationToken cancellationToken)
     {
         var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);

@@ -14,7 +14,7 @@ namespace HybridBuild.Application.Pipeline;
 /// to the build's log here, and nowhere else.
 /// </summary>
 internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, Leases leases, IJobDispatcher jobs, BuildLog log,
-    NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock)
+    IBlobStore blobs, NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock)
 {
     public const string CancelledBeforeStart = "cancelled before it started";
     public const string CancelledWhileRunning = "cancelled while running";
@@ -58,7 +58,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued).SetProperty(s => s.RunId, (Guid?)null)
                 .SetProperty(s => s.NodeId, (Guid?)null).SetProperty(s => s.EnqueuedAt, clock.GetUtcNow()), CancellationToken.None);
 
-    /// <summary>Running → the outcome; a successful stage's artifacts become visible in the same transaction. False when the lease was lost.</summary>
+    /// <summary>
+    /// Running → the outcome; a successful stage's artifacts become visible in the same transaction. False when the lease was lost.
+    /// The artifacts' blobs may be shared with another build that is being deleted: under each blob's <see cref="BlobLock"/>
+    /// the blob must still be stored, else the stage fails (its export is gone by now, so the blob cannot be written again).
+    /// </summary>
     public async Task<bool> CompleteAsync(Stage stage, Guid runId, StageOutcome outcome)
     {
         var strategy = db.Database.CreateExecutionStrategy();
@@ -66,6 +70,8 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync();
+            if (await MissingBlobAsync(outcome.Artifacts) is { } missing)
+                outcome = StageOutcome.Failed($"the stored content of artifact {missing.Path} was removed by a build deletion at the same time; retry the build");
             var updated = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == runId && s.Status == StageStatus.Running)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, outcome.Status).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
                     .SetProperty(s => s.Error, outcome.Error).SetProperty(s => s.ImageDigest, outcome.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null));
@@ -80,6 +86,55 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         });
         if (completed) await log.StageAsync(stage.BuildId, stage.Name, outcome.Status, outcome.Error, CancellationToken.None);
         return completed;
+    }
+
+    /// <summary>
+    /// Takes the blob lock of every artifact (in key order, so two stages sharing blobs cannot deadlock) and returns the
+    /// first whose blob is no longer stored. The locks are held until the caller's transaction ends.
+    /// </summary>
+    private async Task<Artifact?> MissingBlobAsync(IReadOnlyList<Artifact> artifacts)
+    {
+        foreach (var key in artifacts.Select(a => a.BlobKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            await BlobLock.HoldAsync(db, key, CancellationToken.None);
+            if (await blobs.GetInfoAsync(key, CancellationToken.None) is null) return artifacts.First(a => a.BlobKey == key);
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Failed, cancelled or skipped → queued, never handed out, for the next attempt of a retried build. The run's
+    /// traces go (times, error, job, run, node); the attempts count goes on. Artifact records of those stages are removed
+    /// too: a stage that did not succeed never committed any, and a leftover one would clash with the new run's.
+    /// Call it inside the transaction of <see cref="BuildLifecycle.RetryAsync"/>.
+    /// </summary>
+    /// <returns>The stages reset, as they were, for the log.</returns>
+    public async Task<List<Stage>> ResetForRetryAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var again = await db.Stages.AsNoTracking()
+            .Where(s => s.BuildId == buildId && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped))
+            .ToListAsync(cancellationToken);
+        var ids = again.Select(s => s.Id).ToList();
+        await db.Artifacts.Where(a => ids.Contains(a.StageId)).ExecuteDeleteAsync(cancellationToken);
+        await db.Stages.Where(s => ids.Contains(s.Id) && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued)
+                .SetProperty(s => s.EnqueuedAt, (DateTimeOffset?)null).SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
+                .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null).SetProperty(s => s.HeartbeatAt, (DateTimeOffset?)null)
+                .SetProperty(s => s.Error, (string?)null).SetProperty(s => s.ImageDigest, (string?)null)
+                .SetProperty(s => s.JobId, (string?)null).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null), cancellationToken);
+        return again;
+    }
+
+    /// <summary>Writes to each reset stage's log that it runs again, and how the attempt before left it.</summary>
+    public async Task LogRetriedAsync(Guid buildId, int attempt, IReadOnlyList<Stage> again, CancellationToken cancellationToken)
+    {
+        foreach (var stage in again)
+        {
+            var before = stage.Status.ToString().ToLowerInvariant();
+            await log.NoteAsync(buildId, stage.Name,
+                $"==> attempt {attempt}: stage {stage.Name} runs again (attempt {attempt - 1} left it {before}{(stage.Error is null ? "" : $": {stage.Error}")})",
+                cancellationToken);
+        }
     }
 
     /// <summary>A queued stage of a cancelled build: never handed out → skipped; handed out → cancelled. Withdraws its job.</summary>

@@ -26,6 +26,11 @@ internal sealed class DeliveryLifecycle(BuildDbContext db, Leases leases, IJobDi
             .ExecuteUpdateAsync(u => u.SetProperty(d => d.JobId, jobId), cancellationToken);
     }
 
+    /// <summary>A build that deliveries started is deleted: they keep their outcome, and no longer name it.</summary>
+    public Task ForgetBuildAsync(Guid buildId, CancellationToken cancellationToken) =>
+        db.TriggerDeliveries.Where(d => d.BuildId == buildId)
+            .ExecuteUpdateAsync(u => u.SetProperty(d => d.BuildId, (Guid?)null), cancellationToken);
+
     /// <summary>Queued → running under <paramref name="runId"/> on this node.</summary>
     public async Task<bool> ClaimAsync(Guid deliveryId, Guid runId, CancellationToken cancellationToken)
     {

@@ -9,6 +9,8 @@ public sealed class Build
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset? CancelRequestedAt { get; set; }
+    /// <summary>Which run of the build this is: 1 for the first, one more for each retry of its unsuccessful stages.</summary>
+    public int Attempt { get; set; } = 1;
 
     public SourceKind SourceKind { get; set; }
     public string? GitUrl { get; set; }

@@ -113,6 +113,8 @@ namespace HybridBuild.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BlobKey");
+
                     b.HasIndex("StageId");
 
                     b.HasIndex("BuildId", "StageName", "Path")
@@ -126,6 +128,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
 
                     b.Property<DateTimeOffset?>("CancelRequestedAt")
                         .HasColumnType("timestamp with time zone");

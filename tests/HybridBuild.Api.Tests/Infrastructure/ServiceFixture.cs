@@ -29,6 +29,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hybridbuild-tests-{Guid.NewGuid():N}");
 
     public HttpClient Client { get; private set; } = null!;
+    /// <summary>The root of the service's file-system blob store, to check which blobs it keeps.</summary>
+    public string BlobRoot => Path.Combine(_scratch, "blobs");
     /// <summary>The service's container, to run a recurring job on demand.</summary>
     public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = null!;
@@ -48,7 +50,7 @@ public sealed class ServiceFixture : IAsyncLifetime
             host.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["ConnectionStrings:Postgres"] = connectionString,
-                ["Storage:FileSystem:Root"] = Path.Combine(_scratch, "blobs"),
+                ["Storage:FileSystem:Root"] = BlobRoot,
                 ["Worker:WorkDirectory"] = Path.Combine(_scratch, "work"),
                 ["Worker:Concurrency"] = "4",
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),

@@ -1,0 +1,64 @@
+using HybridBuild.Application.Triggers;
+using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace HybridBuild.Application.Pipeline;
+
+/// <summary>
+/// Deletes a finished build: its records in one transaction, then the blobs no other build needs.
+/// <para>
+/// Artifact blobs are keyed by content, so another build may reference the same blob, or be about to: its stage
+/// has stored (or found) the blob and has not yet committed its artifact records. A blob is therefore removed only
+/// after the records' transaction has committed, each in a transaction of its own that holds the blob's
+/// <see cref="BlobLock"/> and finds no artifact record referencing it. The stage completion takes the same lock and
+/// checks that the blob is still stored before it commits its records: if it comes first, the deletion sees its records
+/// and keeps the blob; if the deletion comes first, the stage sees the blob gone and fails saying so, rather than
+/// committing a record without content. A node that stops between the two steps leaves only an unreferenced blob.
+/// </para>
+/// The context blob of an upload is keyed by the build's id, so it is its own and simply removed.
+/// </summary>
+internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, DeliveryLifecycle deliveries, IBlobStore blobs)
+{
+    /// <exception cref="NotFoundException">No such build.</exception>
+    /// <exception cref="ConflictException">The build has not finished, or a publication of it is still to run.</exception>
+    public async Task DeleteAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        var strategy = db.Database.CreateExecutionStrategy();
+        var (artifactKeys, contextKey) = await strategy.ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await builds.HoldFinishedAsync(buildId, cancellationToken);
+            // a publication reads the artifacts' blobs while it runs
+            if (await db.Publications.AnyAsync(p => p.BuildId == buildId && (p.Status == PublicationStatus.Queued || p.Status == PublicationStatus.Running), cancellationToken))
+                throw new ConflictException("publication-running", "A publication of the build has not finished.",
+                    $"Build {buildId} has a publication that is queued or running; delete the build once it has finished.");
+            var keys = await db.Artifacts.Where(a => a.BuildId == buildId).Select(a => a.BlobKey).Distinct().ToListAsync(cancellationToken);
+            var context = await db.Builds.Where(b => b.Id == buildId).Select(b => b.ContextKey).FirstAsync(cancellationToken);
+            await deliveries.ForgetBuildAsync(buildId, cancellationToken);
+            await db.Publications.Where(p => p.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+            await db.LogEvents.Where(e => e.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+            await db.Artifacts.Where(a => a.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+            await db.Stages.Where(s => s.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+            await db.Builds.Where(b => b.Id == buildId).ExecuteDeleteAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return (keys, context);
+        });
+        // the records are gone: from here on the work is only cleaning up, and is finished even if the client leaves
+        foreach (var key in artifactKeys) await DeleteUnreferencedAsync(key);
+        if (contextKey is not null) await blobs.DeleteAsync(contextKey, CancellationToken.None);
+    }
+
+    private Task DeleteUnreferencedAsync(string key) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+            await BlobLock.HoldAsync(db, key, CancellationToken.None);
+            if (!await db.Artifacts.AnyAsync(a => a.BlobKey == key, CancellationToken.None))
+                await blobs.DeleteAsync(key, CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
+        });
+}
