@@ -431,6 +431,9 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<TimeSpan?>("QueueTtl")
+                        .HasColumnType("interval");
+
                     b.Property<Guid?>("RunId")
                         .HasColumnType("uuid");
 
@@ -449,6 +452,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<string>("Target")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<TimeSpan?>("Timeout")
+                        .HasColumnType("interval");
 
                     b.HasKey("Id");
 
