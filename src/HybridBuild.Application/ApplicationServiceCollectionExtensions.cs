@@ -23,8 +23,11 @@ public static class ApplicationServiceCollectionExtensions
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
-            .Validate(o => o.StageTimeout > TimeSpan.Zero && o.StageTimeout < InvisibilityTimeout,
-                $"Worker:StageTimeout must be positive and shorter than {InvisibilityTimeout} (the transport would deliver a still-running stage again).")
+            .Validate(o => o.StageTimeout > TimeSpan.Zero && o.StageTimeout + o.StopGrace < InvisibilityTimeout,
+                $"Worker:StageTimeout must be positive and, with Worker:StopGrace, shorter than {InvisibilityTimeout} (the transport would deliver a still-running stage again).")
+            .Validate(o => o.StopGrace > TimeSpan.Zero && Core.Specs.SpecRules.MaxStageTimeout + o.StopGrace < InvisibilityTimeout,
+                $"Worker:StopGrace must be positive and, with the longest timeout a spec may set ({Core.Specs.SpecRules.MaxStageTimeout}), shorter than {InvisibilityTimeout}.")
+            .Validate(o => o.QueueTtl is null || o.QueueTtl > TimeSpan.Zero, "Worker:QueueTtl must be positive, or unset to let queued stages wait until a worker takes them.")
             .Validate(o => o.HeartbeatInterval > TimeSpan.Zero && o.NodeTimeout >= 3 * o.HeartbeatInterval,
                 "Worker:NodeTimeout must be at least three Worker:HeartbeatInterval.")
             .Validate(o => o.LeaseTimeout >= 2 * o.NodeTimeout, "Worker:LeaseTimeout must be at least twice Worker:NodeTimeout.")

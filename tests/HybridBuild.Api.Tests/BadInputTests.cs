@@ -31,6 +31,12 @@ public sealed class BadInputTests(ServiceFixture service)
         { "{'source':{'git':{'url':'https://example.com/" + new string('a', 2100) + "'}},'stages':[{'name':'a'}]}", "source.git.url", "longer than 2048" },
         { "{'source':{'inline':{'files':{'Dockerfile':null}}},'stages':[{'name':'a'}]}", "source.inline.files", "has no content" },
         { Inline + "'stages':[{'name':'a','buildArgs':{'token':'x\\u0000y'}}]}", "stages[0].buildArgs.token", "without NUL" },
+        { Inline + "'stages':[{'name':'a','timeout':'abc'}]}", "stages[0].timeout", "is not a duration" },
+        { Inline + "'stages':[{'name':'a','timeout':'-00:00:01'}]}", "stages[0].timeout", "must be longer than 00:00:00" },
+        { Inline + "'stages':[{'name':'a','timeout':'00:00:00'}]}", "stages[0].timeout", "must be longer than 00:00:00" },
+        { Inline + "'stages':[{'name':'a','timeout':'99:00:00'}]}", "stages[0].timeout", "must be at most 02:30:00" },
+        { Inline + "'stages':[{'name':'a','timeout':'00:00:05\\u0000'}]}", "stages[0].timeout", "control character U+0000" },
+        { Inline + "'stages':[{'name':'a'},{'name':'b','queueTtl':'soon'}]}", "stages[1].queueTtl", "is not a duration" },
     };
 
     [Theory]
@@ -171,6 +177,16 @@ public sealed class BadInputTests(ServiceFixture service)
         var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-query");
         Assert.Equal(field, problem["field"]!.GetValue<string>());
         if (field == "status") Assert.Contains("queued, running", problem["detail"]!.GetValue<string>());
+    }
+
+    [Theory]
+    [InlineData("timeout", "5")]
+    [InlineData("queueTtl", "[\"00:00:05\"]")]
+    public async Task A_duration_that_is_not_a_string_is_a_400_naming_its_field(string field, string value)
+    {
+        using var response = await PostAsync(Inline.Replace('\'', '"') + $"\"stages\":[{{\"name\":\"a\",\"{field}\":{value}}}]}}");
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-json");
+        Assert.Equal($"stages[0].{field}", problem["field"]!.GetValue<string>());
     }
 
     private Task<HttpResponseMessage> PostAsync(string json) =>

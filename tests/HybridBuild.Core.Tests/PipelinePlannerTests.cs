@@ -76,7 +76,8 @@ public class PipelinePlannerTests
     [InlineData(StageStatus.Failed)]
     [InlineData(StageStatus.Cancelled)]
     [InlineData(StageStatus.Skipped)]
-    public void Unreachable_includes_stages_behind_a_failed_cancelled_or_skipped_stage(StageStatus status)
+    [InlineData(StageStatus.Expired)]
+    public void Unreachable_includes_stages_behind_a_failed_cancelled_skipped_or_expired_stage(StageStatus status)
     {
         Assert.Equal(["b"], Names(PipelinePlanner.Unreachable([S("a", status), WithInput(S("b"), "a")])));
     }
@@ -119,6 +120,14 @@ public class PipelinePlannerTests
     public void Outcome_is_failed_when_a_stage_failed()
     {
         Stage[] stages = [S("a", StageStatus.Succeeded), S("b", StageStatus.Failed), S("c", StageStatus.Skipped)];
+
+        Assert.Equal(BuildStatus.Failed, PipelinePlanner.Outcome(stages, cancelRequested: false));
+    }
+
+    [Fact]
+    public void Outcome_is_failed_when_a_stage_expired_waiting_for_a_worker()
+    {
+        Stage[] stages = [S("a", StageStatus.Succeeded), S("b", StageStatus.Expired), S("c", StageStatus.Skipped)];
 
         Assert.Equal(BuildStatus.Failed, PipelinePlanner.Outcome(stages, cancelRequested: false));
     }

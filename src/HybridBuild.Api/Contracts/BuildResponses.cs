@@ -35,6 +35,7 @@ public sealed record BuildLinks(string Self, string Logs, string Artifacts, stri
 
 public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? GitRef, string? GitCommit, long? ContextSize);
 
+/// <summary>A stage as the API shows it; <c>timeout</c> and <c>queueTtl</c> are the spec's, absent when the node's defaults apply.</summary>
 public sealed record StageResponse(
     string Name,
     string? Target,
@@ -44,6 +45,8 @@ public sealed record StageResponse(
     IReadOnlyList<string> Needs,
     IReadOnlyList<StageInput> Inputs,
     StageOutputResponse Output,
+    TimeSpan? Timeout,
+    TimeSpan? QueueTtl,
     DateTimeOffset? QueuedAt,
     DateTimeOffset? StartedAt,
     DateTimeOffset? FinishedAt,
@@ -56,7 +59,7 @@ public sealed record StageResponse(
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
         stage.Name, stage.Target, stage.Status, stage.Platforms, stage.BuildArgs, stage.Needs, stage.Inputs,
         new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push),
-        stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
+        stage.Timeout, stage.QueueTtl, stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
         stage.Error, stage.ImageDigest, stage.Attempts,
         artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());

@@ -12,7 +12,8 @@ namespace HybridBuild.Application.Jobs;
 /// <summary>
 /// The one sweep that recovers every kind of background work whose transport or run was lost: a running stage,
 /// publication or delivery whose node stopped reporting; one queued but never handed to the transport, or whose job
-/// ended, vanished or sits on a dead server; a build whose last step did not move it on. Each item is recovered on
+/// ended, vanished or sits on a dead server; a stage that waited for a worker past its queue TTL; a build whose last
+/// step did not move it on. Each item is recovered on
 /// its own, so one that fails does not stop the sweep for the others; every change is a lifecycle's conditional
 /// update, so sweeps on several nodes, or beside live runs, do no harm.
 /// </summary>
@@ -37,6 +38,11 @@ internal sealed partial class Reconciler(
 
         var acted = 0;
         acted += await EachAsync("stage", await stages.AbandonedAsync(cancellationToken), s => s.Id, stages.RecoverAsync, cancellationToken);
+        // before the lost jobs: an overdue stage whose job is lost expires rather than queueing again
+        acted += await EachAsync("stage", await stages.OverdueAsync(cancellationToken), s => s.Id, async (s, ct) =>
+        {
+            if (await stages.ExpireAsync(s, ct)) await scheduler.AdvanceAsync(s.BuildId, ct);
+        }, cancellationToken);
         acted += await EachAsync("stage", (await stages.WaitingAsync(cancellationToken)).Where(s => s.JobId is null || jobs.IsLost(s.JobId)).ToList(),
             s => s.Id, stages.RequeueAsync, cancellationToken);
         acted += await EachAsync("publication", await publications.AbandonedAsync(cancellationToken), p => p.Id, publications.RecoverAsync, cancellationToken);

@@ -42,7 +42,9 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
         await db.Builds.Where(b => b.Id == buildId && b.GitCommit == null)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.GitCommit, commit), cancellationToken);
         return await db.Builds.Where(b => b.Id == buildId).Select(b => b.GitCommit!).FirstAsync(cancellationToken);
+    }
 
+    /// <summary>
     /// Failed or cancelled → queued as its next attempt: the cancel request, start and finish times go, so the attempt
     /// is timed and settled afresh. The condition is the finished status, so of two retries at once exactly one wins
     /// (the other waits for the row, then finds the build queued). Call it inside the transaction that resets the stages.

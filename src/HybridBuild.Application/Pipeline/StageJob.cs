@@ -9,7 +9,8 @@ namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
 /// The job that runs one stage. It carries only the stage id and is safe to deliver twice: it claims the stage,
-/// and a delivery that finds the stage finished, or held by another run, does nothing but move the build on.
+/// and a delivery that finds the stage finished, or held by another run, does nothing but move the build on. A run is
+/// stopped at the stage's timeout, and ended even when its executor does not stop within Worker:StopGrace of that.
 /// </summary>
 [AutomaticRetry(Attempts = 3, DelaysInSeconds = [5, 30, 120])]
 internal sealed partial class StageJob(
@@ -21,6 +22,7 @@ internal sealed partial class StageJob(
     BuildLog log,
     LeaseWatch watch,
     IOptions<WorkerOptions> options,
+    TimeProvider clock,
     ILogger<StageJob> logger)
 {
     [JobDisplayName("stage {0}")]
@@ -28,6 +30,12 @@ internal sealed partial class StageJob(
     {
         var stage = await db.Stages.AsNoTracking().Include(s => s.Build).FirstOrDefaultAsync(s => s.Id == stageId, cancellationToken);
         if (stage?.Build is null) return;
+        // a delivery that comes after the stage's queue TTL ends it instead of running it
+        if (stage.Status == StageStatus.Queued && await stages.ExpireAsync(stage, cancellationToken))
+        {
+            await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
+            return;
+        }
         var runId = Guid.NewGuid();
         if (stage.Status.IsTerminal() || !await stages.ClaimAsync(stage.Id, runId, cancellationToken))
         {
@@ -41,7 +49,7 @@ internal sealed partial class StageJob(
         await builds.StartAsync(stage.BuildId, cancellationToken);
         await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Running, null, cancellationToken);
 
-        var timeout = options.Value.StageTimeout;
+        var timeout = stage.Timeout ?? options.Value.StageTimeout;
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         run.CancelAfter(timeout);
         var outcome = await RunWatchedAsync(stage, runId, run, timeout, cancellationToken);
@@ -66,14 +74,21 @@ internal sealed partial class StageJob(
             (renew, ct) => stages.HeartbeatAsync(stage.Id, runId, renew, ct), run, stopWatch.Token);
         try
         {
-            return await executor.ExecuteAsync(stage, runId, run.Token);
+            var execution = executor.ExecuteAsync(stage, runId, run.Token);
+            if (!await StopsInTimeAsync(execution, run.Token))
+            {
+                // the executor ignores its cancellation: end the stage without it (the finally stops the heartbeat)
+                LogDidNotStop(stage.Name, stage.BuildId, options.Value.StopGrace);
+                _ = execution.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return await StoppedAsync(stage, timeout, job, hung: true);
+            }
+            var outcome = await execution;
+            // an engine may answer a stopped solve with a failure of its own words: the reason it was stopped is the truth
+            return run.IsCancellationRequested && outcome.Status != StageStatus.Succeeded ? await StoppedAsync(stage, timeout, job, hung: false) : outcome;
         }
         catch (OperationCanceledException) when (run.IsCancellationRequested)
         {
-            if (await builds.IsCancelRequestedAsync(stage.BuildId, CancellationToken.None)) return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
-            if (job.IsCancellationRequested) return null;
-            return watch.StoppedFor == LeaseState.Lost ? StageOutcome.Failed("the stage's lease was lost (the database could not be reached)")
-                : StageOutcome.Failed($"timed out after {timeout}");
+            return await StoppedAsync(stage, timeout, job, hung: false);
         }
         catch (Exception e) when (e is not DbUpdateException)
         {
@@ -86,11 +101,36 @@ internal sealed partial class StageJob(
         }
     }
 
+    /// <summary>False when <paramref name="execution"/> is still going <see cref="WorkerOptions.StopGrace"/> after <paramref name="run"/> was cancelled.</summary>
+    private async Task<bool> StopsInTimeAsync(Task execution, CancellationToken run)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using (run.Register(() => cancelled.TrySetResult()))
+            await Task.WhenAny(execution, cancelled.Task);
+        if (execution.IsCompleted) return true;
+        using var grace = new CancellationTokenSource();
+        var finished = await Task.WhenAny(execution, Task.Delay(options.Value.StopGrace, clock, grace.Token)) == execution;
+        await grace.CancelAsync();
+        return finished;
+    }
+
+    /// <summary>Why a run that was stopped ended: its build's cancellation, the node's shutdown (null), a lost lease, or its timeout.</summary>
+    private async Task<StageOutcome?> StoppedAsync(Stage stage, TimeSpan timeout, CancellationToken job, bool hung)
+    {
+        if (await builds.IsCancelRequestedAsync(stage.BuildId, CancellationToken.None)) return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
+        if (job.IsCancellationRequested) return null;
+        if (watch.StoppedFor == LeaseState.Lost) return StageOutcome.Failed("the stage's lease was lost (the database could not be reached)");
+        return StageOutcome.Failed(StageLifecycle.TimedOut(timeout, hung ? options.Value.StopGrace : null));
+    }
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Running stage {Stage} of build {BuildId} (run {RunId})")]
     private partial void LogRunning(string stage, Guid buildId, Guid runId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} of build {BuildId} finished, but the database is unavailable; waiting to record it ({Reason})")]
     private partial void LogWaiting(string stage, Guid buildId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} of build {BuildId} did not stop within {Grace} of being cancelled; it is ended without waiting for it")]
+    private partial void LogDidNotStop(string stage, Guid buildId, TimeSpan grace);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stage {Stage} of build {BuildId} finished: {Status}")]
     private partial void LogFinished(string stage, Guid buildId, StageStatus status);

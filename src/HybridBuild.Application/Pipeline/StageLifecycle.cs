@@ -19,6 +19,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     public const string CancelledBeforeStart = "cancelled before it started";
     public const string CancelledWhileRunning = "cancelled while running";
 
+    /// <summary>The error of a stage stopped at its timeout; with <paramref name="grace"/>, one whose run did not stop within it either.</summary>
+    public static string TimedOut(TimeSpan timeout, TimeSpan? grace) =>
+        $"timed out after {Core.Specs.SpecRules.FormatDuration(timeout)}"
+        + (grace is { } g ? $", and the stage did not stop within {Core.Specs.SpecRules.FormatDuration(g)} of being cancelled" : "");
+
     /// <summary>Queued, not yet handed to the transport, build not cancelled: hands it to the transport once.</summary>
     public async Task EnqueueAsync(Guid stageId, CancellationToken cancellationToken)
     {
@@ -159,6 +164,40 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
                 .SetProperty(s => s.FinishedAt, clock.GetUtcNow()).SetProperty(s => s.Error, reason), cancellationToken);
         if (skipped == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Skipped, reason, cancellationToken);
     }
+
+    /// <summary>
+    /// Queued and handed to the transport longer ago than its queue TTL (the spec's <c>queueTtl</c>, else Worker:QueueTtl)
+    /// with no worker claiming it, build not cancelled → expired. False when it has no TTL, is within it, or left the queue
+    /// meanwhile (a worker claimed it, its build was cancelled). Its job stays with the transport: a worker that takes it
+    /// later finds the stage finished and does nothing.
+    /// </summary>
+    public async Task<bool> ExpireAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        if (QueueTtl(stage) is not { } ttl) return false;
+        var now = clock.GetUtcNow();
+        var queuedBefore = now - ttl;
+        if (stage.EnqueuedAt is not { } enqueued || enqueued >= queuedBefore) return false;
+        var error = $"expired: no worker took the stage within its queue TTL of {Core.Specs.SpecRules.FormatDuration(ttl)}";
+        var expired = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.EnqueuedAt != null
+                && s.EnqueuedAt < queuedBefore && s.Build!.CancelRequestedAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Expired)
+                .SetProperty(s => s.FinishedAt, now).SetProperty(s => s.Error, error), cancellationToken);
+        if (expired == 1) await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Expired, error, cancellationToken);
+        return expired == 1;
+    }
+
+    /// <summary>Queued stages handed to the transport that may be past their queue TTL: the reconciler expires them (<see cref="ExpireAsync"/> decides).</summary>
+    public async Task<List<Stage>> OverdueAsync(CancellationToken cancellationToken)
+    {
+        var anyTtl = options.Value.QueueTtl is not null;
+        var queued = await db.Stages.AsNoTracking()
+            .Where(s => s.Status == StageStatus.Queued && s.EnqueuedAt != null && (anyTtl || s.QueueTtl != null) && s.Build!.CancelRequestedAt == null)
+            .ToListAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        return [.. queued.Where(s => QueueTtl(s) is { } ttl && s.EnqueuedAt < now - ttl)];
+    }
+
+    private TimeSpan? QueueTtl(Stage stage) => stage.QueueTtl ?? options.Value.QueueTtl;
 
     /// <summary>Stages whose run is gone: its node stopped reporting, or the run itself did not report for a whole lease.</summary>
     public Task<List<Stage>> AbandonedAsync(CancellationToken cancellationToken) =>

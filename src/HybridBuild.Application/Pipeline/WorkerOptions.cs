@@ -18,6 +18,18 @@ public sealed record WorkerOptions
     public TimeSpan StageTimeout { get; init; } = TimeSpan.FromHours(2);
 
     /// <summary>
+    /// How long a stage stopped for its timeout (or its build's cancellation) may take to stop; past it the stage is ended
+    /// anyway and no longer heartbeated, so an executor that ignores cancellation cannot hold it running forever.
+    /// </summary>
+    public TimeSpan StopGrace { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a stage handed to the transport may wait for a worker when its spec sets no <c>queueTtl</c>; past it the
+    /// stage ends expired. Null (the default): it waits until a worker takes it.
+    /// </summary>
+    public TimeSpan? QueueTtl { get; init; }
+
+    /// <summary>
     /// How long a run keeps going without being able to report to the database (an outage): past it, its work may be
     /// taken over. Work whose node has stopped is taken over after <see cref="NodeTimeout"/> instead.
     /// </summary>

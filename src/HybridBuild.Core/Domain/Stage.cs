@@ -17,6 +17,10 @@ public sealed class Stage : ILeased
     public StageOutput Output { get; set; } = new();
     /// <summary>Names of build secrets the stage's RUN steps may mount (<c>--mount=type=secret,id=name</c>).</summary>
     public List<string> Secrets { get; set; } = [];
+    /// <summary>How long the stage may run (the spec's <c>timeout</c>); null: the node's Worker:StageTimeout when it runs.</summary>
+    public TimeSpan? Timeout { get; set; }
+    /// <summary>How long the stage may wait for a worker once queued (the spec's <c>queueTtl</c>); null: Worker:QueueTtl.</summary>
+    public TimeSpan? QueueTtl { get; set; }
 
     public StageStatus Status { get; set; }
     public DateTimeOffset? EnqueuedAt { get; set; }

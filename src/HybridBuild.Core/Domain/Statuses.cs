@@ -3,8 +3,11 @@ namespace HybridBuild.Core.Domain;
 /// <summary>Lifecycle of a whole build.</summary>
 public enum BuildStatus { Queued, Running, Succeeded, Failed, Cancelled }
 
-/// <summary>Lifecycle of one stage of a build.</summary>
-public enum StageStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped }
+/// <summary>
+/// Lifecycle of one stage of a build. <see cref="StageStatus.Expired"/>: handed to the transport, it waited longer than
+/// its queue TTL for a worker and never ran.
+/// </summary>
+public enum StageStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped, Expired }
 
 /// <summary>Where a build's context comes from.</summary>
 public enum SourceKind { Git, Upload, Inline }
@@ -15,7 +18,7 @@ public enum OutputType { Artifacts, Image, None }
 public static class StatusExtensions
 {
     public static bool IsTerminal(this StageStatus status) =>
-        status is StageStatus.Succeeded or StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped;
+        status is StageStatus.Succeeded or StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped or StageStatus.Expired;
 
     public static bool IsTerminal(this PublicationStatus status) =>
         status is PublicationStatus.Succeeded or PublicationStatus.Failed;

@@ -57,6 +57,10 @@ public sealed record StageSpec
     public OutputSpec? Output { get; init; }
     /// <summary>Named build secrets (created by an admin) this stage may mount: <c>RUN --mount=type=secret,id=name</c>.</summary>
     public List<string>? Secrets { get; init; }
+    /// <summary>How long the stage may run, as <c>hh:mm:ss</c> (e.g. <c>00:10:00</c>); the node's Worker:StageTimeout when absent.</summary>
+    public string? Timeout { get; init; }
+    /// <summary>How long the stage may wait for a worker once it is ready, as <c>hh:mm:ss</c>; past it the stage ends expired. Worker:QueueTtl when absent.</summary>
+    public string? QueueTtl { get; init; }
 }
 
 public sealed record StageInputSpec

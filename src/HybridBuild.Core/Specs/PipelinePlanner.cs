@@ -44,7 +44,7 @@ public static class PipelinePlanner
             && s.Dependencies.All(d => byName[d].Status == StageStatus.Succeeded));
     }
 
-    /// <summary>Queued stages that can never run because a dependency failed, was cancelled or skipped.</summary>
+    /// <summary>Queued stages that can never run because a dependency ended without succeeding (failed, cancelled, skipped, expired).</summary>
     public static IEnumerable<Stage> Unreachable(IReadOnlyCollection<Stage> stages)
     {
         var byName = stages.ToDictionary(s => s.Name, StringComparer.Ordinal);
@@ -55,7 +55,7 @@ public static class PipelinePlanner
             changed = false;
             foreach (var s in stages.Where(s => s.Status == StageStatus.Queued && s.EnqueuedAt is null && !dead.Contains(s.Name)))
             {
-                if (s.Dependencies.Any(d => dead.Contains(d) || byName[d].Status is StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped))
+                if (s.Dependencies.Any(d => dead.Contains(d) || byName[d].Status is var status && status.IsTerminal() && status != StageStatus.Succeeded))
                 {
                     dead.Add(s.Name);
                     changed = true;

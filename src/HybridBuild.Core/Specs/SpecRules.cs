@@ -15,6 +15,15 @@ public static partial class SpecRules
     public const int MaxPlatforms = 16;
     public const int MaxTags = 32;
 
+    /// <summary>
+    /// Longest <c>timeout</c> a stage may ask for. A run takes up to its timeout plus Worker:StopGrace, and the transport
+    /// hands a job that has been out for 3 hours (HybridBuild.Application's InvisibilityTimeout) to another server.
+    /// </summary>
+    public static readonly TimeSpan MaxStageTimeout = TimeSpan.FromHours(2.5);
+
+    /// <summary>Longest <c>queueTtl</c> a stage may ask for; without one it waits as long as Worker:QueueTtl (by default, forever).</summary>
+    public static readonly TimeSpan MaxQueueTtl = TimeSpan.FromDays(7);
+
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z")]
     public static partial Regex StageName();
 
@@ -36,6 +45,25 @@ public static partial class SpecRules
     // Branch, tag or commit; git's own rules are stricter, this keeps options and shell tricks out.
     [GeneratedRegex(@"^(?!-)(?!.*\.\.)[A-Za-z0-9._/@+-]{1,255}\z")]
     public static partial Regex GitRef();
+
+    // [-][d.]hh:mm:ss, hours up to three digits so that 24:00:00 is a day; the d. form is how TimeSpan writes a day or more
+    [GeneratedRegex(@"^(-?)(?:([0-9]{1,3})\.)?([0-9]{1,3}):([0-5][0-9]):([0-5][0-9])\z")]
+    private static partial Regex Duration();
+
+    /// <summary>
+    /// A spec's duration: <c>hh:mm:ss</c> (hours may pass 23), optionally after <c>d.</c> days, which is how the build
+    /// record shows a day or more; null when <paramref name="text"/> is not one. Sign and range are the caller's to check.
+    /// </summary>
+    public static TimeSpan? ParseDuration(string text)
+    {
+        if (Duration().Match(text) is not { Success: true } m) return null;
+        int Part(int group) => m.Groups[group].Success ? int.Parse(m.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var value = new TimeSpan(Part(2), Part(3), Part(4), Part(5));
+        return m.Groups[1].Value == "-" ? -value : value;
+    }
+
+    /// <summary>A duration the way a spec writes it: hh:mm:ss, hours past 23 included (168:00:00 for a week).</summary>
+    public static string FormatDuration(TimeSpan value) => $"{(long)value.TotalHours:00}:{value.Minutes:00}:{value.Seconds:00}";
 
     // Build secret names: what BuildKit accepts as a secret id, and safe in a URL path.
     [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}\\z")]

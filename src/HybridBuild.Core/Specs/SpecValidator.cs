@@ -12,7 +12,7 @@ public static partial class SpecValidator
 {
     // columns: builds.dockerfile, stages.name, stages.target; secret names are build_secrets.name
     private const int DockerfileColumn = 1024, StageNameColumn = 63, TargetColumn = 128, SecretNameColumn = 64;
-    private const int PlatformLength = 64, TagLength = 255, InputPathLength = 1024;
+    private const int PlatformLength = 64, TagLength = 255, InputPathLength = 1024, DurationLength = 32;
 
     public static IReadOnlyDictionary<string, string[]> Validate(BuildSpec spec, bool contextUploaded, out List<Stage> stages)
     {
@@ -102,6 +102,9 @@ public static partial class SpecValidator
                 && !SpecRules.IsSecretName(secrets[n]))
                 errors.Add($"{at}.secrets[{n}]", "must be a secret name: 1 to 64 letters, digits, '.', '_' or '-'");
 
+        var timeout = CheckDuration($"{at}.timeout", spec.Timeout, SpecRules.MaxStageTimeout, errors);
+        var queueTtl = CheckDuration($"{at}.queueTtl", spec.QueueTtl, SpecRules.MaxQueueTtl, errors);
+
         return new Stage
         {
             Ordinal = index,
@@ -113,7 +116,25 @@ public static partial class SpecValidator
             Inputs = [.. inputs.Select(i => new StageInput(i?.Stage ?? "", (i?.Path ?? "").Trim('/')))],
             Output = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
+            Timeout = timeout,
+            QueueTtl = queueTtl,
         };
+    }
+
+    /// <summary>A positive duration of at most <paramref name="max"/>, or null (absent, or refused with an error).</summary>
+    private static TimeSpan? CheckDuration(string field, string? text, TimeSpan max, ErrorBag errors)
+    {
+        if (text is null || !errors.CheckText(field, text, TextKind.Name, DurationLength)) return null;
+        var value = SpecRules.ParseDuration(text);
+        if (value is null)
+            errors.Add(field, $"'{text}' is not a duration: write hh:mm:ss, e.g. 00:10:00");
+        else if (value <= TimeSpan.Zero)
+            errors.Add(field, $"must be longer than 00:00:00, not '{text}'");
+        else if (value > max)
+            errors.Add(field, $"must be at most {SpecRules.FormatDuration(max)}, not '{text}'");
+        else
+            return value;
+        return null;
     }
 
     private static void CheckBuildArgs(string at, Dictionary<string, string>? buildArgs, ErrorBag errors)

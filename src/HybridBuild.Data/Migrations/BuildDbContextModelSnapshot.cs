@@ -436,6 +436,9 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<TimeSpan?>("QueueTtl")
+                        .HasColumnType("interval");
+
                     b.Property<Guid?>("RunId")
                         .HasColumnType("uuid");
 
@@ -454,6 +457,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<string>("Target")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<TimeSpan?>("Timeout")
+                        .HasColumnType("interval");
 
                     b.HasKey("Id");
 
