@@ -46,7 +46,7 @@ internal static class BuildEndpoints
 
         builds.MapPost("/{id:guid}/retry", RetryAsync).WithName("RetryBuild").RequireAuthorization(ApiScopes.BuildsWrite)
             .WithSummary("Retry a failed or cancelled build")
-            .WithDescription("Runs the failed, cancelled and skipped stages again as the build's next attempt (same id; 'attempt' counts up); succeeded stages and their artifacts are kept. 409 when the build succeeded or has not finished, or another retry of it won.")
+            .WithDescription("Runs the failed, cancelled, skipped and expired stages again as the build's next attempt (same id; 'attempt' counts up); succeeded stages and their artifacts are kept. 409 when the build succeeded or has not finished, or another retry of it won.")
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 

@@ -56,7 +56,7 @@ internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, De
         db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            await BlobLock.HoldAsync(db, key, CancellationToken.None);
+            await BlobLock.HoldAsync(db, [key], CancellationToken.None);
             if (!await db.Artifacts.AnyAsync(a => a.BlobKey == key, CancellationToken.None))
                 await blobs.DeleteAsync(key, CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);

@@ -94,21 +94,20 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     }
 
     /// <summary>
-    /// Takes the blob lock of every artifact (in key order, so two stages sharing blobs cannot deadlock) and returns the
+    /// Takes the blob locks of every artifact (in bucket order, so two stages sharing blobs cannot deadlock) and returns the
     /// first whose blob is no longer stored. The locks are held until the caller's transaction ends.
     /// </summary>
     private async Task<Artifact?> MissingBlobAsync(IReadOnlyList<Artifact> artifacts)
     {
-        foreach (var key in artifacts.Select(a => a.BlobKey).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
-        {
-            await BlobLock.HoldAsync(db, key, CancellationToken.None);
+        var keys = artifacts.Select(a => a.BlobKey).Distinct(StringComparer.Ordinal).ToList();
+        await BlobLock.HoldAsync(db, keys, CancellationToken.None);
+        foreach (var key in keys)
             if (await blobs.GetInfoAsync(key, CancellationToken.None) is null) return artifacts.First(a => a.BlobKey == key);
-        }
         return null;
     }
 
     /// <summary>
-    /// Failed, cancelled or skipped → queued, never handed out, for the next attempt of a retried build. The run's
+    /// Failed, cancelled, skipped or expired → queued, never handed out, for the next attempt of a retried build. The run's
     /// traces go (times, error, job, run, node); the attempts count goes on. Artifact records of those stages are removed
     /// too: a stage that did not succeed never committed any, and a leftover one would clash with the new run's.
     /// Call it inside the transaction of <see cref="BuildLifecycle.RetryAsync"/>.
@@ -117,11 +116,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     public async Task<List<Stage>> ResetForRetryAsync(Guid buildId, CancellationToken cancellationToken)
     {
         var again = await db.Stages.AsNoTracking()
-            .Where(s => s.BuildId == buildId && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped))
+            .Where(s => s.BuildId == buildId && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped || s.Status == StageStatus.Expired))
             .ToListAsync(cancellationToken);
         var ids = again.Select(s => s.Id).ToList();
         await db.Artifacts.Where(a => ids.Contains(a.StageId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Stages.Where(s => ids.Contains(s.Id) && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped))
+        await db.Stages.Where(s => ids.Contains(s.Id) && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped || s.Status == StageStatus.Expired))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued)
                 .SetProperty(s => s.EnqueuedAt, (DateTimeOffset?)null).SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null).SetProperty(s => s.HeartbeatAt, (DateTimeOffset?)null)

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 namespace HybridBuild.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class StageLimits : Migration
+    public partial class RecoveryAndLimits : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -24,11 +24,30 @@ namespace HybridBuild.Data.Migrations
                 table: "stages",
                 type: "interval",
                 nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Attempt",
+                schema: "hybridbuild",
+                table: "builds",
+                type: "integer",
+                nullable: false,
+                defaultValue: 1); // builds stored before attempts were counted have had one run
+
+            migrationBuilder.CreateIndex(
+                name: "IX_artifacts_BlobKey",
+                schema: "hybridbuild",
+                table: "artifacts",
+                column: "BlobKey");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropIndex(
+                name: "IX_artifacts_BlobKey",
+                schema: "hybridbuild",
+                table: "artifacts");
+
             migrationBuilder.DropColumn(
                 name: "QueueTtl",
                 schema: "hybridbuild",
@@ -38,6 +57,11 @@ namespace HybridBuild.Data.Migrations
                 name: "Timeout",
                 schema: "hybridbuild",
                 table: "stages");
+
+            migrationBuilder.DropColumn(
+                name: "Attempt",
+                schema: "hybridbuild",
+                table: "builds");
         }
     }
 }

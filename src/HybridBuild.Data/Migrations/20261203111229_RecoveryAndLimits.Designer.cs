@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HybridBuild.Data.Migrations
 {
     [DbContext(typeof(BuildDbContext))]
-    [Migration("20261203105959_BuildAttempts")]
-    partial class BuildAttempts
+    [Migration("20261203111229_RecoveryAndLimits")]
+    partial class RecoveryAndLimits
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -439,6 +439,9 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<TimeSpan?>("QueueTtl")
+                        .HasColumnType("interval");
+
                     b.Property<Guid?>("RunId")
                         .HasColumnType("uuid");
 
@@ -457,6 +460,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<string>("Target")
                         .HasMaxLength(128)
                         .HasColumnType("character varying(128)");
+
+                    b.Property<TimeSpan?>("Timeout")
+                        .HasColumnType("interval");
 
                     b.HasKey("Id");
 
