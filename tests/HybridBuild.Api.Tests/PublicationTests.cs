@@ -121,7 +121,7 @@ public sealed class PublicationTests(ServiceFixture service)
             Publish = [new PublishSpec { Target = "artifactory-test", Path = "auto/{buildId}/{file}", Properties = new() { ["kind"] = "auto" } }],
         };
         var build = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
-        HybridBuild.Publishing.Tests.Artifactory.StoredArtifact? stored = null;
+        HybridBuild.Testing.Artifactory.StoredArtifact? stored = null;
         for (var i = 0; i < 100 && stored is null; i++)
         {
             stored = service.Artifactory.Find("generic-local", $"auto/{build.Id}/notes.txt");

@@ -107,7 +107,7 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
         await BuildApi.AcceptedAsync(await RetryAsync(build.Id));
         await _api.WaitSucceededAsync(build.Id);
 
-        HybridBuild.Publishing.Tests.Artifactory.StoredArtifact? stored = null;
+        HybridBuild.Testing.Artifactory.StoredArtifact? stored = null;
         for (var i = 0; i < 100 && stored is null; i++)
         {
             stored = service.Artifactory.Find("generic-local", $"retried/{build.Id}/notes.txt");

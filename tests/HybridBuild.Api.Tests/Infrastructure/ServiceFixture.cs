@@ -1,7 +1,3 @@
-using System.Net;
-using Docker.DotNet;
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Containers;
 using HybridBuild.BuildKit.Docker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -24,7 +20,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     public static readonly string AdminKey = "test-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
     private PostgreSqlContainer? _postgres;
-    private IContainer? _registry;
+    private RegistryContainer? _registry;
     private WebApplicationFactory<Program>? _factory;
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hybridbuild-tests-{Guid.NewGuid():N}");
 
@@ -42,7 +38,7 @@ public sealed class ServiceFixture : IAsyncLifetime
         await RequireDockerAsync();
         var connectionString = await StartPostgresAsync();
         await StartRegistryAsync();
-        Artifactory = await HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestServer.StartAsync();
+        Artifactory = await HybridBuild.Testing.Artifactory.ArtifactoryTestServer.StartAsync();
         await StartProtectedRegistryAsync();
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(host =>
@@ -96,17 +92,7 @@ public sealed class ServiceFixture : IAsyncLifetime
 
     private static async Task RequireDockerAsync()
     {
-        var host = new DockerEngineOptions().ResolvedHost;
-        try
-        {
-            using var docker = new DockerClientBuilder().WithEndpoint(new Uri(host)).Build();
-            await docker.System.PingAsync();
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException(
-                $"These tests need a Docker engine with BuildKit and the buildx plugin at {host} (set DOCKER_HOST to point elsewhere): {e.Message}", e);
-        }
+        using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
     }
 
     private string _server = "";
@@ -137,37 +123,19 @@ public sealed class ServiceFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
     }
 
-    public const string RegistryUser = "hybridbuild";
-    public const string RegistryPassword = "hybridbuild-test-password";
-    // bcrypt of RegistryPassword (registry:2 reads only bcrypt htpasswd entries); a test credential, not a secret
-    private const string HtpasswdLine = "hybridbuild:$2b$10$s8oUgPmc6wir8r9nYMt2/uL85Tu15Ehxcp6Hh/H6kTHaMMY3bDW0K\n";
-    private IContainer? _protectedRegistry;
+    public const string RegistryUser = RegistryContainer.User;
+    public const string RegistryPassword = RegistryContainer.Password;
+    private RegistryContainer? _protectedRegistry;
 
     /// <summary>host:port of a registry:2 that wants a password: the publish target "registry-test".</summary>
-    public string ProtectedRegistry { get; private set; } = "";
+    public string ProtectedRegistry => _protectedRegistry!.Address;
 
-    private async Task StartProtectedRegistryAsync()
-    {
-        _protectedRegistry = new ContainerBuilder("registry:2")
-            .WithPortBinding(5000, assignRandomHostPort: true)
-            .WithResourceMapping(System.Text.Encoding.ASCII.GetBytes(HtpasswdLine), "/auth/htpasswd")
-            .WithEnvironment("REGISTRY_AUTH", "htpasswd")
-            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_REALM", "hybridbuild-tests")
-            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(5000).ForPath("/v2/").ForStatusCode(HttpStatusCode.Unauthorized)))
-            .Build();
-        await _protectedRegistry.StartAsync();
-        ProtectedRegistry = $"localhost:{_protectedRegistry.GetMappedPublicPort(5000)}";
-    }
+    private async Task StartProtectedRegistryAsync() => _protectedRegistry = await RegistryContainer.StartAsync(withPassword: true);
 
     private async Task StartRegistryAsync()
     {
-        _registry = new ContainerBuilder("registry:2")
-            .WithPortBinding(5000, assignRandomHostPort: true)
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(5000).ForPath("/v2/")))
-            .Build();
-        await _registry.StartAsync();
-        Registry = $"localhost:{_registry.GetMappedPublicPort(5000)}";
+        _registry = await RegistryContainer.StartAsync(withPassword: false);
+        Registry = _registry.Address;
     }
 
     /// <summary>A client for the service that sends the given key, or none.</summary>
@@ -179,22 +147,14 @@ public sealed class ServiceFixture : IAsyncLifetime
     }
 
     /// <summary>A strict Artifactory test server, configured as the publish target "artifactory-test".</summary>
-    public HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestServer Artifactory { get; private set; } = null!;
+    public HybridBuild.Testing.Artifactory.ArtifactoryTestServer Artifactory { get; private set; } = null!;
     public const string ArtifactoryToken = "test-access-token";
 
     /// <summary>The service's database, to check what it stored.</summary>
     public string ConnectionString { get; private set; } = "";
 
     /// <summary>A client for the registry's HTTP API.</summary>
-    public HttpClient RegistryClient()
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://{Registry}") };
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.docker.distribution.manifest.list.v2+json");
-        return client;
-    }
+    public HttpClient RegistryClient() => _registry!.Client();
 
     public async Task DisposeAsync()
     {

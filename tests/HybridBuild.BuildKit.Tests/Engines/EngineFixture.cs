@@ -1,6 +1,4 @@
 using Docker.DotNet;
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Containers;
 using HybridBuild.BuildKit.Buildx;
 using HybridBuild.BuildKit.Docker;
 using HybridBuild.BuildKit.Native;
@@ -15,12 +13,10 @@ namespace HybridBuild.BuildKit.Tests.Engines;
 /// </summary>
 public sealed class EngineFixture : IAsyncLifetime
 {
-    public const string RegistryUser = "hybridbuild";
-    public const string RegistryPassword = "hybridbuild-test-password";
-    // bcrypt of RegistryPassword (registry:2 reads only bcrypt htpasswd entries); a test credential, not a secret
-    private const string HtpasswdLine = "hybridbuild:$2b$10$s8oUgPmc6wir8r9nYMt2/uL85Tu15Ehxcp6Hh/H6kTHaMMY3bDW0K\n";
+    public const string RegistryUser = RegistryContainer.User;
+    public const string RegistryPassword = RegistryContainer.Password;
 
-    private IContainer? _registry;
+    private RegistryContainer? _registry;
     private ServiceProvider? _services;
 
     /// <summary>host:port of the password-protected registry, as BuildKit on the Docker engine reaches it.</summary>
@@ -32,28 +28,9 @@ public sealed class EngineFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var host = new DockerEngineOptions().ResolvedHost;
-        try
-        {
-            Docker = new DockerClientBuilder().WithEndpoint(new Uri(host)).Build();
-            await Docker.System.PingAsync();
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException(
-                $"These tests need a Docker engine with BuildKit and the buildx plugin at {host} (set DOCKER_HOST to point elsewhere): {e.Message}", e);
-        }
-
-        _registry = new ContainerBuilder("registry:2")
-            .WithPortBinding(5000, assignRandomHostPort: true)
-            .WithResourceMapping(System.Text.Encoding.ASCII.GetBytes(HtpasswdLine), "/auth/htpasswd")
-            .WithEnvironment("REGISTRY_AUTH", "htpasswd")
-            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_REALM", "hybridbuild-tests")
-            .WithEnvironment("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
-            .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(5000).ForPath("/v2/").ForStatusCode(System.Net.HttpStatusCode.Unauthorized)))
-            .Build();
-        await _registry.StartAsync();
-        Registry = $"localhost:{_registry.GetMappedPublicPort(5000)}";
+        Docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
+        _registry = await RegistryContainer.StartAsync(withPassword: true);
+        Registry = _registry.Address;
         _services = Engines(withCredentials: true);
     }
 
@@ -76,16 +53,7 @@ public sealed class EngineFixture : IAsyncLifetime
     }
 
     /// <summary>A client for the registry's HTTP API, with the registry's password.</summary>
-    public HttpClient RegistryClient()
-    {
-        var client = new HttpClient { BaseAddress = new Uri($"http://{Registry}") };
-        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"{RegistryUser}:{RegistryPassword}")));
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
-        client.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
-        return client;
-    }
+    public HttpClient RegistryClient() => _registry!.Client();
 
     public async Task DisposeAsync()
     {

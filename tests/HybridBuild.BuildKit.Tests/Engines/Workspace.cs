@@ -53,24 +53,3 @@ internal sealed class Workspace : IDisposable
         return entries;
     }
 }
-
-/// <summary>Keeps what an engine reported.</summary>
-internal sealed class RecordingProgress : IBuildProgress
-{
-    private readonly List<StepEvent> _steps = [];
-    private readonly List<LogLine> _lines = [];
-
-    public IReadOnlyList<StepEvent> Steps { get { lock (_steps) return [.. _steps]; } }
-    public IReadOnlyList<LogLine> Lines { get { lock (_lines) return [.. _lines]; } }
-
-    public void Step(StepEvent step) { lock (_steps) _steps.Add(step); }
-    public void Log(LogLine line) { lock (_lines) _lines.Add(line); }
-
-    public string Text()
-    {
-        var text = new StringBuilder();
-        foreach (var step in Steps) text.Append(step.Name).Append(' ').AppendLine(step.Error);
-        foreach (var line in Lines) text.AppendLine(line.Text);
-        return text.ToString();
-    }
-}

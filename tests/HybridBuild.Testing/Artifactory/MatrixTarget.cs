@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace HybridBuild.Publishing.Tests.Artifactory;
+namespace HybridBuild.Testing.Artifactory;
 
 /// <summary>
 /// A request target as Artifactory reads it: <c>/artifactory/{repo}/{path}</c>, where any segment may carry

@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
-namespace HybridBuild.Publishing.Tests.Artifactory;
+namespace HybridBuild.Testing.Artifactory;
 
 /// <summary>
 /// A strict Artifactory on a loopback port (real Kestrel) that enforces the documented deploy contract:

@@ -1,4 +1,4 @@
-namespace HybridBuild.Publishing.Tests.Artifactory;
+namespace HybridBuild.Testing.Artifactory;
 
 /// <summary>How the test server authenticates and what it lets the user do.</summary>
 public sealed record ArtifactoryTestServerOptions

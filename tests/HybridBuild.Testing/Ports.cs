@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace HybridBuild.Api.Tests.Infrastructure;
+namespace HybridBuild.Testing;
 
 public static class Ports
 {

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HybridBuild.Api.Tests.Infrastructure;
+namespace HybridBuild.Testing;
 
 /// <summary>A git repository the test writes and commits to, served read-only by git daemon on a loopback port.</summary>
 public sealed class GitRepository : IAsyncDisposable

@@ -2,18 +2,10 @@ using System.Text;
 using HybridBuild.BuildKit.Buildx;
 using HybridBuild.Core.Abstractions;
 
-namespace HybridBuild.Core.Tests;
+namespace HybridBuild.BuildKit.Tests.Buildx;
 
 public class RawJsonProgressParserTests
 {
-    private sealed class RecordingProgress : IBuildProgress
-    {
-        public List<StepEvent> Steps { get; } = [];
-        public List<LogLine> Logs { get; } = [];
-        public void Step(StepEvent step) => Steps.Add(step);
-        public void Log(LogLine line) => Logs.Add(line);
-    }
-
     private readonly RecordingProgress _progress = new();
     private readonly RawJsonProgressParser _parser;
 
@@ -79,8 +71,8 @@ public class RawJsonProgressParserTests
         Assert.Null(step.Completed);
         Assert.Null(step.Error);
 
-        Assert.Equal(2, _progress.Logs.Count);
-        var log = _progress.Logs[0];
+        Assert.Equal(2, _progress.Lines.Count);
+        var log = _progress.Lines[0];
         Assert.Equal("sha256:aaa", log.StepId);
         Assert.Equal(1, log.Stream);
         Assert.Equal("failing", log.Text);
@@ -88,7 +80,7 @@ public class RawJsonProgressParserTests
 
         const string errorLine = "ERROR: failed to solve: process \"/bin/sh -c echo failing && exit 3\" did not complete successfully: exit code: 3";
         Assert.Equal(errorLine["ERROR: ".Length..], _parser.Error);
-        var engineLog = _progress.Logs[1];
+        var engineLog = _progress.Lines[1];
         Assert.Null(engineLog.StepId);
         Assert.Equal(2, engineLog.Stream);
         Assert.Equal(errorLine, engineLog.Text);
@@ -196,39 +188,39 @@ public class RawJsonProgressParserTests
     {
         FeedText(LogMessage("sha256:v", 1, "one\r\ntwo\n\nthree\n"));
 
-        Assert.Equal(["one", "two", "", "three"], _progress.Logs.Select(l => l.Text));
-        Assert.All(_progress.Logs, l => Assert.Equal("sha256:v", l.StepId));
+        Assert.Equal(["one", "two", "", "three"], _progress.Lines.Select(l => l.Text));
+        Assert.All(_progress.Lines, l => Assert.Equal("sha256:v", l.StepId));
     }
 
     [Fact]
     public void A_partial_line_waits_for_the_rest_of_it_in_the_next_chunk()
     {
         FeedText(LogMessage("sha256:v", 1, "hel"));
-        Assert.Empty(_progress.Logs);
+        Assert.Empty(_progress.Lines);
 
         FeedText(LogMessage("sha256:v", 1, "lo\nwor"));
-        Assert.Equal(["hello"], _progress.Logs.Select(l => l.Text));
+        Assert.Equal(["hello"], _progress.Lines.Select(l => l.Text));
 
         FeedText(LogMessage("sha256:v", 1, "ld\n"));
-        Assert.Equal(["hello", "world"], _progress.Logs.Select(l => l.Text));
+        Assert.Equal(["hello", "world"], _progress.Lines.Select(l => l.Text));
 
         _parser.Complete();
-        Assert.Equal(2, _progress.Logs.Count);
+        Assert.Equal(2, _progress.Lines.Count);
     }
 
     [Fact]
     public void A_partial_line_is_emitted_on_complete()
     {
         FeedText(LogMessage("sha256:v", 2, "done\nno newline at the end"));
-        Assert.Equal(["done"], _progress.Logs.Select(l => l.Text));
+        Assert.Equal(["done"], _progress.Lines.Select(l => l.Text));
 
         _parser.Complete();
 
-        Assert.Equal(["done", "no newline at the end"], _progress.Logs.Select(l => l.Text));
-        Assert.Equal(("sha256:v", 2), (_progress.Logs[1].StepId, _progress.Logs[1].Stream));
+        Assert.Equal(["done", "no newline at the end"], _progress.Lines.Select(l => l.Text));
+        Assert.Equal(("sha256:v", 2), (_progress.Lines[1].StepId, _progress.Lines[1].Stream));
 
         _parser.Complete();
-        Assert.Equal(2, _progress.Logs.Count);
+        Assert.Equal(2, _progress.Lines.Count);
     }
 
     [Fact]
@@ -243,7 +235,7 @@ public class RawJsonProgressParserTests
 
         Assert.Equal(
             [("sha256:a", 1, "out-a end"), ("sha256:b", 1, "out-b end"), ("sha256:a", 2, "err-a end")],
-            _progress.Logs.Select(l => (l.StepId, l.Stream, l.Text)));
+            _progress.Lines.Select(l => (l.StepId, l.Stream, l.Text)));
     }
 
     [Fact]
@@ -253,7 +245,7 @@ public class RawJsonProgressParserTests
         FeedText($$"""{ "logs": [ { "vertex": "v", "stream": 1, "data": "{{Convert.ToBase64String(bytes[..1])}}" } ] }""");
         FeedText($$"""{ "logs": [ { "vertex": "v", "stream": 1, "data": "{{Convert.ToBase64String(bytes[1..])}}" } ] }""");
 
-        Assert.Equal(["é"], _progress.Logs.Select(l => l.Text));
+        Assert.Equal(["é"], _progress.Lines.Select(l => l.Text));
     }
 
     [Fact]
@@ -274,7 +266,7 @@ public class RawJsonProgressParserTests
         FeedText(LogMessage("sha256:two", 1, "{ not json }\n"));
 
         Assert.Equal(["RUN echo {", "RUN echo \"}}\" '{' \\"], _progress.Steps.Select(s => s.Name));
-        Assert.Equal(["{ not json }"], _progress.Logs.Select(l => l.Text));
+        Assert.Equal(["{ not json }"], _progress.Lines.Select(l => l.Text));
     }
 
     [Fact]
@@ -294,8 +286,8 @@ public class RawJsonProgressParserTests
 
         Assert.Equal(
             ["Dockerfile:3", "--------------------", "   2 |     FROM alpine", "   3 | >>> RUN exit 3", "--------------------"],
-            _progress.Logs.Select(l => l.Text));
-        Assert.All(_progress.Logs, l => Assert.Equal(((string?)null, 2), (l.StepId, l.Stream)));
+            _progress.Lines.Select(l => l.Text));
+        Assert.All(_progress.Lines, l => Assert.Equal(((string?)null, 2), (l.StepId, l.Stream)));
         Assert.Single(_progress.Steps);
         Assert.Null(_parser.Error);
     }
@@ -317,7 +309,7 @@ public class RawJsonProgressParserTests
             """);
 
         Assert.Equal("failed to solve: first", _parser.Error);
-        Assert.Equal(2, _progress.Logs.Count);
+        Assert.Equal(2, _progress.Lines.Count);
     }
 
     [Fact]
@@ -332,7 +324,7 @@ public class RawJsonProgressParserTests
             }
             """);
 
-        Assert.Contains("oops", Assert.Single(_progress.Logs).Text);
+        Assert.Contains("oops", Assert.Single(_progress.Lines).Text);
         Assert.Single(_progress.Steps);
     }
 

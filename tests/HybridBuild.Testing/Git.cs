@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace HybridBuild.Api.Tests.Infrastructure;
+namespace HybridBuild.Testing;
 
 /// <summary>The git CLI, for repositories the tests create and serve with git daemon.</summary>
 public static class Git

@@ -1,7 +1,7 @@
-namespace HybridBuild.BuildKit.Tests.Session;
+namespace HybridBuild.Testing;
 
 /// <summary>A fresh directory under the system temp folder, removed with everything in it.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public TempDirectory() => Directory.CreateDirectory(Path);
 

@@ -2,7 +2,7 @@ using HybridBuild.BuildKit.Buildx;
 using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 
-namespace HybridBuild.Core.Tests;
+namespace HybridBuild.BuildKit.Tests.Buildx;
 
 public class BuildxArgumentsTests
 {

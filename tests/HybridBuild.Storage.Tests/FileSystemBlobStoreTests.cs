@@ -3,7 +3,7 @@ using HybridBuild.Core.Abstractions;
 using HybridBuild.Storage.FileSystem;
 using Microsoft.Extensions.Options;
 
-namespace HybridBuild.Core.Tests;
+namespace HybridBuild.Storage.Tests;
 
 public sealed class FileSystemBlobStoreTests : IDisposable
 {
