@@ -42,7 +42,7 @@ public sealed class ApplicationFixture : IAsyncLifetime
     }
 
     /// <summary>The application core on a new, migrated database; blobs under a temporary directory it removes.</summary>
-    public async Task<Core> StartAsync()
+    public async Task<WiredCore> StartAsync()
     {
         var database = $"hybridbuild_app_{Guid.NewGuid():N}";
         await using (var connection = new NpgsqlConnection(_server))
@@ -70,7 +70,7 @@ public sealed class ApplicationFixture : IAsyncLifetime
             .BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         await using (var scope = services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<BuildDbContext>().Database.MigrateAsync();
-        return new Core(services, storage, scratch);
+        return new WiredCore(services, storage, scratch);
     }
 
     public async Task DisposeAsync()
@@ -79,7 +79,7 @@ public sealed class ApplicationFixture : IAsyncLifetime
     }
 
     /// <summary>The wired core of one test: a scope per unit of work, as each request or job has its own.</summary>
-    public sealed class Core(ServiceProvider services, JobStorage storage, TempDirectory scratch) : IAsyncDisposable
+    public sealed class WiredCore(ServiceProvider services, JobStorage storage, TempDirectory scratch) : IAsyncDisposable
     {
         public JobStorage Jobs => storage;
 
@@ -110,4 +110,14 @@ public sealed class ApplicationFixture : IAsyncLifetime
 public sealed class PostgresCollection : ICollectionFixture<ApplicationFixture>
 {
     public const string Name = "postgres";
+}
+
+/// <summary>A test class whose every test gets the application core on a database of its own.</summary>
+public abstract class CoreTest(ApplicationFixture fixture) : IAsyncLifetime
+{
+    protected ApplicationFixture.WiredCore Core { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Core = await fixture.StartAsync();
+
+    public async Task DisposeAsync() => await Core.DisposeAsync();
 }

@@ -13,25 +13,19 @@ namespace HybridBuild.Application.Tests;
 /// references is removed.
 /// </summary>
 [Collection(PostgresCollection.Name)]
-public sealed class BuildDeletionTests(ApplicationFixture fixture) : IAsyncLifetime
+public sealed class BuildDeletionTests(ApplicationFixture fixture) : CoreTest(fixture)
 {
-    private ApplicationFixture.Core _core = null!;
-
-    public async Task InitializeAsync() => _core = await fixture.StartAsync();
-
-    public async Task DisposeAsync() => await _core.DisposeAsync();
-
     [Fact]
     public async Task A_blob_the_other_build_committed_first_is_kept_when_the_first_build_is_deleted()
     {
         var (old, running, runId, key) = await TwoBuildsSharingABlobAsync();
 
         Assert.True(await CompleteAsync(running, runId, key));
-        await _core.WithAsync<BuildDeletion>(d => d.DeleteAsync(old.Id, CancellationToken.None));
+        await Core.WithAsync<BuildDeletion>(d => d.DeleteAsync(old.Id, CancellationToken.None));
 
         Assert.NotNull(await BlobAsync(key));
         Assert.Equal(StageStatus.Succeeded, (await StageAsync(running.Stages.Single().Id)).Status);
-        Assert.False(await _core.WithAsync<BuildDbContext, bool>(db => db.Builds.AnyAsync(b => b.Id == old.Id)));
+        Assert.False(await Core.WithAsync<BuildDbContext, bool>(db => db.Builds.AnyAsync(b => b.Id == old.Id)));
     }
 
     [Fact]
@@ -39,14 +33,14 @@ public sealed class BuildDeletionTests(ApplicationFixture fixture) : IAsyncLifet
     {
         var (old, running, runId, key) = await TwoBuildsSharingABlobAsync();
 
-        await _core.WithAsync<BuildDeletion>(d => d.DeleteAsync(old.Id, CancellationToken.None));
+        await Core.WithAsync<BuildDeletion>(d => d.DeleteAsync(old.Id, CancellationToken.None));
         Assert.Null(await BlobAsync(key));
         Assert.True(await CompleteAsync(running, runId, key));
 
         var stage = await StageAsync(running.Stages.Single().Id);
         Assert.Equal(StageStatus.Failed, stage.Status);
         Assert.Contains("was removed by a build deletion", stage.Error);
-        Assert.False(await _core.WithAsync<BuildDbContext, bool>(db => db.Artifacts.AnyAsync(a => a.BlobKey == key)));
+        Assert.False(await Core.WithAsync<BuildDbContext, bool>(db => db.Artifacts.AnyAsync(a => a.BlobKey == key)));
     }
 
     [Fact]
@@ -54,10 +48,10 @@ public sealed class BuildDeletionTests(ApplicationFixture fixture) : IAsyncLifet
     {
         var (_, running, _, _) = await TwoBuildsSharingABlobAsync();
 
-        var refused = await Assert.ThrowsAsync<Core.Errors.ConflictException>(() => _core.WithAsync<BuildDeletion>(d => d.DeleteAsync(running.Id, CancellationToken.None)));
+        var refused = await Assert.ThrowsAsync<Core.Errors.ConflictException>(() => Core.WithAsync<BuildDeletion>(d => d.DeleteAsync(running.Id, CancellationToken.None)));
 
         Assert.Contains("cancel it first", refused.Message);
-        Assert.True(await _core.WithAsync<BuildDbContext, bool>(db => db.Builds.AnyAsync(b => b.Id == running.Id)));
+        Assert.True(await Core.WithAsync<BuildDbContext, bool>(db => db.Builds.AnyAsync(b => b.Id == running.Id)));
     }
 
     /// <summary>A succeeded build whose artifact is a stored blob, and a running stage (claimed under the returned run) about to commit the same content.</summary>
@@ -66,21 +60,21 @@ public sealed class BuildDeletionTests(ApplicationFixture fixture) : IAsyncLifet
         var content = RandomNumberGenerator.GetBytes(1024);
         var sha = Convert.ToHexStringLower(SHA256.HashData(content));
         var key = BlobKeys.Artifact(sha);
-        await _core.WithAsync<IBlobStore>(b => b.PutAsync(key, new MemoryStream(content), CancellationToken.None));
-        var old = await StoredBuilds.StoreAsync(_core, BuildStatus.Succeeded, StageStatus.Succeeded, "out");
-        await _core.WithAsync<BuildDbContext>(async db =>
+        await Core.WithAsync<IBlobStore>(b => b.PutAsync(key, new MemoryStream(content), CancellationToken.None));
+        var old = await StoredBuilds.StoreAsync(Core, BuildStatus.Succeeded, StageStatus.Succeeded, "out");
+        await Core.WithAsync<BuildDbContext>(async db =>
         {
             db.Artifacts.Add(Artifact(old, key, sha));
             await db.SaveChangesAsync();
         });
-        var running = await StoredBuilds.StoreAsync(_core, BuildStatus.Running, StageStatus.Queued, "out");
+        var running = await StoredBuilds.StoreAsync(Core, BuildStatus.Running, StageStatus.Queued, "out");
         var runId = Guid.NewGuid();
-        Assert.True(await _core.WithAsync<StageLifecycle, bool>(s => s.ClaimAsync(running.Stages.Single().Id, runId, CancellationToken.None)));
+        Assert.True(await Core.WithAsync<StageLifecycle, bool>(s => s.ClaimAsync(running.Stages.Single().Id, runId, CancellationToken.None)));
         return (old, running, runId, key);
     }
 
     private Task<bool> CompleteAsync(Build running, Guid runId, string key) =>
-        _core.WithAsync<StageLifecycle, bool>(async s =>
+        Core.WithAsync<StageLifecycle, bool>(async s =>
         {
             var stage = await StageAsync(running.Stages.Single().Id);
             return await s.CompleteAsync(stage, runId, StageOutcome.Succeeded(null, [Artifact(running, key, key[^64..])]));
@@ -92,8 +86,8 @@ public sealed class BuildDeletionTests(ApplicationFixture fixture) : IAsyncLifet
         Size = 1024, Sha256 = sha, BlobKey = key,
     };
 
-    private Task<BlobInfo?> BlobAsync(string key) => _core.WithAsync<IBlobStore, BlobInfo?>(b => b.GetInfoAsync(key, CancellationToken.None));
+    private Task<BlobInfo?> BlobAsync(string key) => Core.WithAsync<IBlobStore, BlobInfo?>(b => b.GetInfoAsync(key, CancellationToken.None));
 
     private Task<Stage> StageAsync(Guid id) =>
-        _core.WithAsync<BuildDbContext, Stage>(db => db.Stages.AsNoTracking().SingleAsync(s => s.Id == id));
+        Core.WithAsync<BuildDbContext, Stage>(db => db.Stages.AsNoTracking().SingleAsync(s => s.Id == id));
 }

@@ -7,7 +7,7 @@ namespace HybridBuild.Application.Tests;
 internal static class StoredBuilds
 {
     /// <summary>A build of one stage per name, every stage in <paramref name="stageStatus"/>; the build in <paramref name="buildStatus"/>.</summary>
-    public static async Task<Build> StoreAsync(ApplicationFixture.Core core, BuildStatus buildStatus, StageStatus stageStatus, params string[] stages)
+    public static async Task<Build> StoreAsync(ApplicationFixture.WiredCore core, BuildStatus buildStatus, StageStatus stageStatus, params string[] stages)
     {
         var now = DateTimeOffset.UtcNow;
         var build = new Build
