@@ -1,0 +1,123 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using HybridBuild.Application;
+using HybridBuild.Core;
+using HybridBuild.Data;
+using HybridBuild.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Testcontainers.PostgreSql;
+
+namespace HybridBuild.Application.Tests;
+
+/// <summary>
+/// One PostgreSQL server for the run (a container, or HYBRIDBUILD_TEST_POSTGRES), and per test a fresh database
+/// holding the service's schema and Hangfire's: the application core wired as the host wires it, with Hangfire's
+/// real PostgreSQL storage as transport and no server taking the jobs, so a test sees exactly what was queued.
+/// </summary>
+public sealed class ApplicationFixture : IAsyncLifetime
+{
+    private PostgreSqlContainer? _postgres;
+    private string _server = "";
+
+    public async Task InitializeAsync()
+    {
+        _server = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_POSTGRES") ?? "";
+        if (_server.Length > 0) return;
+        _postgres = new PostgreSqlBuilder("postgres:17").Build();
+        try
+        {
+            await _postgres.StartAsync();
+        }
+        catch (Exception e)
+        {
+            throw new InvalidOperationException(
+                "These tests need PostgreSQL: a Docker engine with the postgres:17 image (set TESTCONTAINERS_RYUK_DISABLED=true where Ryuk "
+                + $"cannot be pulled), or HYBRIDBUILD_TEST_POSTGRES set to a server connection string: {e.Message}", e);
+        }
+        _server = _postgres.GetConnectionString();
+    }
+
+    /// <summary>The application core on a new, migrated database; blobs under a temporary directory it removes.</summary>
+    public async Task<WiredCore> StartAsync()
+    {
+        var database = $"hybridbuild_app_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(_server))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
+        var scratch = new TempDirectory();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Postgres"] = connectionString,
+            ["Storage:FileSystem:Root"] = Path.Combine(scratch.Path, "blobs"),
+            ["Worker:WorkDirectory"] = Path.Combine(scratch.Path, "work"),
+            ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+        }).Build();
+        var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+        var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, hangfire), hangfire);
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration).AddLogging()
+            .AddSingleton<JobStorage>(storage).AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(storage))
+            .AddHybridBuildCore(configuration).AddHybridBuildStorage(configuration).AddHybridBuildData(configuration)
+            .AddHybridBuildApplication(configuration)
+            .BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        await using (var scope = services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<BuildDbContext>().Database.MigrateAsync();
+        return new WiredCore(services, storage, scratch);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_postgres is not null) await _postgres.DisposeAsync();
+    }
+
+    /// <summary>The wired core of one test: a scope per unit of work, as each request or job has its own.</summary>
+    public sealed class WiredCore(ServiceProvider services, JobStorage storage, TempDirectory scratch) : IAsyncDisposable
+    {
+        public JobStorage Jobs => storage;
+
+        public AsyncServiceScope Scope() => services.CreateAsyncScope();
+
+        /// <summary>Runs <paramref name="work"/> with <typeparamref name="T"/> from a scope of its own.</summary>
+        public async Task<TResult> WithAsync<T, TResult>(Func<T, Task<TResult>> work) where T : notnull
+        {
+            await using var scope = Scope();
+            return await work(scope.ServiceProvider.GetRequiredService<T>());
+        }
+
+        public async Task WithAsync<T>(Func<T, Task> work) where T : notnull
+        {
+            await using var scope = Scope();
+            await work(scope.ServiceProvider.GetRequiredService<T>());
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await services.DisposeAsync();
+            scratch.Dispose();
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PostgresCollection : ICollectionFixture<ApplicationFixture>
+{
+    public const string Name = "postgres";
+}
+
+/// <summary>A test class whose every test gets the application core on a database of its own.</summary>
+public abstract class CoreTest(ApplicationFixture fixture) : IAsyncLifetime
+{
+    protected ApplicationFixture.WiredCore Core { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Core = await fixture.StartAsync();
+
+    public async Task DisposeAsync() => await Core.DisposeAsync();
+}

@@ -1,0 +1,92 @@
+using HybridBuild.Application.Jobs;
+using HybridBuild.Application.Nodes;
+using HybridBuild.Application.Pipeline;
+using HybridBuild.Core.Domain;
+using HybridBuild.Core.Errors;
+using HybridBuild.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace HybridBuild.Application.Tests;
+
+/// <summary>The reconciler and the retry against real PostgreSQL and Hangfire's PostgreSQL storage, without a worker taking the jobs.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture)
+{
+    [Theory]
+    [InlineData(1, StageStatus.Queued)] // tried again, with a new job
+    [InlineData(3, StageStatus.Failed)] // Worker:MaxAttempts runs lost: failed, not queued forever
+    public async Task A_stage_held_by_a_node_that_stopped_reporting_is_recovered_at_the_next_sweep(int attempts, StageStatus after)
+    {
+        var build = await StoredBuilds.StoreAsync(Core, BuildStatus.Running, StageStatus.Running, "a");
+        var stage = build.Stages.Single();
+        // held by a node that has no heartbeat row at all (it died before its first, or was forgotten), reported just now
+        await Core.WithAsync<BuildDbContext>(db => db.Stages.Where(s => s.Id == stage.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.RunId, Guid.NewGuid()).SetProperty(s => s.NodeId, Guid.NewGuid())
+            .SetProperty(s => s.HeartbeatAt, DateTimeOffset.UtcNow).SetProperty(s => s.Attempts, attempts)));
+        // made before the sweep's settling window, so the same sweep also moves the build on
+        await Core.WithAsync<BuildDbContext>(db => db.Builds.Where(b => b.Id == build.Id).ExecuteUpdateAsync(u => u.SetProperty(b => b.CreatedAt, DateTimeOffset.UtcNow.AddMinutes(-1))));
+        await using (var scope = Core.Scope())
+            scope.ServiceProvider.GetRequiredService<NodeIdentity>().Reported(DateTimeOffset.UtcNow.AddMinutes(-5)); // this node has been healthy a while
+
+        var acted = await Core.WithAsync<Reconciler, int>(r => r.RunAsync(CancellationToken.None));
+
+        Assert.True(acted >= 1);
+        var stored = await Core.WithAsync<BuildDbContext, Stage>(db => db.Stages.AsNoTracking().SingleAsync(s => s.Id == stage.Id));
+        Assert.Equal(after, stored.Status);
+        Assert.Null(stored.RunId);
+        if (after == StageStatus.Queued)
+        {
+            Assert.NotNull(stored.JobId);
+            Assert.Equal(1, Core.Jobs.GetMonitoringApi().EnqueuedCount("stages"));
+        }
+        else
+        {
+            Assert.Equal($"the stage lost its worker {attempts} times", stored.Error);
+            var settled = await Core.WithAsync<BuildDbContext, BuildStatus>(db => db.Builds.Where(b => b.Id == build.Id).Select(b => b.Status).SingleAsync());
+            Assert.Equal(BuildStatus.Failed, settled);
+        }
+    }
+
+    [Fact]
+    public async Task A_node_that_has_just_reached_the_database_again_recovers_nothing_until_every_live_node_could_report()
+    {
+        var build = await StoredBuilds.StoreAsync(Core, BuildStatus.Running, StageStatus.Running, "a");
+        await Core.WithAsync<BuildDbContext>(db => db.Stages.Where(s => s.BuildId == build.Id).ExecuteUpdateAsync(u => u
+            .SetProperty(s => s.RunId, Guid.NewGuid()).SetProperty(s => s.NodeId, Guid.NewGuid()).SetProperty(s => s.HeartbeatAt, DateTimeOffset.UtcNow)));
+        await using (var scope = Core.Scope())
+            scope.ServiceProvider.GetRequiredService<NodeIdentity>().Reported(DateTimeOffset.UtcNow); // healthy only since now
+
+        Assert.Equal(0, await Core.WithAsync<Reconciler, int>(r => r.RunAsync(CancellationToken.None)));
+        Assert.Equal(StageStatus.Running, await Core.WithAsync<BuildDbContext, StageStatus>(db => db.Stages.Where(s => s.BuildId == build.Id).Select(s => s.Status).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task Of_two_retries_of_a_failed_build_at_once_exactly_one_starts_its_second_attempt()
+    {
+        var build = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+
+        var retries = await Task.WhenAll(RetryAsync(build.Id), RetryAsync(build.Id));
+
+        Assert.Single(retries, r => r is null);
+        Assert.Single(retries, r => r is ConflictException);
+        var stored = await Core.WithAsync<BuildDbContext, Build>(db => db.Builds.AsNoTracking().Include(b => b.Stages).SingleAsync(b => b.Id == build.Id));
+        Assert.Equal(2, stored.Attempt);
+        Assert.Equal(StageStatus.Queued, stored.Stages.Single().Status);
+        Assert.NotNull(stored.Stages.Single().JobId); // handed to the transport once
+        Assert.Equal(1, Core.Jobs.GetMonitoringApi().EnqueuedCount("stages"));
+    }
+
+    private async Task<Exception?> RetryAsync(Guid buildId)
+    {
+        try
+        {
+            await Core.WithAsync<BuildScheduler>(s => s.RetryAsync(buildId, CancellationToken.None));
+            return null;
+        }
+        catch (ConflictException e)
+        {
+            return e;
+        }
+    }
+}
