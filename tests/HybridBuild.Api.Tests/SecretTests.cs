@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using HybridBuild.Api.Tests.Infrastructure;
+using HybridBuild.Application.Secrets;
 using HybridBuild.Core.Specs;
 using Npgsql;
 
@@ -168,6 +169,21 @@ public sealed class SecretTests(ServiceFixture service)
         });
         var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "validation");
         Assert.Contains("not-listed", problem["errors"]!["spec.stages[0].secrets[1]"]!.ToJsonString());
+    }
+
+    [Fact]
+    public void A_grant_matches_a_key_by_its_id_in_any_GUID_form_or_its_exact_name_and_a_trigger_by_its_list_only()
+    {
+        var id = Guid.NewGuid();
+        var ci = new Caller(id, "ci", IsAdmin: false);
+        Assert.True(SecretGrants.MayMount(ci, "s", [id.ToString("B").ToUpperInvariant()]));
+        Assert.True(SecretGrants.MayMount(ci, "s", ["ci"]));
+        Assert.False(SecretGrants.MayMount(ci, "s", ["CI", Guid.NewGuid().ToString()]));
+        Assert.False(SecretGrants.MayMount(ci, "s", []));
+        Assert.True(SecretGrants.MayMount(new Caller(null, "configured admin key", IsAdmin: true), "s", []));
+        var trigger = new Caller(null, "trigger 't'", IsAdmin: false) { TriggerSecrets = ["s"] };
+        Assert.True(SecretGrants.MayMount(trigger, "s", []));
+        Assert.False(SecretGrants.MayMount(trigger, "other", ["trigger 't'"]));
     }
 
     private const string TriggerSecret = "webhook-secret-for-grant-tests-0123";
