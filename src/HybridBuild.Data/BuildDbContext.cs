@@ -75,6 +75,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(t.Property(x => x.Branches));
             Json(t.Property(x => x.Tags));
             Json(t.Property(x => x.Spec));
+            Json(t.Property(x => x.Secrets));
         });
 
         model.Entity<TriggerDelivery>(d =>
@@ -125,6 +126,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             b.ToTable("build_secrets");
             b.HasKey(x => x.Name);
             b.Property(x => x.Name).HasMaxLength(64);
+            Json(b.Property(x => x.AllowedKeys));
         });
 
         model.Entity<ApiKey>(k =>

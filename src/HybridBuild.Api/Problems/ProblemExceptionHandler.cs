@@ -19,7 +19,12 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             {
                 Type = TypePrefix + v.Slug, Title = v.Title, Status = v.Status, Detail = v.Message,
             },
-            ServiceException s => Problem(s.Slug, s.Status, s.Title, s.Message, (s as BadRequestException)?.Field),
+            ServiceException s => Problem(s.Slug, s.Status, s.Title, s.Message, s switch
+            {
+                BadRequestException b => b.Field,
+                ForbiddenException f => f.Field,
+                _ => null,
+            }),
             BadHttpRequestException b => Problem(b.StatusCode == 413 ? "too-large" : "bad-request", b.StatusCode,
                 b.StatusCode == 413 ? "The request is too large." : "The request is not valid.", b.Message, null),
             OperationCanceledException when http.RequestAborted.IsCancellationRequested => null,

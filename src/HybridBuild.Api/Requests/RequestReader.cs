@@ -5,6 +5,7 @@ using HybridBuild.Api.Contracts;
 using HybridBuild.Application.Contracts;
 using HybridBuild.Application.Pipeline;
 using HybridBuild.Application.Requests;
+using HybridBuild.Application.Secrets;
 using HybridBuild.Application.Submissions;
 using HybridBuild.Core.Errors;
 using HybridBuild.Core.Sources;
@@ -25,14 +26,14 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
     private const int MaxSpecBytes = 4 << 20;
     private const int MaxBoundaryLength = 70;
 
-    public async Task<SubmittedRequest> ReadAsync(HttpRequest request, CancellationToken cancellationToken)
+    public async Task<SubmittedRequest> ReadAsync(HttpRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var contentType = request.ContentType is { } value && MediaTypeHeaderValue.TryParse(value, out var parsed) ? parsed : null;
         var mediaType = contentType?.MediaType.Value?.ToLowerInvariant();
         if (mediaType is "application/json" || mediaType?.EndsWith("+json") == true)
         {
             var bytes = await BoundedBody.ReadAsync(request.Body, MaxSpecBytes, "The build spec", cancellationToken);
-            return new SubmittedRequest { Spec = ParseSpec(bytes, "body"), Fingerprint = Idempotency.Fingerprint(bytes) };
+            return new SubmittedRequest { Caller = caller, Spec = ParseSpec(bytes, "body"), Fingerprint = Idempotency.Fingerprint(bytes) };
         }
         if (mediaType == "multipart/form-data")
         {
@@ -46,7 +47,7 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
                     $"The multipart boundary is {boundary.Length} characters long; RFC 2046 allows at most {MaxBoundaryLength}.", "boundary");
             try
             {
-                return await ReadMultipartAsync(new MultipartReader(boundary, request.Body) { BodyLengthLimit = null }, cancellationToken);
+                return await ReadMultipartAsync(new MultipartReader(boundary, request.Body) { BodyLengthLimit = null }, caller, cancellationToken);
             }
             catch (Exception e) when (e is IOException or InvalidDataException)
             {
@@ -57,7 +58,7 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
             $"Content type '{request.ContentType ?? "(none)"}' is not accepted: send application/json (a spec with a git or inline source) or multipart/form-data (a 'spec' part and a 'context' tar or tar.gz part).");
     }
 
-    private async Task<SubmittedRequest> ReadMultipartAsync(MultipartReader reader, CancellationToken cancellationToken)
+    private async Task<SubmittedRequest> ReadMultipartAsync(MultipartReader reader, Caller caller, CancellationToken cancellationToken)
     {
         byte[]? spec = null;
         string? contextFile = null;
@@ -103,6 +104,7 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
                 throw new InvalidContextException($"The context has no '{dockerfile}' (set 'dockerfile' in the spec to its path inside the context).");
             var request = new SubmittedRequest
             {
+                Caller = caller,
                 Spec = parsedSpec,
                 Fingerprint = Idempotency.Fingerprint([.. spec, .. Encoding.ASCII.GetBytes(contextHash!)]),
                 ContextFile = contextFile,

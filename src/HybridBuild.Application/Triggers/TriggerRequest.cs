@@ -2,7 +2,7 @@ using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Application.Triggers;
 
-/// <summary>A trigger to create: a repository, a provider, branch and tag filters, a spec (inline or a file in the repository), a secret.</summary>
+/// <summary>A trigger to create: a repository, a provider, branch and tag filters, a spec (inline or a file in the repository), a secret, the build secrets its builds may mount.</summary>
 public sealed record TriggerRequest
 {
     public string? Name { get; init; }
@@ -14,4 +14,6 @@ public sealed record TriggerRequest
     /// <summary>Instead of spec: a JSON spec file in the repository, read at each pushed commit.</summary>
     public string? SpecPath { get; init; }
     public string? Secret { get; init; }
+    /// <summary>The build secrets its builds may mount (none when absent); a spec naming any other fails the delivery.</summary>
+    public List<string?>? Secrets { get; init; }
 }

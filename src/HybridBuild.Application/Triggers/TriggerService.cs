@@ -13,6 +13,7 @@ namespace HybridBuild.Application.Triggers;
 internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, TimeProvider clock)
 {
     public const int MaxDeliveriesListed = 200;
+    public const int MaxSecrets = 100;
 
     public async Task<Trigger> CreateAsync(TriggerRequest request, CancellationToken cancellationToken)
     {
@@ -26,17 +27,20 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         if ((request.Spec is null) == (request.SpecPath is null)) throw Invalid("give either spec (inline) or specPath (a file in the repository).", "spec");
         if (request.SpecPath is not null && !SpecRules.IsSafeRelativePath(request.SpecPath)) throw Invalid("specPath must be a relative path inside the repository.", "specPath");
         var spec = (request.Spec ?? new BuildSpec()) with { Source = new SourceSpec { Git = new GitSourceSpec { Url = request.RepositoryUrl, Ref = "main" } } };
-        var errors = (request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out _))
+        var stages = new List<Stage>();
+        var errors = (request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out stages))
             .ToDictionary(e => "spec." + e.Key, e => e.Value);
         CheckFilters(request.Branches, "branches", errors);
         CheckFilters(request.Tags, "tags", errors);
+        var secrets = CheckSecrets(request.Secrets, stages, errors);
         if (errors.Count > 0) throw new SpecValidationException(errors);
         if (!cipher.Configured)
             throw new ConflictException("secrets-not-configured", "Webhook secrets cannot be stored.", "The service has no Secrets:MasterKey to encrypt the webhook secret with.");
         var trigger = new Trigger
         {
             Id = Guid.CreateVersion7(), Name = name, RepositoryUrl = request.RepositoryUrl!, Provider = provider,
-            Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, CreatedAt = clock.GetUtcNow(),
+            Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, Secrets = secrets,
+            CreatedAt = clock.GetUtcNow(),
         };
         trigger.SecretCiphertext = cipher.Encrypt(SecretContext(trigger.Id), Encoding.UTF8.GetBytes(request.Secret));
         db.Triggers.Add(trigger);
@@ -50,6 +54,25 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         for (var i = 0; i < (patterns?.Count ?? 0); i++)
             if (patterns![i] is not { Length: > 0 and <= 255 } p || string.IsNullOrWhiteSpace(p) || p.Any(char.IsControl))
                 errors[$"{field}[{i}]"] = ["must be a pattern of 1 to 255 characters without control characters"];
+    }
+
+    /// <summary>
+    /// The build secrets the trigger's builds may mount: secret names (they may be created later), and an inline spec
+    /// names none but these, so its mistake shows now rather than at every delivery.
+    /// </summary>
+    private static List<string> CheckSecrets(List<string?>? secrets, List<Stage> stages, Dictionary<string, string[]> errors)
+    {
+        secrets ??= [];
+        if (secrets.Count > MaxSecrets) errors["secrets"] = [$"may list at most {MaxSecrets} build secrets"];
+        for (var i = 0; i < secrets.Count; i++)
+            if (!SpecRules.IsSecretName(secrets[i]))
+                errors[$"secrets[{i}]"] = ["must be a build secret's name: 1 to 64 letters, digits, '.', '_' or '-'"];
+        List<string> listed = [.. secrets.OfType<string>().Distinct(StringComparer.Ordinal)];
+        foreach (var stage in stages)
+            for (var i = 0; i < stage.Secrets.Count; i++)
+                if (!listed.Contains(stage.Secrets[i]))
+                    errors[$"spec.stages[{stage.Ordinal}].secrets[{i}]"] = [$"'{stage.Secrets[i]}' is not in the trigger's secrets, so its builds may not mount it"];
+        return listed;
     }
 
     /// <summary>What the trigger's secret is bound to when encrypted (associated data).</summary>

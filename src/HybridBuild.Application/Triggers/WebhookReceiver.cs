@@ -92,7 +92,7 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
         var spec = buildSpec with { Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } } };
         try
         {
-            using var submitted = new SubmittedRequest { Spec = spec, Fingerprint = Idempotency.Fingerprint(spec) };
+            using var submitted = new SubmittedRequest { Caller = Caller.ForTrigger(trigger), Spec = spec, Fingerprint = Idempotency.Fingerprint(spec) };
             var (build, _) = await submission.SubmitAsync(submitted, $"trigger:{trigger.Id}:{delivery.DeliveryKey}", cancellationToken);
             (delivery.Outcome, delivery.BuildId) = (DeliveryOutcome.Started, build.Id);
         }

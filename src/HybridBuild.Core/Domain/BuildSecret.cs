@@ -8,6 +8,11 @@ public sealed class BuildSecret
 {
     public string Name { get; set; } = "";
     public byte[] Ciphertext { get; set; } = [];
+    /// <summary>
+    /// The API keys that may mount it, by id or by name; admin keys may mount any secret. Empty: admins only.
+    /// Builds a trigger starts mount the secrets the trigger lists instead (<see cref="Trigger.Secrets"/>).
+    /// </summary>
+    public List<string> AllowedKeys { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
 }

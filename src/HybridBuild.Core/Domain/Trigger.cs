@@ -27,6 +27,11 @@ public sealed class Trigger
     /// <summary>Instead of <see cref="Spec"/>: the path of a spec file (JSON) in the repository, read at the pushed commit.</summary>
     public string? SpecPath { get; set; }
     public byte[] SecretCiphertext { get; set; } = [];
+    /// <summary>
+    /// The build secrets its builds may mount, set by the admin who creates it; none by default. Whoever can push
+    /// controls a spec file, so the spec's own list is checked against this one, never trusted.
+    /// </summary>
+    public List<string> Secrets { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
 }
 

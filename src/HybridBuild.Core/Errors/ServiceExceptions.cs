@@ -35,6 +35,13 @@ public sealed class PayloadTooLargeException(string detail)
 public sealed class UnsupportedContentTypeException(string detail)
     : ServiceException("unsupported-media-type", 415, "The content type is not supported.", detail);
 
+/// <summary>The caller's key may not do this with what the request names (a 403 like a missing scope's, naming the field).</summary>
+public sealed class ForbiddenException(string detail, string? field = null)
+    : ServiceException("forbidden", 403, "The API key may not do this.", detail)
+{
+    public string? Field { get; } = field;
+}
+
 public sealed class NotFoundException(string detail)
     : ServiceException("not-found", 404, "Not found.", detail);
 

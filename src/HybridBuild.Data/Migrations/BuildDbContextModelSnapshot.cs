@@ -208,6 +208,10 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("AllowedKeys")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<byte[]>("Ciphertext")
                         .IsRequired()
                         .HasColumnType("bytea");
@@ -502,6 +506,10 @@ namespace HybridBuild.Data.Migrations
                     b.Property<byte[]>("SecretCiphertext")
                         .IsRequired()
                         .HasColumnType("bytea");
+
+                    b.Property<string>("Secrets")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
 
                     b.Property<string>("Spec")
                         .IsRequired()
