@@ -60,13 +60,3 @@ internal sealed class OutboundHttp(HttpClient http, OutboundPolicy network)
     private static bool SameOrigin(Uri a, Uri b) =>
         a.Scheme == b.Scheme && string.Equals(a.Authority, b.Authority, StringComparison.OrdinalIgnoreCase);
 }
-
-/// <summary>Text from an upstream response made safe to quote in an error: no control characters, and short.</summary>
-internal static class Printable
-{
-    public static string Clip(string text, int length)
-    {
-        var clean = new string(text.Where(c => !char.IsControl(c)).ToArray()).Trim();
-        return clean.Length > length ? clean[..length] + "..." : clean;
-    }
-}
