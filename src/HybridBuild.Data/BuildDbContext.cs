@@ -83,6 +83,9 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             d.ToTable("trigger_deliveries");
             d.HasKey(x => x.Id);
             d.HasIndex(x => new { x.TriggerId, x.DeliveryKey }).IsUnique();
+            // the atomic half of replay protection: two identical deliveries at once cannot both be recorded
+            d.HasIndex(x => new { x.TriggerId, x.ContentSha256 }).IsUnique().HasFilter("\"ContentSha256\" IS NOT NULL");
+            d.Property(x => x.ContentSha256).HasMaxLength(64);
             d.HasIndex(x => new { x.TriggerId, x.ReceivedAt });
             d.Property(x => x.DeliveryKey).HasMaxLength(255);
             d.Property(x => x.Event).HasMaxLength(64);

@@ -33,7 +33,9 @@ public static class PublishingServiceCollectionExtensions
             });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPublisher, ArtifactoryPublisher>());
         // large layers take as long as they take: the job's cancellation token bounds a copy, not a timeout
-        services.AddHttpClient<Oci.OciImageCopier>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddHttpClient<Oci.OciImageCopier>(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            // the copier follows redirects itself, checking each host against the outbound policy
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(30) });
         services.TryAddTransient<IImagePublisher, Oci.OciImagePublisher>();
         return services;
     }

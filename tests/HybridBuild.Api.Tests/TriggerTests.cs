@@ -63,6 +63,37 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         return await anonymous.SendAsync(request);
     }
 
+    private async Task<HttpResponseMessage> DeliverGitlabAsync(string webhook, string payload, string token = Secret, string? delivery = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Gitlab-Event", "Push Hook");
+        request.Headers.Add("X-Gitlab-Token", token);
+        request.Headers.Add("X-Gitlab-Event-UUID", delivery ?? Guid.NewGuid().ToString());
+        using var anonymous = service.ClientWithKey(null);
+        return await anonymous.SendAsync(request);
+    }
+
+    /// <summary>The generic scheme: HMAC-SHA256 of "{timestamp}.{body}", the delivery id in Idempotency-Key.</summary>
+    private async Task<HttpResponseMessage> DeliverGenericAsync(string webhook, string payload, DateTimeOffset at, string key)
+    {
+        var stamp = at.ToUnixTimeSeconds().ToString();
+        var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Hybridbuild-Timestamp", stamp);
+        request.Headers.Add("X-Hybridbuild-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{stamp}.{payload}"))));
+        request.Headers.Add("Idempotency-Key", key);
+        using var anonymous = service.ClientWithKey(null);
+        return await anonymous.SendAsync(request);
+    }
+
+    private string GitlabPush(string extra = "") =>
+        $$$"""{"object_kind":"push","event_name":"push","ref":"refs/heads/main","checkout_sha":"{{{_commit}}}","after":"{{{_commit}}}","project":{"git_http_url":"{{{_url}}}"}{{{extra}}}}""";
+
+    private async Task<JsonArray> DeliveriesAsync(string webhook) =>
+        JsonNode.Parse(await service.Client.GetStringAsync(webhook.Replace("/webhooks/", "/triggers/") + "/deliveries"))!.AsArray();
+
+    private static async Task<string?> BuildIdAsync(HttpResponseMessage response) =>
+        (await response.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]?.GetValue<string>();
+
     [Fact]
     public async Task A_GitHub_push_that_matches_builds_that_commit_once_however_often_it_is_delivered()
     {
@@ -185,20 +216,10 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
     public async Task A_GitLab_push_hook_with_its_token_builds_and_a_wrong_token_is_401()
     {
         var webhook = await CreateTriggerAsync("gitlab");
-        var payload = $$$"""{"object_kind":"push","event_name":"push","ref":"refs/heads/main","checkout_sha":"{{{_commit}}}","after":"{{{_commit}}}","project":{"git_http_url":"{{{_url}}}"}}""";
-        async Task<HttpResponseMessage> DeliverAsync(string token)
-        {
-            var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
-            request.Headers.Add("X-Gitlab-Event", "Push Hook");
-            request.Headers.Add("X-Gitlab-Token", token);
-            request.Headers.Add("X-Gitlab-Event-UUID", Guid.NewGuid().ToString());
-            using var anonymous = service.ClientWithKey(null);
-            return await anonymous.SendAsync(request);
-        }
-        await BuildApi.ProblemAsync(await DeliverAsync("wrong-token-wrong-token"), HttpStatusCode.Unauthorized, "webhook-signature");
-        using var accepted = await DeliverAsync(Secret);
+        await BuildApi.ProblemAsync(await DeliverGitlabAsync(webhook, GitlabPush(), "wrong-token-wrong-token"), HttpStatusCode.Unauthorized, "webhook-signature");
+        using var accepted = await DeliverGitlabAsync(webhook, GitlabPush());
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        var build = Guid.Parse((await accepted.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
+        var build = Guid.Parse((await BuildIdAsync(accepted))!);
         Assert.Equal(_commit, (await _api.WaitSucceededAsync(build)).Source.GitCommit);
     }
 
@@ -207,23 +228,99 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
     {
         var webhook = await CreateTriggerAsync("generic");
         var payload = $$"""{"ref":"refs/heads/main","commit":"{{_commit}}"}""";
-        async Task<HttpResponseMessage> DeliverAsync(DateTimeOffset at, string key)
-        {
-            var stamp = at.ToUnixTimeSeconds().ToString();
-            var request = new HttpRequestMessage(HttpMethod.Post, webhook) { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
-            request.Headers.Add("X-Hybridbuild-Timestamp", stamp);
-            request.Headers.Add("X-Hybridbuild-Signature", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{stamp}.{payload}"))));
-            request.Headers.Add("Idempotency-Key", key);
-            using var anonymous = service.ClientWithKey(null);
-            return await anonymous.SendAsync(request);
-        }
-        await BuildApi.ProblemAsync(await DeliverAsync(DateTimeOffset.UtcNow.AddMinutes(-10), Guid.NewGuid().ToString()), HttpStatusCode.Unauthorized, "webhook-signature");
+        await BuildApi.ProblemAsync(await DeliverGenericAsync(webhook, payload, DateTimeOffset.UtcNow.AddMinutes(-10), Guid.NewGuid().ToString()), HttpStatusCode.Unauthorized, "webhook-signature");
         var key = Guid.NewGuid().ToString();
-        using var accepted = await DeliverAsync(DateTimeOffset.UtcNow, key);
+        using var accepted = await DeliverGenericAsync(webhook, payload, DateTimeOffset.UtcNow, key);
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
-        using var again = await DeliverAsync(DateTimeOffset.UtcNow, key);
-        Assert.Equal((await accepted.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.ToJsonString(),
-            (await again.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.ToJsonString());
+        using var again = await DeliverGenericAsync(webhook, payload, DateTimeOffset.UtcNow, key);
+        Assert.Equal(await BuildIdAsync(accepted), await BuildIdAsync(again));
+    }
+
+    [Fact]
+    public async Task A_captured_GitHub_push_sent_again_under_a_new_delivery_id_is_a_duplicate_and_builds_once()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        var payload = GithubPush("refs/heads/main", _commit);
+        using var first = await DeliverGithubAsync(webhook, "push", payload);
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var buildId = await BuildIdAsync(first);
+        var before = await _api.CountAsync();
+
+        // the attacker's copy: the same body and signature, a fresh X-GitHub-Delivery; answered as a repeated delivery is
+        using var replayed = await DeliverGithubAsync(webhook, "push", payload);
+        Assert.Equal(HttpStatusCode.OK, replayed.StatusCode);
+        Assert.Equal(buildId, await BuildIdAsync(replayed));
+        Assert.Equal(before, await _api.CountAsync());
+        var logged = Assert.Single(await DeliveriesAsync(webhook));
+
+        // the manual replay still starts a new build, and the captured body stays a duplicate after it
+        using var replay = await service.Client.PostAsync(webhook.Replace("/webhooks/", "/triggers/") + $"/deliveries/{logged!["id"]!.GetValue<string>()}/replay", null);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.NotEqual(buildId, await BuildIdAsync(replay));
+        using var afterReplay = await DeliverGithubAsync(webhook, "push", payload);
+        Assert.Equal(HttpStatusCode.OK, afterReplay.StatusCode);
+        Assert.Equal(buildId, await BuildIdAsync(afterReplay));
+
+        // a different push (another body) still builds
+        using var other = await DeliverGithubAsync(webhook, "push", payload.Replace("\"name\":\"t\"", "\"name\":\"u\""));
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+        Assert.NotEqual(buildId, await BuildIdAsync(other));
+        Assert.Equal(3, (await DeliveriesAsync(webhook)).Count);
+    }
+
+    [Fact]
+    public async Task Two_identical_GitHub_pushes_under_different_delivery_ids_at_once_start_one_build()
+    {
+        var webhook = await CreateTriggerAsync("github");
+        var payload = GithubPush("refs/heads/main", _commit);
+        for (var round = 0; round < 3; round++)
+        {
+            var body = payload.Replace("\"name\":\"t\"", $"\"name\":\"racer-{round}\"");
+            var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => DeliverGithubAsync(webhook, "push", body)));
+            Assert.Equal(1, answers.Count(a => a.StatusCode == HttpStatusCode.Accepted));
+            Assert.Equal(3, answers.Count(a => a.StatusCode == HttpStatusCode.OK));
+            Assert.Single((await Task.WhenAll(answers.Select(BuildIdAsync))).Distinct());
+            foreach (var answer in answers) answer.Dispose();
+        }
+        Assert.Equal(3, (await DeliveriesAsync(webhook)).Count);
+    }
+
+    [Fact]
+    public async Task A_GitLab_push_hook_sent_again_under_a_new_event_UUID_is_a_duplicate()
+    {
+        var webhook = await CreateTriggerAsync("gitlab");
+        using var first = await DeliverGitlabAsync(webhook, GitlabPush());
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var before = await _api.CountAsync();
+        using var again = await DeliverGitlabAsync(webhook, GitlabPush());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(await BuildIdAsync(first), await BuildIdAsync(again));
+        Assert.Equal(before, await _api.CountAsync());
+
+        using var other = await DeliverGitlabAsync(webhook, GitlabPush(""","user_name":"someone else" """));
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode);
+        Assert.Equal(2, (await DeliveriesAsync(webhook)).Count);
+    }
+
+    [Fact]
+    public async Task A_generic_delivery_sent_again_inside_its_window_under_a_new_key_is_a_duplicate_but_a_fresh_signature_builds()
+    {
+        var webhook = await CreateTriggerAsync("generic");
+        var payload = $$"""{"ref":"refs/heads/main","commit":"{{_commit}}"}""";
+        var at = DateTimeOffset.UtcNow;
+        using var first = await DeliverGenericAsync(webhook, payload, at, Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        var buildId = await BuildIdAsync(first);
+        var before = await _api.CountAsync();
+        using var again = await DeliverGenericAsync(webhook, payload, at, Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(buildId, await BuildIdAsync(again));
+        Assert.Equal(before, await _api.CountAsync());
+
+        // the sender signing the same body anew (another timestamp) means another delivery
+        using var resigned = await DeliverGenericAsync(webhook, payload, at.AddSeconds(-2), Guid.NewGuid().ToString());
+        Assert.Equal(HttpStatusCode.Accepted, resigned.StatusCode);
+        Assert.NotEqual(buildId, await BuildIdAsync(resigned));
     }
 
     [Fact]

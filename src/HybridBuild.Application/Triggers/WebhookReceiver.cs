@@ -41,11 +41,13 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
         WebhookEvent delivered;
         try { delivered = WebhookEvent.Parse(trigger.Provider, headers, body); }
         catch (JsonException) { throw new BadRequestException("bad-payload", "The delivery is not valid.", "The payload is not JSON.", "body"); }
-        if (await FindAsync(triggerId, delivered.DeliveryKey, cancellationToken) is { } earlier) return new(earlier, true);
+        // a repeated delivery id, or the same signed content under a fresh id (a captured delivery sent again)
+        var content = WebhookVerifier.ContentSha256(trigger.Provider, headers, body);
+        if (await FindAsync(triggerId, delivered.DeliveryKey, content, cancellationToken) is { } earlier) return new(earlier, true);
 
         var delivery = new TriggerDelivery
         {
-            Id = Guid.CreateVersion7(), TriggerId = triggerId, DeliveryKey = delivered.DeliveryKey, Event = Clip(delivered.Event, 64),
+            Id = Guid.CreateVersion7(), TriggerId = triggerId, DeliveryKey = delivered.DeliveryKey, ContentSha256 = content, Event = Clip(delivered.Event, 64),
             Ref = delivered.Ref is null ? null : Clip(delivered.Ref, 255), Commit = delivered.Commit, ReceivedAt = clock.GetUtcNow(),
         };
         if (delivered.Mismatch(trigger) is { } reason) (delivery.Outcome, delivery.Reason) = (DeliveryOutcome.Ignored, DeliveryLifecycle.Clip(reason));
@@ -58,9 +60,10 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
-            // the same delivery arrived twice at once: the other one is recorded, and its build is this one (same idempotency key)
+            // the same delivery (by id or by content) arrived twice at once: the other one is recorded, and its build is
+            // this one (the build's idempotency key is the content's hash)
             db.ChangeTracker.Clear();
-            return new(await FindAsync(triggerId, delivered.DeliveryKey, cancellationToken) ?? throw new InvalidOperationException("The recorded delivery vanished."), true);
+            return new(await FindAsync(triggerId, delivered.DeliveryKey, content, cancellationToken) ?? throw new InvalidOperationException("The recorded delivery vanished."), true);
         }
         if (delivery.Outcome == DeliveryOutcome.Queued) await deliveries.DispatchAsync(delivery.Id, CancellationToken.None);
         return new(delivery, false);
@@ -90,10 +93,12 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
     public async Task StartAsync(Trigger trigger, BuildSpec buildSpec, TriggerDelivery delivery, CancellationToken cancellationToken)
     {
         var spec = buildSpec with { Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } } };
+        // keyed on the content when there is one: two identical deliveries racing under different ids submit one build
+        var key = delivery.ContentSha256 is { } content ? $"trigger:{trigger.Id}:sha256:{content}" : $"trigger:{trigger.Id}:{delivery.DeliveryKey}";
         try
         {
             using var submitted = new SubmittedRequest { Caller = Caller.ForTrigger(trigger), Spec = spec, Fingerprint = Idempotency.Fingerprint(spec) };
-            var (build, _) = await submission.SubmitAsync(submitted, $"trigger:{trigger.Id}:{delivery.DeliveryKey}", cancellationToken);
+            var (build, _) = await submission.SubmitAsync(submitted, key, cancellationToken);
             (delivery.Outcome, delivery.BuildId) = (DeliveryOutcome.Started, build.Id);
         }
         catch (ServiceException e)
@@ -102,8 +107,10 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
         }
     }
 
-    private Task<TriggerDelivery?> FindAsync(Guid triggerId, string key, CancellationToken cancellationToken) =>
-        db.TriggerDeliveries.AsNoTracking().FirstOrDefaultAsync(d => d.TriggerId == triggerId && d.DeliveryKey == key, cancellationToken);
+    /// <summary>The earliest delivery of the trigger under this delivery id or with this signed content.</summary>
+    private Task<TriggerDelivery?> FindAsync(Guid triggerId, string key, string content, CancellationToken cancellationToken) =>
+        db.TriggerDeliveries.AsNoTracking().Where(d => d.TriggerId == triggerId && (d.DeliveryKey == key || d.ContentSha256 == content))
+            .OrderBy(d => d.ReceivedAt).FirstOrDefaultAsync(cancellationToken);
 
     private static string Clip(string text, int length) => text.Length > length ? text[..length] : text;
 }

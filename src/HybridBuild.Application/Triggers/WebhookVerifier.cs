@@ -31,10 +31,20 @@ internal static class WebhookVerifier
                 if (!long.TryParse(stamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
                     || (now - DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799))).Duration() > Window)
                     return $"{GenericTimestamp} is missing or more than {Window.TotalMinutes} minutes away";
-                byte[] signed = [.. Encoding.UTF8.GetBytes(stamp + "."), .. body];
-                return SignatureMatches(headers[GenericSignature], secret, signed) ? null : $"{GenericSignature} is missing or does not match";
+                return SignatureMatches(headers[GenericSignature], secret, SignedContent(provider, headers, body)) ? null : $"{GenericSignature} is missing or does not match";
         }
     }
+
+    /// <summary>
+    /// SHA-256 (lower-case hex) of what the signature covers: the body for GitHub and GitLab, "{timestamp}.{body}" for
+    /// the generic scheme. A captured delivery sent again under a fresh delivery id has the same hash, so it is a duplicate;
+    /// a generic sender that signs anew must also stamp anew, so its retries stay distinct while the window bounds replays.
+    /// </summary>
+    public static string ContentSha256(TriggerProvider provider, WebhookHeaders headers, byte[] body) =>
+        Convert.ToHexStringLower(SHA256.HashData(SignedContent(provider, headers, body)));
+
+    private static byte[] SignedContent(TriggerProvider provider, WebhookHeaders headers, byte[] body) =>
+        provider is TriggerProvider.Github or TriggerProvider.Gitlab ? body : [.. Encoding.UTF8.GetBytes(headers[GenericTimestamp] + "."), .. body];
 
     private static bool SignatureMatches(string? header, byte[] secret, byte[] content)
     {

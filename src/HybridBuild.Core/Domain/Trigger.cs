@@ -42,6 +42,11 @@ public sealed class TriggerDelivery : ILeased
     public Guid TriggerId { get; set; }
     /// <summary>The provider's delivery id (X-GitHub-Delivery, X-Gitlab-Event-UUID, Idempotency-Key).</summary>
     public string DeliveryKey { get; set; } = "";
+    /// <summary>
+    /// SHA-256 (hex) of the signed content, unique per trigger: a captured delivery re-sent under a new delivery id is a
+    /// duplicate. Null for a manual replay, which starts a new build on purpose.
+    /// </summary>
+    public string? ContentSha256 { get; set; }
     public string Event { get; set; } = "";
     public string? Ref { get; set; }
     public string? Commit { get; set; }

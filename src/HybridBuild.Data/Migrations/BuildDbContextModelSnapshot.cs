@@ -544,6 +544,10 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("ContentSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("DeliveryKey")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -589,6 +593,10 @@ namespace HybridBuild.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("Outcome");
+
+                    b.HasIndex("TriggerId", "ContentSha256")
+                        .IsUnique()
+                        .HasFilter("\"ContentSha256\" IS NOT NULL");
 
                     b.HasIndex("TriggerId", "DeliveryKey")
                         .IsUnique();

@@ -31,13 +31,13 @@ internal static class ManifestTransfer
         }
         catch (FormatException e)
         {
-            throw new PublishException($"{what} from registry {registry.Registry}, repository {registry.Repository}: {e.Message}.", (int)response.StatusCode, null);
+            throw new PublishException($"{what} from registry {registry.Registry}, repository {registry.Repository}: {Printable.Clip(e.Message, 200)}.", (int)response.StatusCode, null);
         }
         // by digest, the bytes must be the ones asked for; by tag, the registry's own digest header must agree
         var expected = OciDigest.IsValid(reference) ? reference
             : response.Headers.TryGetValues("Docker-Content-Digest", out var values) ? values.FirstOrDefault() : null;
         if (expected is not null && expected != manifest.Digest)
-            throw new PublishException($"{what} from registry {registry.Registry}, repository {registry.Repository}: the bytes hash to {manifest.Digest}, not {expected}.", (int)response.StatusCode, null);
+            throw new PublishException($"{what} from registry {registry.Registry}, repository {registry.Repository}: the bytes hash to {manifest.Digest}, not {Printable.Clip(expected, 80)}.", (int)response.StatusCode, null);
         return manifest;
     }
 
@@ -66,7 +66,7 @@ internal static class ManifestTransfer
         }, what, ct);
         if (response.StatusCode != HttpStatusCode.Created) throw await RegistryError.FromAsync(response, registry, what, ct);
         if (response.Headers.TryGetValues("Docker-Content-Digest", out var values) && values.FirstOrDefault() is { } stored && stored != manifest.Digest)
-            throw new PublishException($"{what}: registry {registry.Registry}, repository {registry.Repository} stored it as {stored}.", 201, null);
+            throw new PublishException($"{what}: registry {registry.Registry}, repository {registry.Repository} stored it as {Printable.Clip(stored, 80)}.", 201, null);
     }
 
     private static async Task<byte[]> ReadBoundedAsync(HttpContent content, int maxBytes, RegistryClient registry, string what, CancellationToken ct)

@@ -1,4 +1,5 @@
 using HybridBuild.Core.Abstractions;
+using HybridBuild.Core.Network;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -12,17 +13,20 @@ namespace HybridBuild.Publishing.Oci;
 /// </summary>
 public sealed partial class OciImageCopier
 {
-    private readonly HttpClient _http;
+    private readonly OutboundHttp _http;
     private readonly OciCopyOptions _options;
     private readonly ILogger _logger;
 
     /// <param name="http">
     /// The client for both registries and their token services. Its <see cref="HttpClient.Timeout"/> bounds every
     /// request including a whole layer's upload: use <see cref="Timeout.InfiniteTimeSpan"/> and the token instead.
+    /// Its handler must not follow redirects (<c>AllowAutoRedirect = false</c>): the copier follows them itself, so
+    /// that <paramref name="network"/> sees every host.
     /// </param>
-    public OciImageCopier(HttpClient http, OciCopyOptions? options = null, ILogger<OciImageCopier>? logger = null)
+    /// <param name="network">Checked before every connection: registries, token realms and each redirect's host.</param>
+    public OciImageCopier(HttpClient http, OutboundPolicy network, OciCopyOptions? options = null, ILogger<OciImageCopier>? logger = null)
     {
-        _http = http;
+        _http = new OutboundHttp(http, network);
         _options = options ?? new OciCopyOptions();
         _logger = logger ?? (ILogger)NullLogger.Instance;
         if (_options.ChunkSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), "ChunkSize must be positive.");

@@ -13,14 +13,14 @@ namespace HybridBuild.Publishing.Oci;
 /// </summary>
 internal sealed class RegistryClient
 {
-    private readonly HttpClient _http;
+    private readonly OutboundHttp _http;
     private readonly RegistryCredentials? _credentials;
     private readonly IReadOnlyList<string> _scopes;
     private readonly IReadOnlyList<TimeSpan> _retryDelays;
     private AuthenticationHeaderValue? _authorization;
 
     /// <param name="scopes">Token scopes to ask for besides the challenge's, e.g. pull on the mount source.</param>
-    public RegistryClient(HttpClient http, ImageReference image, RegistryCredentials? credentials, IReadOnlyList<string> scopes, IReadOnlyList<TimeSpan> retryDelays)
+    public RegistryClient(OutboundHttp http, ImageReference image, RegistryCredentials? credentials, IReadOnlyList<string> scopes, IReadOnlyList<TimeSpan> retryDelays)
     {
         _retryDelays = retryDelays;
         _http = http;
@@ -70,11 +70,14 @@ internal sealed class RegistryClient
         for (var attempt = 0; ; attempt++)
         {
             var last = !replayable || attempt >= _retryDelays.Count;
-            var request = create();
-            request.Headers.Authorization = _authorization;
             try
             {
-                var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+                var response = await _http.SendAsync(() =>
+                {
+                    var request = create();
+                    request.Headers.Authorization = _authorization;
+                    return request;
+                }, what, replayable, HttpCompletionOption.ResponseHeadersRead, ct);
                 if (last || response.StatusCode is not (HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway
                         or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout))
                     return response;

@@ -4,21 +4,23 @@ using HybridBuild.Core.Abstractions;
 namespace HybridBuild.Publishing.Oci;
 
 /// <summary>
-/// Turns a refused request into a <see cref="PublishException"/> naming the registry, the repository and the
-/// registry's own error (the distribution spec's <c>{"errors":[{"code","message"}]}</c>).
+/// Turns a refused request into a <see cref="PublishException"/> naming the registry, the repository, the status and
+/// the registry's error code (the distribution spec's <c>{"errors":[{"code"}]}</c>, or OAuth2's <c>error</c>). The
+/// body itself is never quoted: it is the upstream's text, which could carry anything into a publication record.
 /// </summary>
 internal static class RegistryError
 {
     private const int MaxBody = 16 * 1024;
+    private const int MaxCode = 64;
 
     public static async Task<PublishException> FromAsync(HttpResponseMessage response, RegistryClient registry, string what, CancellationToken ct)
     {
-        var serverMessage = await ReadMessageAsync(response, ct);
+        var code = await ReadCodeAsync(response, ct);
         var status = (int)response.StatusCode;
-        var message = $"{what} failed at registry {registry.Registry}, repository {registry.Repository}: HTTP {status} {response.ReasonPhrase}"
-            + (serverMessage is null ? "" : $": {serverMessage}")
+        var message = $"{what} failed at registry {registry.Registry}, repository {registry.Repository}: HTTP {status}"
+            + (code is null ? "" : $" {code}")
             + (status is 401 or 403 ? $" ({registry.AuthHint})" : "");
-        return new PublishException(message, status, serverMessage);
+        return new PublishException(message, status, code);
     }
 
     /// <summary>
@@ -31,9 +33,9 @@ internal static class RegistryError
         return await FromAsync(get.IsSuccessStatusCode ? head : get, registry, what, ct);
     }
 
-    private static async Task<string?> ReadMessageAsync(HttpResponseMessage response, CancellationToken ct)
+    private static async Task<string?> ReadCodeAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        string text;
+        byte[] text;
         try
         {
             // bounded: an error page is no reason to read a whole body into memory
@@ -42,37 +44,28 @@ internal static class RegistryError
             var length = 0;
             int read;
             while (length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), ct)) > 0) length += read;
-            text = System.Text.Encoding.UTF8.GetString(buffer, 0, length).Trim();
+            text = buffer[..length];
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
             return null;
         }
-        if (text.Length == 0) return null;
         try
         {
             using var json = JsonDocument.Parse(text);
-            if (json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("errors", out var errors)
-                && errors.ValueKind == JsonValueKind.Array)
-            {
-                var parts = errors.EnumerateArray()
-                    .Select(e => (Code: Str(e, "code"), Message: Str(e, "message")))
-                    .Where(e => e.Code is not null || e.Message is not null)
-                    .Select(e => e.Code is null ? e.Message! : e.Message is null ? e.Code : $"{e.Code}: {e.Message}")
-                    .ToList();
-                if (parts.Count > 0) return string.Join("; ", parts);
-            }
-            // token services answer {"details": "..."} or OAuth2's {"error_description": "..."}
-            foreach (var name in new[] { "details", "error_description", "message", "error" })
-                if (json.RootElement.ValueKind == JsonValueKind.Object && Str(json.RootElement, name) is { } value)
-                    return value;
+            var root = json.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) return null;
+            var code = root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0
+                ? Str(errors[0], "code")
+                : Str(root, "error");
+            return code is null || Printable.Clip(code, MaxCode) is not { Length: > 0 } clean ? null : clean;
         }
         catch (JsonException)
         {
+            return null;
         }
-        return text.Length > 300 ? text[..300] + "..." : text;
     }
 
     private static string? Str(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

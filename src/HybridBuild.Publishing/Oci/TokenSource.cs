@@ -11,11 +11,11 @@ namespace HybridBuild.Publishing.Oci;
 internal static class TokenSource
 {
     public static async Task<string> FetchAsync(
-        HttpClient http, RegistryClient registry, string realm, string? service, IReadOnlyList<string> scopes,
+        OutboundHttp http, RegistryClient registry, string realm, string? service, IReadOnlyList<string> scopes,
         RegistryCredentials? credentials, string what, CancellationToken ct)
     {
         if (!Uri.TryCreate(realm, UriKind.Absolute, out var realmUri) || realmUri.Scheme is not ("https" or "http"))
-            throw new PublishException($"{what}: registry {registry.Registry} (repository {registry.Repository}) named an unusable token realm '{realm}'.", 401, null);
+            throw new PublishException($"{what}: registry {registry.Registry} (repository {registry.Repository}) named an unusable token realm '{Printable.Clip(realm, 100)}'.", 401, null);
         // credentials go over plain HTTP only where the registry itself is spoken to over HTTP
         if (realmUri.Scheme == "http" && credentials is not null && registry.ApiBase.Scheme == "https")
             throw new PublishException($"{what}: registry {registry.Registry} asks for credentials at a plain-HTTP realm ({realmUri.GetLeftPart(UriPartial.Path)}); refused.", 401, null);
@@ -26,13 +26,17 @@ internal static class TokenSource
         var builder = new UriBuilder(realmUri);
         builder.Query = string.Join('&', new[] { builder.Query.TrimStart('?') }.Where(q => q.Length > 0).Concat(query));
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
-        if (credentials is not null)
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", RegistryClient.BasicValue(credentials));
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, ct);
+            // the realm is the registry's word: it is checked against the outbound policy like the registry itself
+            response = await http.SendAsync(() =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Get, builder.Uri);
+                if (credentials is not null)
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Basic", RegistryClient.BasicValue(credentials));
+                return request;
+            }, $"{what}: getting a token from {realmUri.Host}", replayable: true, HttpCompletionOption.ResponseContentRead, ct);
         }
         catch (HttpRequestException e)
         {

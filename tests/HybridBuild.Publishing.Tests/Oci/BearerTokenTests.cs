@@ -9,7 +9,7 @@ namespace HybridBuild.Publishing.Tests.Oci;
 public sealed class BearerTokenTests(RegistryFixture registries, TokenRegistryFixture tokenRegistry) : IClassFixture<TokenRegistryFixture>, IDisposable
 {
     private readonly HttpClient _sourceApi = RegistryFixture.Client(registries.Source, authenticated: false);
-    private readonly OciImageCopier _copier = new(new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
+    private readonly OciImageCopier _copier = new(new HttpClient(new RecordingHandler()) { Timeout = Timeout.InfiniteTimeSpan }, RecordingHandler.Policy());
 
     [Fact]
     public async Task An_image_copied_to_a_token_registry_gets_a_push_token_with_the_credentials_and_keeps_its_digest()
@@ -48,7 +48,8 @@ public sealed class BearerTokenTests(RegistryFixture registries, TokenRegistryFi
 
         Assert.Equal(401, error.StatusCode);
         Assert.Contains(tokenRegistry.Registry, error.Message);
-        Assert.Contains("incorrect username or password", error.Message);
+        Assert.Contains($"the credentials of user '{RegistryFixture.User}' were not accepted", error.Message);
+        Assert.DoesNotContain("incorrect username or password", error.Message); // the token service's own text is not echoed
         Assert.DoesNotContain(wrong, error.ToString());
     }
 

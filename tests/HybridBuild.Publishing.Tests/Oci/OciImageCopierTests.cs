@@ -13,7 +13,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
     private readonly HttpClient _targetApi = RegistryFixture.Client(registries.Target, authenticated: true);
 
     private OciImageCopier Copier(OciCopyOptions? options = null) =>
-        new(new HttpClient(_recorder, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }, options);
+        new(new HttpClient(_recorder, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }, RecordingHandler.Policy(), options);
 
     [Fact]
     public async Task An_image_copied_to_the_password_protected_registry_has_the_same_digest_and_its_blobs_are_there()

@@ -5,6 +5,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using HybridBuild.Core.Network;
 
 namespace HybridBuild.Publishing.Tests.Oci;
 
@@ -152,9 +153,16 @@ public static class TestImages
     public static string Repository(string what) => $"hybridbuild/{what}-{Guid.NewGuid():N}";
 }
 
-/// <summary>Records every request a copier sends, to count uploads.</summary>
-public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler())
+/// <summary>
+/// Records every request a copier sends, to count uploads and to show where it connected; redirects reach the
+/// copier unfollowed, as the service's handler is configured.
+/// </summary>
+public sealed class RecordingHandler() : DelegatingHandler(new SocketsHttpHandler { AllowAutoRedirect = false })
 {
+    /// <summary>The service's default outbound policy (link-local and metadata addresses refused), or only <paramref name="allowed"/>.</summary>
+    public static OutboundPolicy Policy(params string[] allowed) =>
+        new(Microsoft.Extensions.Options.Options.Create(new NetworkOptions { AllowedHosts = [.. allowed] }));
+
     private readonly List<(HttpMethod Method, Uri Url)> _requests = [];
 
     public IReadOnlyList<(HttpMethod Method, Uri Url)> Requests
