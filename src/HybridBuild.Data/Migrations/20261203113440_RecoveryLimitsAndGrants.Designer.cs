@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HybridBuild.Data.Migrations
 {
     [DbContext(typeof(BuildDbContext))]
-    [Migration("20261203112008_SecretGrants")]
-    partial class SecretGrants
+    [Migration("20261203113440_RecoveryLimitsAndGrants")]
+    partial class RecoveryLimitsAndGrants
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -547,6 +547,10 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("ContentSha256")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("DeliveryKey")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -592,6 +596,10 @@ namespace HybridBuild.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("Outcome");
+
+                    b.HasIndex("TriggerId", "ContentSha256")
+                        .IsUnique()
+                        .HasFilter("\"ContentSha256\" IS NOT NULL");
 
                     b.HasIndex("TriggerId", "DeliveryKey")
                         .IsUnique();
