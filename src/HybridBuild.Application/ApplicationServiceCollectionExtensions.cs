@@ -1,12 +1,4 @@
-using Hangfire;
-using HybridBuild.Application.Jobs;
-using HybridBuild.Application.Nodes;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Application.Publications;
-using HybridBuild.Application.Secrets;
 using HybridBuild.Application.Submissions;
-using HybridBuild.Application.Triggers;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 

@@ -1,8 +1,5 @@
-using Grpc.Core;
 using Grpc.Net.Client;
-using HybridBuild.BuildKit.Client.Session;
 using HybridBuild.BuildKit.Client.Transport;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Wire = HybridBuild.BuildKit.Client.Protocol.Control;
 

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Session;
-
 namespace HybridBuild.BuildKit.Client;
 
 /// <summary>One Dockerfile build.</summary>

@@ -1,6 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
-using HybridBuild.BuildKit.Client.Session;
 using Wire = HybridBuild.BuildKit.Client.Protocol.Control;
 
 namespace HybridBuild.BuildKit.Client;

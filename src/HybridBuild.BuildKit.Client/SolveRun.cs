@@ -1,8 +1,5 @@
 using System.Runtime.ExceptionServices;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Session;
 using HybridBuild.BuildKit.Client.Transport;
-using Microsoft.Extensions.Logging;
 using Wire = HybridBuild.BuildKit.Client.Protocol.Control;
 
 namespace HybridBuild.BuildKit.Client;

@@ -1,4 +1,3 @@
-using System.Text;
 using Google.Protobuf.WellKnownTypes;
 using Wire = HybridBuild.BuildKit.Client.Protocol.Control;
 

@@ -1,5 +1,3 @@
-using Grpc.Core;
-using Microsoft.Extensions.Logging;
 using Wire = HybridBuild.BuildKit.Client.Protocol.Control;
 
 namespace HybridBuild.BuildKit.Client;

@@ -2,11 +2,9 @@ using HybridBuild.BuildKit.Buildx;
 using HybridBuild.BuildKit.Client.Transport;
 using HybridBuild.BuildKit.Docker;
 using HybridBuild.BuildKit.Native;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.BuildKit;
 

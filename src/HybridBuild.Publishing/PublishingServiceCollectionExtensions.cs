@@ -1,4 +1,3 @@
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Publishing.Artifactory;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;

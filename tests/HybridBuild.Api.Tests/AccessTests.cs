@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-using Npgsql;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>API keys: every endpoint but health and the API description needs one, with the right scope.</summary>

@@ -1,8 +1,3 @@
-using System.Formats.Tar;
-using System.Net;
-using System.Text;
-using HybridBuild.Api.Tests.Infrastructure;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Every bad request gets an RFC 9457 problem that names what was wrong, and stores nothing.</summary>

@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-using Npgsql;
 using Testcontainers.PostgreSql;
 using Xunit.Abstractions;
 

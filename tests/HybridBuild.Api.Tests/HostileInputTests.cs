@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Requests a client would not send by accident get a problem that names what was wrong: never a 500, never Kestrel's empty 400.</summary>

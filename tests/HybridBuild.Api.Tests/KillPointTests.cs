@@ -1,17 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>

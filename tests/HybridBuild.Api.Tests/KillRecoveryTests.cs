@@ -1,13 +1,8 @@
-using HybridBuild.Api.Contracts;
-using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
 using HybridBuild.Data;
 using HybridBuild.Storage;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace HybridBuild.Api.Tests;

@@ -1,14 +1,3 @@
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Reading what a build left: its log (text, followed, Server-Sent Events) and its artifacts (files, ranges, archives).</summary>

@@ -1,8 +1,3 @@
-using System.Net;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Nodes with one role each share a database and blob root: the API node queues, a worker node builds.</summary>

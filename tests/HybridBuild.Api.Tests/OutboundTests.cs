@@ -1,7 +1,3 @@
-using System.Net;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Git sources the service must not reach: refused at submission, nothing stored.</summary>

@@ -1,11 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
-using HybridBuild.Api.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>How stages run: in parallel, in order, failing, cancelled, from git, for several platforms.</summary>

@@ -1,13 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Specs;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Publishing a build's stored artifacts to the strict Artifactory test server, configured as a named target.</summary>

@@ -1,11 +1,7 @@
 using HybridBuild.Application.Pipeline;
-using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
 using HybridBuild.Data;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace HybridBuild.Api.Tests;
 

@@ -1,13 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-using Npgsql;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>A finished build runs its unsuccessful stages again as a new attempt, or is deleted with what only it holds.</summary>

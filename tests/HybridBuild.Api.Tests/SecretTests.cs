@@ -1,12 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
 using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Specs;
-using Npgsql;
 
 namespace HybridBuild.Api.Tests;
 

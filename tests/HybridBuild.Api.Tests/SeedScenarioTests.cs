@@ -1,17 +1,4 @@
-using System.Diagnostics;
-using System.Formats.Tar;
-using System.IO.Compression;
-using System.Net;
-using System.Net.Http.Json;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
 using HybridBuild.Api.OpenApi;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Api.Tests;
 

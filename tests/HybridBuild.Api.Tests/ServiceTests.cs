@@ -1,10 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>What an operator and a newcomer see: health, Swagger UI, the Hangfire dashboard, the build list.</summary>

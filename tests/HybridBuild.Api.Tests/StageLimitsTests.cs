@@ -1,8 +1,3 @@
-using HybridBuild.Api.Tests.Infrastructure;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-using Microsoft.Extensions.DependencyInjection;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>A stage's timeout ends its solve; a stage that waits past its queueTtl for a worker ends expired.</summary>

@@ -1,12 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Tests.Infrastructure;
-
 namespace HybridBuild.Api.Tests;
 
 /// <summary>

@@ -1,9 +1,5 @@
 using System.Security.Cryptography;
-using HybridBuild.Application.Pipeline;
 using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace HybridBuild.Application.Tests;
 

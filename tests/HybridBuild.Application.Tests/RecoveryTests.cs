@@ -1,10 +1,6 @@
 using HybridBuild.Application.Jobs;
 using HybridBuild.Application.Nodes;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Domain;
 using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HybridBuild.Application.Tests;

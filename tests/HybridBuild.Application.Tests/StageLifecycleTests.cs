@@ -1,8 +1,3 @@
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Tests;
 
 /// <summary>A stage's state changes against real PostgreSQL: callers that race on one stage, on any node, leave one winner.</summary>

@@ -1,6 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-
 namespace HybridBuild.Application.Tests;
 
 /// <summary>Builds stored straight into the database, in the state a test starts from.</summary>

@@ -1,8 +1,5 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using System.Text;
 using HybridBuild.Core.Errors;
-using HybridBuild.Core.Sources;
 
 namespace HybridBuild.Core.Tests;
 

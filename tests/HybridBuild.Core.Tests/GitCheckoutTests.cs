@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using HybridBuild.Core.Sources;
 
 namespace HybridBuild.Core.Tests;
 

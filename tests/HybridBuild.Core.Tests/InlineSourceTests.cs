@@ -1,8 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
-using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Tests;
 
 /// <summary>Inline files: paths that collide, or that an archive could not hold, are a 400 at submission.</summary>

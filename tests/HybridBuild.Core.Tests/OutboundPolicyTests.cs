@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using HybridBuild.Core.Network;
-using HybridBuild.Core.Specs;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Core.Tests;

@@ -1,6 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Tests;
 
 public class PipelinePlannerTests

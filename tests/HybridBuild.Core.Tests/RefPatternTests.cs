@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Tests;
 

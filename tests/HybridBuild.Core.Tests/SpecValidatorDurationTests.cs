@@ -1,5 +1,3 @@
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Tests;
 
 /// <summary>A stage's <c>timeout</c> and <c>queueTtl</c>: positive hh:mm:ss durations up to a maximum, errors named by field.</summary>

@@ -1,6 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Tests;
 
 /// <summary>Control characters, nulls in lists and lengths beyond a column, in every string field of a spec.</summary>

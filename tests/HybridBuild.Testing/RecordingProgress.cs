@@ -1,4 +1,3 @@
-using System.Text;
 using HybridBuild.Core.Abstractions;
 
 namespace HybridBuild.Testing;

@@ -1,4 +1,3 @@
-using HybridBuild.Core.Domain;
 using Microsoft.AspNetCore.Authorization;
 
 namespace HybridBuild.Api.Access;

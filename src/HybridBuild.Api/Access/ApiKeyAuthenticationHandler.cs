@@ -1,11 +1,7 @@
 using System.Net.Http.Headers;
 using System.Security.Claims;
-using System.Text;
 using System.Text.Encodings.Web;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Api.Access;

@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Api.Access;
 

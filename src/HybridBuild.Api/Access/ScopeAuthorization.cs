@@ -1,9 +1,7 @@
 using HybridBuild.Api.Problems;
-using HybridBuild.Core.Domain;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
-using Microsoft.AspNetCore.Mvc;
 
 namespace HybridBuild.Api.Access;
 

@@ -1,6 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Contracts;
 
 /// <summary>A build as the API shows it.</summary>

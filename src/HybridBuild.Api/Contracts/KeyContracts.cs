@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Api.Contracts;
 
 /// <summary>A new API key: a name for people, and what it may do (builds:read, builds:write, publish, admin).</summary>

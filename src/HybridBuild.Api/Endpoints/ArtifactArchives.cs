@@ -1,8 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.IO.Pipelines;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Api.Endpoints;
 

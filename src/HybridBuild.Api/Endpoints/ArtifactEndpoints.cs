@@ -1,11 +1,4 @@
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
 using Microsoft.AspNetCore.StaticFiles;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
 
 namespace HybridBuild.Api.Endpoints;

@@ -1,17 +1,7 @@
-using HybridBuild.Api.Access;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
 using HybridBuild.Application.Pipeline;
 using HybridBuild.Application.Requests;
 using HybridBuild.Application.Submissions;
 using HybridBuild.Api.Requests;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 
 namespace HybridBuild.Api.Endpoints;
 

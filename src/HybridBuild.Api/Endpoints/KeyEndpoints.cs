@@ -1,12 +1,3 @@
-using HybridBuild.Api.Access;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Api.Endpoints;
 
 /// <summary>API keys, for admins: create (the key is shown once), list, revoke.</summary>

@@ -1,12 +1,3 @@
-using System.Text;
-using System.Text.Json;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Api.Endpoints;
 
 internal static class LogEndpoints

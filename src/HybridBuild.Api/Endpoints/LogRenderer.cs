@@ -1,8 +1,3 @@
-using System.Text.Json;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Api.Endpoints;
 
 /// <summary>Renders log events as text in the style of BuildKit's plain progress (<c>#3 [build 2/4] RUN ...</c>).</summary>

@@ -1,10 +1,5 @@
-using HybridBuild.Api.Contracts;
 using HybridBuild.Application.Publications;
 using HybridBuild.Application.Requests;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 
 namespace HybridBuild.Api.Endpoints;
 

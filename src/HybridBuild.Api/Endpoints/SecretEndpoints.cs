@@ -1,6 +1,4 @@
 using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Domain;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace HybridBuild.Api.Endpoints;
 

@@ -1,9 +1,5 @@
-using HybridBuild.Api.Contracts;
 using HybridBuild.Api.Requests;
 using HybridBuild.Application.Triggers;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace HybridBuild.Api.Endpoints;
 

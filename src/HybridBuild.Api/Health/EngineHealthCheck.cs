@@ -1,4 +1,3 @@
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace HybridBuild.Api.Health;

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Api.Hosting;
 
 /// <summary>Asks the BuildKit engine what it is at start-up, so an operator sees the engine, version and image store in the log.</summary>

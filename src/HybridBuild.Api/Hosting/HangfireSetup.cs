@@ -1,5 +1,4 @@
 using Hangfire;
-using HybridBuild.Api.Access;
 using Microsoft.AspNetCore.Authentication;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;

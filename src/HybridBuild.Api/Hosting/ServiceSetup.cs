@@ -1,18 +1,13 @@
-using HybridBuild.Api.Access;
-using HybridBuild.Api.Contracts;
 using HybridBuild.Api.Endpoints;
 using HybridBuild.Api.Health;
 using HybridBuild.Api.OpenApi;
 using HybridBuild.Api.Problems;
 using HybridBuild.Api.Requests;
 using HybridBuild.Application;
-using HybridBuild.Application.Contracts;
 using HybridBuild.BuildKit;
 using HybridBuild.Core;
-using HybridBuild.Data;
 using HybridBuild.Publishing;
 using HybridBuild.Storage;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace HybridBuild.Api.Hosting;

@@ -1,8 +1,4 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Specs;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
 

@@ -1,6 +1,4 @@
 using System.Reflection;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Api.OpenApi;
 

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Errors;
-
 namespace HybridBuild.Api.Problems;
 
 /// <summary>

@@ -1,8 +1,5 @@
 using System.Globalization;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Mvc;
 
 namespace HybridBuild.Api.Problems;
 

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Errors;
-
 namespace HybridBuild.Api.Requests;
 
 /// <summary>Reads a request body (or a multipart section) into memory, refusing it with 413 as soon as it passes its limit.</summary>

@@ -1,15 +1,9 @@
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
 using HybridBuild.Application.Pipeline;
 using HybridBuild.Application.Requests;
 using HybridBuild.Application.Secrets;
 using HybridBuild.Application.Submissions;
-using HybridBuild.Core.Errors;
 using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace HybridBuild.Application.Contracts;

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Application.Contracts;
 
 /// <summary>A BuildKit step as stored in the log and sent as an SSE <c>step</c> event.</summary>

@@ -1,10 +1,4 @@
-using Hangfire;
 using Hangfire.States;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Application.Publications;
-using HybridBuild.Application.Triggers;
-using HybridBuild.Core.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Application.Jobs;
 

@@ -1,6 +1,3 @@
-using HybridBuild.Application.Pipeline;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Jobs;
 
 /// <summary>What a run learns when it reports: it still holds its work, lost it to another run, or is to stop (its build was cancelled).</summary>

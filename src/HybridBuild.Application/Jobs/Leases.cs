@@ -1,9 +1,3 @@
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Jobs;
 
 /// <summary>The lease rules every kind of background work shares: how a run reports, and when its work counts as abandoned.</summary>

@@ -1,12 +1,3 @@
-using HybridBuild.Application.Nodes;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Application.Publications;
-using HybridBuild.Application.Triggers;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Jobs;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Application.Nodes;
 

@@ -1,10 +1,4 @@
-using System.Security.Cryptography;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 using HybridBuild.Core.FileSystem;
-using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Application.Pipeline;
 

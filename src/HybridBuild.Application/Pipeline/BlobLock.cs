@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>

@@ -1,10 +1,3 @@
-using HybridBuild.Application.Triggers;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>

@@ -1,8 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>Every state change of a build, each a conditional update on the state it leaves; the error texts a client sees.</summary>

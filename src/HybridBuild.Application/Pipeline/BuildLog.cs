@@ -1,10 +1,3 @@
-using System.Text.Json;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>

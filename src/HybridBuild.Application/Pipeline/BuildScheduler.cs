@@ -1,10 +1,3 @@
-using HybridBuild.Application.Publications;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>

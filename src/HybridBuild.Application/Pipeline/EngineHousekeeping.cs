@@ -1,6 +1,3 @@
-using Hangfire;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>A recurring job that removes what builds kept in the engine once its keep time has passed.</summary>

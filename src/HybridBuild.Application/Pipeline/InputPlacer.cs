@@ -1,8 +1,4 @@
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 using HybridBuild.Core.FileSystem;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace HybridBuild.Application.Pipeline;
 

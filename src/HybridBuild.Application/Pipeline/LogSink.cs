@@ -1,8 +1,4 @@
-using System.Text.Json;
 using System.Threading.Channels;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Application.Pipeline;
 

@@ -1,11 +1,3 @@
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Sources;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>What running a stage came to.</summary>

@@ -1,10 +1,3 @@
-using Hangfire;
-using HybridBuild.Application.Jobs;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>

@@ -1,12 +1,3 @@
-using Hangfire;
-using HybridBuild.Application.Jobs;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Network;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Publications;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Application.Publications;
 
 /// <summary>Where each artifact or image of a build goes: the templates rendered with the build's and the file's values.</summary>

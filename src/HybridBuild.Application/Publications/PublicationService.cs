@@ -1,10 +1,4 @@
 using HybridBuild.Application.Requests;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HybridBuild.Application.Publications;

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Application.Publications;
 
 /// <summary>A request to publish a succeeded build: a target by name, the stages (all when empty), a path template and properties.</summary>

@@ -1,4 +1,3 @@
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Configuration;
 
 namespace HybridBuild.Application.Publications;

@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using System.Text.Json;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Errors;
-
 namespace HybridBuild.Application.Requests;
 
 /// <summary>

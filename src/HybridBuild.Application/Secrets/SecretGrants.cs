@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Application.Secrets;
 
 /// <summary>Which callers may mount a build secret, and what a secret's <c>allowedKeys</c> may hold.</summary>

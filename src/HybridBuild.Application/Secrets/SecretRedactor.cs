@@ -1,5 +1,3 @@
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Application.Secrets;
 
 /// <summary>

@@ -1,9 +1,3 @@
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Secrets;
 
 /// <summary>Named build secrets: set (encrypted, write-only, with the keys that may mount it), list (names and grants only), delete.</summary>

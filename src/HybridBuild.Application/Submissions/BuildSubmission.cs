@@ -1,16 +1,4 @@
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Application.Publications;
 using HybridBuild.Application.Requests;
-using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Network;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace HybridBuild.Application.Submissions;

@@ -1,6 +1,3 @@
-using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Application.Submissions;
 
 /// <summary>A parsed POST /builds: who sent it, the spec, and the context archive spooled to a temporary file when one came with it.</summary>

@@ -1,12 +1,3 @@
-using HybridBuild.Application.Jobs;
-using HybridBuild.Application.Nodes;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>

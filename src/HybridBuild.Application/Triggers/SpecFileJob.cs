@@ -1,16 +1,3 @@
-using System.Text.Json;
-using Hangfire;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Application.Jobs;
-using HybridBuild.Application.Pipeline;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Network;
-using HybridBuild.Core.Sources;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
-
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>

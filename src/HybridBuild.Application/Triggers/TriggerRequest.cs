@@ -1,5 +1,3 @@
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>A trigger to create: a repository, a provider, branch and tag filters, a spec (inline or a file in the repository), a secret, the build secrets its builds may mount.</summary>

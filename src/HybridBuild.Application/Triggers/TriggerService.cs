@@ -1,12 +1,3 @@
-using System.Text;
-using HybridBuild.Application.Secrets;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Network;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
-
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>Triggers, for admins: create (checked, the secret encrypted), read, delete, and their delivery logs.</summary>

@@ -1,7 +1,4 @@
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Application.Triggers;
 

@@ -1,13 +1,5 @@
-using System.Security.Cryptography;
-using System.Text.Json;
 using HybridBuild.Application.Requests;
-using HybridBuild.Application.Secrets;
 using HybridBuild.Application.Submissions;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Specs;
-using HybridBuild.Data;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace HybridBuild.Application.Triggers;

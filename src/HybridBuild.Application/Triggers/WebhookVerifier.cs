@@ -1,7 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Application.Triggers;
 

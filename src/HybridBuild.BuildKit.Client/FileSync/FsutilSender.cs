@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
-using Google.Protobuf;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 
 namespace HybridBuild.BuildKit.Client.FileSync;
 

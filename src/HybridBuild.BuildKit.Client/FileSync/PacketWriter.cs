@@ -1,6 +1,3 @@
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>Serializes writes: a gRPC stream writer accepts one pending write at a time, and several workers share it.</summary>

@@ -1,6 +1,3 @@
-using Google.Protobuf;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>The state of one receive: the listing so far, the files requested and being written, what is left to finish.</summary>

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 internal enum EntryKind { File, HardLink, Directory, Symlink, Special }

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>One entry the sender lists: its STAT and, for a regular file, where to read it.</summary>

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using HybridBuild.BuildKit.Client.FileSync;
 
 namespace HybridBuild.BuildKit.Client.Session;
 

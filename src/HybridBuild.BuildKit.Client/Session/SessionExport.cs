@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-
 namespace HybridBuild.BuildKit.Client.Session;
 
 /// <summary>Where the daemon's output for one exporter lands on this side of the session.</summary>

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using HybridBuild.BuildKit.Client.Session.Hosting;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.BuildKit.Client.Session;
 

@@ -1,5 +1,4 @@
 using Grpc.Net.Client;
-using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.BuildKit.Client.Transport;
 

@@ -1,5 +1,4 @@
 using System.Net.Security;
-using HybridBuild.BuildKit.Client.Session;
 using HybridBuild.BuildKit.Client.Transport.Http2;
 
 namespace HybridBuild.BuildKit.Client.Transport;

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Session;
-
 namespace HybridBuild.BuildKit.Client.Transport;
 
 /// <summary>How one kind of daemon is reached: connections for the Control channel, and the session tunnel.</summary>

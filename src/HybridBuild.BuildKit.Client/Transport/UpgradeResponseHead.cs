@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace HybridBuild.BuildKit.Client.Transport;
 
 /// <summary>The status line and headers of the HTTP/1.1 answer to an upgrade request.</summary>

@@ -1,4 +1,3 @@
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 
 namespace HybridBuild.BuildKit.Buildx;

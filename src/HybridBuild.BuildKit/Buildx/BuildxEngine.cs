@@ -1,10 +1,8 @@
 using System.Text.Json;
 using HybridBuild.BuildKit.Docker;
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 using HybridBuild.Core.Processes;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.BuildKit.Buildx;
 

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using HybridBuild.BuildKit.Progress;
-using HybridBuild.Core.Abstractions;
 
 namespace HybridBuild.BuildKit.Buildx;
 

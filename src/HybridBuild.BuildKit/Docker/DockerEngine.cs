@@ -1,8 +1,6 @@
 using Docker.DotNet;
 using Docker.DotNet.Models;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.BuildKit.Docker;
 

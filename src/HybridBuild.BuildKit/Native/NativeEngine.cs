@@ -6,10 +6,8 @@ using HybridBuild.BuildKit.Docker;
 using HybridBuild.BuildKit.Progress;
 using ClientStatus = HybridBuild.BuildKit.Client.SolveStatus;
 using StatusModel = HybridBuild.BuildKit.Progress.SolveStatus;
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Domain;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace HybridBuild.BuildKit.Native;
 

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using HybridBuild.Core.Abstractions;
 
 namespace HybridBuild.BuildKit.Progress;
 

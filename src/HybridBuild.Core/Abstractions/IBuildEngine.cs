@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Core.Abstractions;
 
 /// <summary>Runs one stage as a BuildKit solve.</summary>

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Core.Abstractions;
 
 /// <summary>Materialises a build's source (git checkout or uploaded archive) into a directory.</summary>

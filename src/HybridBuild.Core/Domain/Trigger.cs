@@ -1,5 +1,3 @@
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Domain;
 
 public enum TriggerProvider { Github, Gitlab, Generic }

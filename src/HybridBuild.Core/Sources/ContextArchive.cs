@@ -1,8 +1,5 @@
-using System.Formats.Tar;
 using System.IO.Compression;
-using HybridBuild.Core.Errors;
 using HybridBuild.Core.FileSystem;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Sources;
 

@@ -1,5 +1,3 @@
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Sources;
 
 /// <summary>Bounds on an uploaded build context.</summary>

@@ -1,6 +1,3 @@
-using System.Formats.Tar;
-using HybridBuild.Core.Errors;
-
 namespace HybridBuild.Core.Sources;
 
 /// <summary>

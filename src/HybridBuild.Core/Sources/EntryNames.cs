@@ -1,7 +1,3 @@
-using System.Formats.Tar;
-using HybridBuild.Core.Errors;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Core.Sources;
 
 /// <summary>The names in a tar entry: what is accepted, how they read as context paths, and how errors quote them.</summary>

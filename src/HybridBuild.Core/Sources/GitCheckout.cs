@@ -1,5 +1,4 @@
 using HybridBuild.Core.Processes;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Sources;
 

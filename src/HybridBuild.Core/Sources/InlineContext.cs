@@ -1,7 +1,5 @@
-using System.Formats.Tar;
 using System.IO.Compression;
 using System.Text;
-using HybridBuild.Core.Specs;
 
 namespace HybridBuild.Core.Sources;
 

@@ -1,5 +1,4 @@
 using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Core.Sources;

@@ -1,5 +1,4 @@
 using System.Text;
-using HybridBuild.Core.Errors;
 
 namespace HybridBuild.Core.Sources;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using HybridBuild.Core.Domain;
 
 namespace HybridBuild.Core.Specs;
 

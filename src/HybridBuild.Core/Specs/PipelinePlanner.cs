@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Core.Specs;
 
 /// <summary>The stage graph: which stages can run now, which can never run, and cycles.</summary>

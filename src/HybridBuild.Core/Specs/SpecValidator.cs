@@ -1,5 +1,3 @@
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.Core.Specs;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace HybridBuild.Publishing.Artifactory;
 
 /// <summary>Reads Artifactory's answers: the 201 "item created" body and the <c>errors</c> body.</summary>

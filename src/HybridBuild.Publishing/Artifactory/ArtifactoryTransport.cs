@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.Publishing.Artifactory;

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Security.Cryptography;
-using HybridBuild.Core.Abstractions;
 
 namespace HybridBuild.Publishing.Artifactory;
 

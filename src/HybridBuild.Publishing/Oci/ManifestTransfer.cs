@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Publishing.Oci;
 
 /// <summary>Reads manifests from a registry (digest-checked, size-capped) and writes them byte for byte.</summary>

@@ -1,4 +1,3 @@
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Network;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;

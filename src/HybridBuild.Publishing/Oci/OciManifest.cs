@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace HybridBuild.Publishing.Oci;
 
 /// <summary>A blob or manifest a manifest points at.</summary>

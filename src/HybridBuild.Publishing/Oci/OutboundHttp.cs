@@ -1,5 +1,3 @@
-using System.Net;
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Network;
 
 namespace HybridBuild.Publishing.Oci;

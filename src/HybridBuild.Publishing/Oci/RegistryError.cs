@@ -1,6 +1,3 @@
-using System.Text.Json;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Publishing.Oci;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text.Json;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.Publishing.Oci;
 
 /// <summary>

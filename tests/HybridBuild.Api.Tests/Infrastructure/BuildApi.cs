@@ -1,13 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using HybridBuild.Api.Contracts;
-using HybridBuild.Application.Contracts;
-using HybridBuild.Core.Domain;
-using HybridBuild.Core.Specs;
-
 namespace HybridBuild.Api.Tests.Infrastructure;
 
 /// <summary>The REST API as a client sees it, with the waits that end-to-end tests need.</summary>

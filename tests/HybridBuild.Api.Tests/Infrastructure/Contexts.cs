@@ -1,7 +1,3 @@
-using System.Formats.Tar;
-using System.IO.Compression;
-using System.Text;
-
 namespace HybridBuild.Api.Tests.Infrastructure;
 
 /// <summary>Build contexts made in memory, as a client would upload them.</summary>

@@ -2,7 +2,6 @@ using HybridBuild.BuildKit.Docker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
-using Npgsql;
 using Testcontainers.PostgreSql;
 
 namespace HybridBuild.Api.Tests.Infrastructure;

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
-
 namespace HybridBuild.Api.Tests.Infrastructure;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using HybridBuild.BuildKit.Buildx;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.BuildKit.Tests.Buildx;
 
 public class BuildxArgumentsTests

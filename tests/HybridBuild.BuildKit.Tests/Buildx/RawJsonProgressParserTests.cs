@@ -1,7 +1,3 @@
-using System.Text;
-using HybridBuild.BuildKit.Buildx;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.BuildKit.Tests.Buildx;
 
 public class RawJsonProgressParserTests

@@ -1,6 +1,3 @@
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Core.Domain;
-
 namespace HybridBuild.BuildKit.Tests.Engines;
 
 /// <summary>The same Dockerfiles through the buildx engine and the native engine, on the same BuildKit: same results.</summary>

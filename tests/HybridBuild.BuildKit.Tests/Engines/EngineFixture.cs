@@ -1,9 +1,6 @@
 using Docker.DotNet;
-using HybridBuild.BuildKit.Buildx;
 using HybridBuild.BuildKit.Docker;
-using HybridBuild.BuildKit.Native;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace HybridBuild.BuildKit.Tests.Engines;
 

@@ -1,9 +1,3 @@
-using System.Diagnostics;
-using System.Net;
-using System.Text;
-using HybridBuild.BuildKit.Native;
-using HybridBuild.Core.Domain;
-using Microsoft.Extensions.DependencyInjection;
 using static HybridBuild.BuildKit.Tests.Engines.EngineComparisonTests;
 
 namespace HybridBuild.BuildKit.Tests.Engines;

@@ -1,9 +1,5 @@
 using HybridBuild.Core.Configuration;
-using HybridBuild.BuildKit.Native;
-using HybridBuild.Core.Domain;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using static HybridBuild.BuildKit.Tests.Engines.EngineComparisonTests;
 
 namespace HybridBuild.BuildKit.Tests.Engines;

@@ -1,6 +1,3 @@
-using System.Text;
-using HybridBuild.Core.Abstractions;
-
 namespace HybridBuild.BuildKit.Tests.Engines;
 
 /// <summary>A scratch directory for one test: a context to build and output folders, removed afterwards.</summary>

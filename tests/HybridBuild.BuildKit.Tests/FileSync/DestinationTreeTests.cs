@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 /// <summary>The disk side on its own: the last line of defence if validation ever let something through.</summary>

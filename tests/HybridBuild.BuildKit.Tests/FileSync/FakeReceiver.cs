@@ -1,6 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 /// <summary>Plays the daemon's receiving side against <see cref="FsutilSender"/>, one scripted step at a time.</summary>

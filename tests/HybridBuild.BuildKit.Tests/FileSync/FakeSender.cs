@@ -1,7 +1,3 @@
-using Google.Protobuf;
-using HybridBuild.BuildKit.Client.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 /// <summary>Plays the daemon's sending side against <see cref="FsutilReceiver"/>: a scripted listing, then DATA for each REQ.</summary>

@@ -1,6 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 public sealed class FsutilSenderFilterTests : IDisposable

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 public sealed class FsutilSenderListingTests : IDisposable

@@ -1,7 +1,3 @@
-using System.Text;
-using HybridBuild.BuildKit.Client.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 public sealed class FsutilSenderProtocolTests : IDisposable

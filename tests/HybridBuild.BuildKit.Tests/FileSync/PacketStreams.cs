@@ -1,6 +1,4 @@
 using System.Threading.Channels;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 
 namespace HybridBuild.BuildKit.Tests.FileSync;
 

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 public sealed class PatternMatcherTests

@@ -1,6 +1,3 @@
-using System.Text;
-using HybridBuild.BuildKit.Client.FileSync;
-
 namespace HybridBuild.BuildKit.Tests.FileSync;
 
 /// <summary>A scratch directory tree for one test, removed afterwards (even where the test made it read-only).</summary>

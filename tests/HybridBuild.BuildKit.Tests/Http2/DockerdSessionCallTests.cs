@@ -1,7 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
-using HybridBuild.BuildKit.Client.Transport.Http2;
-
 namespace HybridBuild.BuildKit.Tests.Http2;
 
 /// <summary>The session call on the wire: the Docker Engine's embedded BuildKit behind <c>POST /grpc</c>.</summary>

@@ -1,5 +1,4 @@
 using System.Buffers;
-using HybridBuild.BuildKit.Client.Transport.Http2;
 
 namespace HybridBuild.BuildKit.Tests.Http2;
 

@@ -1,7 +1,3 @@
-using HybridBuild.BuildKit.Client.Transport.Http2;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
-
 namespace HybridBuild.BuildKit.Tests.Http2;
 
 public sealed class Http2SessionCallTests

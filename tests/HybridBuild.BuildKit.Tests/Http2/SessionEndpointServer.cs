@@ -1,17 +1,10 @@
 using System.Buffers.Binary;
-using System.Net;
-using System.Net.Sockets;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using HybridBuild.BuildKit.Client.Transport.Http2;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.BuildKit.Tests.Http2;
 

@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Session;
-
 namespace HybridBuild.BuildKit.Tests.Session;
 
 public sealed class BuildSessionTests

@@ -1,6 +1,3 @@
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Tests.Session;
 
 /// <summary>

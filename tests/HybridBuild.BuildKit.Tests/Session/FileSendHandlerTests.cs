@@ -1,11 +1,6 @@
-using Google.Protobuf;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-using HybridBuild.BuildKit.Client.Session;
 using HybridBuild.BuildKit.Client.Session.Hosting;
 using HybridBuild.BuildKit.Client.Session.Services;
 using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HybridBuild.BuildKit.Tests.Session;

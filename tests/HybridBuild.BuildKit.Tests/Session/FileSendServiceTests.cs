@@ -1,9 +1,4 @@
-using Google.Protobuf;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.FileSync;
 using HybridBuild.BuildKit.Client.Protocol.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-using HybridBuild.BuildKit.Client.Session;
 
 namespace HybridBuild.BuildKit.Tests.Session;
 

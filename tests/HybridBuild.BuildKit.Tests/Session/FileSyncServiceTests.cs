@@ -1,6 +1,3 @@
-using System.Text;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Session;
 // Aliased: the test project also has a FileSync namespace.
 using FileSyncClient = HybridBuild.BuildKit.Client.Protocol.FileSync.FileSync.FileSyncClient;
 

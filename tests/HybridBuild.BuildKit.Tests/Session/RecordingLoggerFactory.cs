@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using Microsoft.Extensions.Logging;
-
 namespace HybridBuild.BuildKit.Tests.Session;
 
 /// <summary>Keeps every log entry at every level, so a test can see what the session host reports.</summary>

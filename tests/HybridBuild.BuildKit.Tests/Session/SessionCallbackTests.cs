@@ -1,8 +1,5 @@
-using System.Text;
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Protocol.FileSync;
 using HybridBuild.BuildKit.Client.Protocol.Secrets;
-using HybridBuild.BuildKit.Client.Session;
 
 namespace HybridBuild.BuildKit.Tests.Session;
 

@@ -1,7 +1,5 @@
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Protocol.Health;
 using HybridBuild.BuildKit.Client.Protocol.Secrets;
-using HybridBuild.BuildKit.Client.Session;
 // Aliased: the test project also has a FileSync namespace.
 using FileSyncClient = HybridBuild.BuildKit.Client.Protocol.FileSync.FileSync.FileSyncClient;
 

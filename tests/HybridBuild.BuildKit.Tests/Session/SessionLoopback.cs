@@ -1,6 +1,4 @@
 using Grpc.Net.Client;
-using HybridBuild.BuildKit.Client.Session;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace HybridBuild.BuildKit.Tests.Session;

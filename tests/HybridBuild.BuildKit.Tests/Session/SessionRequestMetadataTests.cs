@@ -1,6 +1,4 @@
 using HybridBuild.BuildKit.Client.Session.Services;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Primitives;
 
 namespace HybridBuild.BuildKit.Tests.Session;
 

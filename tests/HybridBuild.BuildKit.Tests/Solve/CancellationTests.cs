@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Client.Transport;
 
 namespace HybridBuild.BuildKit.Tests.Solve;
 

@@ -1,6 +1,3 @@
-using System.Net.Sockets;
-using HybridBuild.BuildKit.Client.Transport;
-
 namespace HybridBuild.BuildKit.Tests.Solve;
 
 /// <summary>Just enough of the Engine API to check that an image landed in dockerd's store, and to remove it.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Text;
 using HybridBuild.BuildKit.Client;
 
 namespace HybridBuild.BuildKit.Tests.Solve;

@@ -1,5 +1,4 @@
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Client.Session;
 
 namespace HybridBuild.BuildKit.Tests.Solve;
 

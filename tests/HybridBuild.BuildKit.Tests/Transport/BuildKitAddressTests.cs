@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.Transport;
-
 namespace HybridBuild.BuildKit.Tests.Transport;
 
 public sealed class BuildKitAddressTests

@@ -1,5 +1,3 @@
-using Google.Protobuf;
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Protocol.Control;
 
 namespace HybridBuild.BuildKit.Tests.Transport;

@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Tests.Solve;
 
 namespace HybridBuild.BuildKit.Tests.Transport;
 

@@ -1,9 +1,5 @@
-using System.Collections.Concurrent;
-using Google.Protobuf;
-using Grpc.Core;
 using Grpc.Net.Client;
 using HybridBuild.BuildKit.Client.Protocol.Control;
-using Microsoft.Extensions.Primitives;
 
 namespace HybridBuild.BuildKit.Tests.Transport;
 

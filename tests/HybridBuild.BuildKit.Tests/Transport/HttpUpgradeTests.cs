@@ -1,6 +1,4 @@
-using System.Text;
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Client.Transport;
 
 namespace HybridBuild.BuildKit.Tests.Transport;
 

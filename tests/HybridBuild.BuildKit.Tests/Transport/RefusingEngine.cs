@@ -1,6 +1,3 @@
-using System.Net.Sockets;
-using System.Text;
-
 namespace HybridBuild.BuildKit.Tests.Transport;
 
 /// <summary>A stand-in Docker Engine on a unix socket that answers every request with one canned HTTP/1.1 refusal.</summary>

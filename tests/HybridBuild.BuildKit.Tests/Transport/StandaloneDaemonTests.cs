@@ -1,6 +1,4 @@
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Client.Transport;
-using HybridBuild.BuildKit.Tests.Solve;
 
 namespace HybridBuild.BuildKit.Tests.Transport;
 

@@ -1,7 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-using HybridBuild.BuildKit.Client.Transport;
-
 namespace HybridBuild.BuildKit.Tests.Transport;
 
 public sealed class StreamDialerTests

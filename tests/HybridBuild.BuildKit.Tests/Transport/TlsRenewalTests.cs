@@ -1,5 +1,4 @@
 using HybridBuild.BuildKit.Client;
-using HybridBuild.BuildKit.Client.Transport;
 
 namespace HybridBuild.BuildKit.Tests.Transport;
 

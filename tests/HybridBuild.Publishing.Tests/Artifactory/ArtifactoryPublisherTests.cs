@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HybridBuild.Core.Abstractions;
 using static HybridBuild.Publishing.Tests.Artifactory.ArtifactoryTestKit;
 
 namespace HybridBuild.Publishing.Tests.Artifactory;

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using HybridBuild.Core.Abstractions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 

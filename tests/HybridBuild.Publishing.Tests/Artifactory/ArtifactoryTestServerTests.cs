@@ -1,7 +1,4 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text.Json;
 
 namespace HybridBuild.Publishing.Tests.Artifactory;
 

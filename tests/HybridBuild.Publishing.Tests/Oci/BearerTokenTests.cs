@@ -1,7 +1,3 @@
-using System.Net;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Publishing.Oci;
-
 namespace HybridBuild.Publishing.Tests.Oci;
 
 /// <summary>Copies into and out of a registry:2 that issues Bearer challenges (the Docker token spec).</summary>

@@ -1,7 +1,3 @@
-using System.Net;
-using HybridBuild.Core.Abstractions;
-using HybridBuild.Publishing.Oci;
-
 namespace HybridBuild.Publishing.Tests.Oci;
 
 /// <summary>Copies between two real registry:2 instances, the target behind htpasswd authentication.</summary>

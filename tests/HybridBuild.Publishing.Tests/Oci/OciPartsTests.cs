@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using HybridBuild.Publishing.Oci;
-
 namespace HybridBuild.Publishing.Tests.Oci;
 
 /// <summary>The copier's pure parts: references, challenges, manifests and the digest check.</summary>

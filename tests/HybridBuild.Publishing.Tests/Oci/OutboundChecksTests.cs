@@ -1,8 +1,4 @@
-using System.Net;
-using HybridBuild.Core.Abstractions;
 using HybridBuild.Core.Network;
-using HybridBuild.Publishing.Oci;
-using Microsoft.AspNetCore.Http;
 
 namespace HybridBuild.Publishing.Tests.Oci;
 

@@ -1,5 +1,3 @@
-using HybridBuild.Publishing.Oci;
-
 namespace HybridBuild.Publishing.Tests.Oci;
 
 /// <summary>

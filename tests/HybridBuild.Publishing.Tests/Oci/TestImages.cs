@@ -1,10 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using HybridBuild.Core.Network;
 
 namespace HybridBuild.Publishing.Tests.Oci;

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Text;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Containers;
 

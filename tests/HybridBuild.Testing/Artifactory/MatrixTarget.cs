@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace HybridBuild.Testing.Artifactory;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Logging;
-
 namespace HybridBuild.BuildKit.Client.Session.Hosting;
 
 /// <summary>

@@ -1,6 +1,3 @@
-using System.Net;
-using Microsoft.AspNetCore.Connections;
-
 namespace HybridBuild.BuildKit.Client.Session.Hosting;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace HybridBuild.BuildKit.Client.Session.Hosting;
 
 /// <summary>The two copy loops between the tunnel stream and Kestrel's pipes.</summary>

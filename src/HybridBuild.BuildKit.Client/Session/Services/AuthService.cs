@@ -1,4 +1,3 @@
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Protocol.FileSync;
 
 namespace HybridBuild.BuildKit.Client.Session.Services;

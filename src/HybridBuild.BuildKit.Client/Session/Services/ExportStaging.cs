@@ -1,5 +1,3 @@
-using HybridBuild.BuildKit.Client.FileSync;
-
 namespace HybridBuild.BuildKit.Client.Session.Services;
 
 /// <summary>

@@ -1,8 +1,5 @@
 using System.Globalization;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.FileSync;
 using HybridBuild.BuildKit.Client.Protocol.FileSync;
-using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.BuildKit.Client.Session.Services;
 

@@ -1,6 +1,3 @@
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.FileSync;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
 using ProtocolFileSync = HybridBuild.BuildKit.Client.Protocol.FileSync.FileSync;
 
 namespace HybridBuild.BuildKit.Client.Session.Services;

@@ -1,7 +1,3 @@
-using Google.Protobuf;
-using Grpc.Core;
-using HybridBuild.BuildKit.Client.Protocol.Fsutil;
-
 namespace HybridBuild.BuildKit.Client.Session.Services;
 
 /// <summary>Reads fsutil packets from a raw-bytes call.</summary>

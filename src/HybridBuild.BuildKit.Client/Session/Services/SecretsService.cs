@@ -1,5 +1,3 @@
-using Google.Protobuf;
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Protocol.Secrets;
 
 namespace HybridBuild.BuildKit.Client.Session.Services;

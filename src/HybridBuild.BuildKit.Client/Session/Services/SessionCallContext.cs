@@ -1,4 +1,3 @@
-using Grpc.Core;
 using HybridBuild.BuildKit.Client.Session.Hosting;
 using Microsoft.AspNetCore.Connections.Features;
 

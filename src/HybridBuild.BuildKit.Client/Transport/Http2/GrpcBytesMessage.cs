@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace HybridBuild.BuildKit.Client.Transport.Http2;
 
 /// <summary>

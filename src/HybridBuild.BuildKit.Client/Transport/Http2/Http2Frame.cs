@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-
 namespace HybridBuild.BuildKit.Client.Transport.Http2;
 
 /// <summary>HTTP/2 frame types (RFC 9113 §6) that the session call reacts to.</summary>

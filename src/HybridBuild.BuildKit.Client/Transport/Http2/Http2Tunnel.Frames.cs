@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-
 namespace HybridBuild.BuildKit.Client.Transport.Http2;
 
 /// <summary>Incoming half: the background loop that reads every frame the peer sends.</summary>

@@ -1,6 +1,3 @@
-using System.Buffers;
-using System.Buffers.Binary;
-
 namespace HybridBuild.BuildKit.Client.Transport.Http2;
 
 /// <summary>The bytes that open the connection and the one request, sent as a single write.</summary>
