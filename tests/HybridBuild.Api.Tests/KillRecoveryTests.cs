@@ -160,14 +160,7 @@ public sealed class KillRecoveryTests(ServiceFixture service, ITestOutputHelper 
         var blobs = scope.ServiceProvider.GetRequiredService<IBlobStore>();
         var id = Guid.CreateVersion7();
         var now = DateTimeOffset.UtcNow;
-        using var context = new MemoryStream();
-        await InlineContext.WriteAsync(new InlineSourceSpec
-        {
-            Files = new() { ["Dockerfile"] = $"FROM busybox AS make\nRUN mkdir /out && echo recovered > /out/r.txt # {id}\nFROM scratch AS out\nCOPY --from=make /out/ /\n" },
-        }, context, CancellationToken.None);
-        context.Position = 0;
-        var key = BlobKeys.Context(id, gzip: true);
-        await blobs.PutAsync(key, context, CancellationToken.None);
+        var key = await StoredContexts.PutRecoveringAsync(blobs, id);
         db.Builds.Add(new Build
         {
             Id = id, Status = BuildStatus.Queued, CreatedAt = now, SourceKind = SourceKind.Inline, ContextKey = key,

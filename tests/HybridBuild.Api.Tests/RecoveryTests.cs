@@ -82,14 +82,7 @@ public sealed class RecoveryTests(ServiceFixture service)
         var blobs = scope.ServiceProvider.GetRequiredService<IBlobStore>();
         var id = Guid.CreateVersion7();
         var longAgo = DateTimeOffset.UtcNow.AddHours(-1);
-        using var context = new MemoryStream();
-        await InlineContext.WriteAsync(new InlineSourceSpec
-        {
-            Files = new() { ["Dockerfile"] = $"FROM busybox AS make\nRUN mkdir /out && echo recovered > /out/r.txt # {id}\nFROM scratch AS out\nCOPY --from=make /out/ /\n" },
-        }, context, CancellationToken.None);
-        context.Position = 0;
-        var key = BlobKeys.Context(id, gzip: true);
-        await blobs.PutAsync(key, context, CancellationToken.None);
+        var key = await StoredContexts.PutRecoveringAsync(blobs, id);
         db.Builds.Add(new Build
         {
             Id = id, Status = BuildStatus.Running, CreatedAt = longAgo, StartedAt = longAgo, SourceKind = SourceKind.Inline,
