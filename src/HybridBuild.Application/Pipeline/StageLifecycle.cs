@@ -62,26 +62,29 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     /// </summary>
     public async Task<bool> CompleteAsync(Stage stage, Guid runId, StageOutcome outcome)
     {
-        var strategy = db.Database.CreateExecutionStrategy();
-        var completed = await strategy.ExecuteAsync(async () =>
+        // a context of its own: a run that did not stop at its timeout may still be using the job's
+        await using var own = await contexts.CreateDbContextAsync(CancellationToken.None);
+        var recorded = outcome;
+        var completed = await own.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
-            db.ChangeTracker.Clear();
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            if (await MissingBlobAsync(outcome.Artifacts) is { } missing)
-                outcome = StageOutcome.Failed($"the stored content of artifact {missing.Path} was removed by a build deletion at the same time; retry the build");
-            var updated = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == runId && s.Status == StageStatus.Running)
-                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, outcome.Status).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
-                    .SetProperty(s => s.Error, outcome.Error).SetProperty(s => s.ImageDigest, outcome.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null));
+            own.ChangeTracker.Clear();
+            await using var transaction = await own.Database.BeginTransactionAsync();
+            recorded = await MissingBlobAsync(own, outcome.Artifacts) is { } missing
+                ? StageOutcome.Failed($"the stored content of artifact {missing.Path} was removed by a build deletion at the same time; retry the build")
+                : outcome;
+            var updated = await own.Stages.Where(s => s.Id == stage.Id && s.RunId == runId && s.Status == StageStatus.Running)
+                .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, recorded.Status).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
+                    .SetProperty(s => s.Error, recorded.Error).SetProperty(s => s.ImageDigest, recorded.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null));
             if (updated == 0) return false; // another run owns the stage now
-            if (outcome.Artifacts.Count > 0)
+            if (recorded.Artifacts.Count > 0)
             {
-                db.Artifacts.AddRange(outcome.Artifacts);
-                await db.SaveChangesAsync();
+                own.Artifacts.AddRange(recorded.Artifacts);
+                await own.SaveChangesAsync();
             }
             await transaction.CommitAsync();
             return true;
         });
-        if (completed) await log.StageAsync(stage.BuildId, stage.Name, outcome.Status, outcome.Error, CancellationToken.None);
+        if (completed) await log.StageAsync(stage.BuildId, stage.Name, recorded.Status, recorded.Error, CancellationToken.None);
         return completed;
     }
 
@@ -89,10 +92,10 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     /// Takes the blob locks of every artifact (in bucket order, so two stages sharing blobs cannot deadlock) and returns the
     /// first whose blob is no longer stored. The locks are held until the caller's transaction ends.
     /// </summary>
-    private async Task<Artifact?> MissingBlobAsync(IReadOnlyList<Artifact> artifacts)
+    private async Task<Artifact?> MissingBlobAsync(BuildDbContext context, IReadOnlyList<Artifact> artifacts)
     {
         var keys = artifacts.Select(a => a.BlobKey).Distinct(StringComparer.Ordinal).ToList();
-        await BlobLock.HoldAsync(db, keys, CancellationToken.None);
+        await BlobLock.HoldAsync(context, keys, CancellationToken.None);
         foreach (var key in keys)
             if (await blobs.GetInfoAsync(key, CancellationToken.None) is null) return artifacts.First(a => a.BlobKey == key);
         return null;
