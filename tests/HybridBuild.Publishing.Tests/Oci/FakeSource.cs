@@ -26,17 +26,8 @@ public sealed class FakeSource : IAsyncDisposable
 
     public static async Task<FakeSource> StartAsync(bool tamper, bool flaky)
     {
-        var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
         var layer = RandomNumberGenerator.GetBytes(50_000);
-        var served = tamper ? RandomNumberGenerator.GetBytes(layer.Length) : layer;
-        var blobs = new Dictionary<string, byte[]> { [TestImages.Digest(config)] = config, [TestImages.Digest(layer)] = served };
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            schemaVersion = 2,
-            mediaType = TestImages.OciImage,
-            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = TestImages.Digest(config), size = config.Length },
-            layers = new[] { new { mediaType = "application/vnd.oci.image.layer.v1.tar+gzip", digest = TestImages.Digest(layer), size = layer.Length } },
-        });
+        var (manifest, blobs) = TestImages.OneLayerImage(layer, served: tamper ? RandomNumberGenerator.GetBytes(layer.Length) : null);
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

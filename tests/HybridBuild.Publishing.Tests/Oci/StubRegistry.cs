@@ -22,16 +22,7 @@ public sealed class StubRegistry : IAsyncDisposable
     /// <param name="answer">Answers a request itself (returns true), or leaves it to the registry (false).</param>
     public static async Task<StubRegistry> StartAsync(Func<HttpContext, StubRegistry, Task<bool>> answer)
     {
-        var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
-        var layer = RandomNumberGenerator.GetBytes(20_000);
-        var blobs = new Dictionary<string, byte[]> { [TestImages.Digest(config)] = config, [TestImages.Digest(layer)] = layer };
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
-        {
-            schemaVersion = 2,
-            mediaType = TestImages.OciImage,
-            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = TestImages.Digest(config), size = config.Length },
-            layers = new[] { new { mediaType = "application/vnd.oci.image.layer.v1.tar+gzip", digest = TestImages.Digest(layer), size = layer.Length } },
-        });
+        var (manifest, blobs) = TestImages.OneLayerImage(RandomNumberGenerator.GetBytes(20_000));
 
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");

@@ -86,6 +86,24 @@ public static class TestImages
         return new PushedImage(pushed, [.. amd64.Blobs, .. arm64.Blobs], [amd64.Manifest, arm64.Manifest]);
     }
 
+    /// <summary>
+    /// A one-layer OCI image as a test registry serves it: its manifest, and its config and layer by digest, the layer's
+    /// bytes being <paramref name="served"/> when given (content that misses the digest the manifest names).
+    /// </summary>
+    public static (byte[] Manifest, Dictionary<string, byte[]> Blobs) OneLayerImage(byte[] layer, byte[]? served = null)
+    {
+        var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}""");
+        var blobs = new Dictionary<string, byte[]> { [Digest(config)] = config, [Digest(layer)] = served ?? layer };
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = OciImage,
+            config = new { mediaType = "application/vnd.oci.image.config.v1+json", digest = Digest(config), size = config.Length },
+            layers = new[] { new { mediaType = "application/vnd.oci.image.layer.v1.tar+gzip", digest = Digest(layer), size = layer.Length } },
+        });
+        return (manifest, blobs);
+    }
+
     public static string Digest(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     private static object Descriptor(PushedContent content) => new { mediaType = content.MediaType, digest = content.Digest, size = content.Size };
