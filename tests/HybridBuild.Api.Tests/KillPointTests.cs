@@ -71,12 +71,12 @@ public sealed class KillPointTests(ServiceFixture service) : IAsyncLifetime
             await first.WaitReadyAsync();
             using var client = first.CreateClient();
             var api = new BuildApi(client);
+            // inotify reports the file as it is created, where polling could miss a write that the page cache makes take a
+            // fraction of a second; the blob store is watched only once the submission has stored its context there
+            using var export = new FileMoment(Path.Combine(_shared, "work-node"), "big.bin");
             buildId = (await api.SubmitAsync(spec)).Id;
-            // watched from the submission on: the log of the RUN step may reach the database only after the files
-            // were handed back, and the context was stored before the submission answered
-            var caught = moment == "export"
-                ? await WaitForFileAsync(Path.Combine(_shared, "work-node"), "big.bin")
-                : await WaitForFileAsync(Path.Combine(_shared, "blobs", ".tmp"), name: null);
+            using var blob = new FileMoment(Path.Combine(_shared, "blobs", ".tmp"), name: null);
+            var caught = await (moment == "export" ? export : blob).SeenAsync(TimeSpan.FromMinutes(2));
             await first.KillAsync();
             Assert.True(caught, $"the node was never seen at the {moment} moment:\n{first.Output}");
         }
@@ -187,27 +187,29 @@ public sealed class KillPointTests(ServiceFixture service) : IAsyncLifetime
     private static async Task<string> PublicationStatusAsync(HttpClient client, string publication) =>
         (await client.GetFromJsonAsync<JsonObject>(publication))!["status"]!.GetValue<string>();
 
-    /// <summary>Polls every 20 ms, for up to two minutes, for a non-empty file (named so, or any) anywhere below <paramref name="folder"/>.</summary>
-    private static async Task<bool> WaitForFileAsync(string folder, string? name)
+    /// <summary>
+    /// The moment a file (named so, or any but the blob store's probes) is created anywhere below a folder, as inotify
+    /// reports it; the folder is made first, so the watch is in place before the node writes there.
+    /// </summary>
+    private sealed class FileMoment : IDisposable
     {
-        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2);
-        while (DateTimeOffset.UtcNow < deadline)
+        private readonly FileSystemWatcher _watcher;
+        private readonly TaskCompletionSource _seen = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public FileMoment(string folder, string? name)
         {
-            if (Directory.Exists(folder))
+            Directory.CreateDirectory(folder);
+            _watcher = new FileSystemWatcher(folder, name ?? "*") { IncludeSubdirectories = true, NotifyFilter = NotifyFilters.FileName };
+            _watcher.Created += (_, e) =>
             {
-                try
-                {
-                    if (new DirectoryInfo(folder).EnumerateFiles(name ?? "*", SearchOption.AllDirectories).Any(f => f.Length > 0 && !f.Name.StartsWith("probe-", StringComparison.Ordinal)))
-                        return true;
-                }
-                catch (IOException)
-                {
-                    // a folder went away while it was listed
-                }
-            }
-            await Task.Delay(20);
+                if (!Path.GetFileName(e.FullPath).StartsWith("probe-", StringComparison.Ordinal)) _seen.TrySetResult();
+            };
+            _watcher.EnableRaisingEvents = true;
         }
-        return false;
+
+        public async Task<bool> SeenAsync(TimeSpan timeout) => await Task.WhenAny(_seen.Task, Task.Delay(timeout)) == _seen.Task;
+
+        public void Dispose() => _watcher.Dispose();
     }
 
     private static Task WaitUntilAsync(Func<bool> done, string failure) => WaitUntilAsync(() => Task.FromResult(done()), failure);
