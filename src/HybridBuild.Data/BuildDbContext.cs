@@ -104,6 +104,8 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             p.ToTable("publications");
             p.HasKey(x => x.Id);
             p.HasIndex(x => x.BuildId);
+            // a publication created while its build is deleted either finds the build gone (its insert fails) or goes with it
+            p.HasOne<Build>().WithMany().HasForeignKey(x => x.BuildId).OnDelete(DeleteBehavior.Cascade);
             p.HasIndex(x => x.IdempotencyKey).IsUnique();
             p.Property(x => x.Target).HasMaxLength(100);
             p.Property(x => x.PathTemplate).HasMaxLength(1024);

@@ -147,12 +147,7 @@ public sealed class AccessTests(ServiceFixture service)
         Assert.Equal(HttpStatusCode.Forbidden, (await anonymous.SendAsync(forged)).StatusCode);
     }
 
-    private async Task<string> CreateKeyAsync(string name, params string[] scopes)
-    {
-        using var response = await service.Client.PostAsJsonAsync("/api/v1/keys", new { name, scopes });
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
-    }
+    private Task<string> CreateKeyAsync(string name, params string[] scopes) => new BuildApi(service.Client).CreateKeyAsync(name, scopes);
 
     private async Task<bool> DatabaseHoldsAsync(string text)
     {

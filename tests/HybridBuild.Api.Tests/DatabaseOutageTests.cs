@@ -29,7 +29,7 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             await node.WaitReadyAsync();
             using var client = node.CreateClient();
             var api = new BuildApi(client);
-            var readerKey = await CreateKeyAsync(client, ApiScopes.BuildsRead);
+            var readerKey = await api.CreateKeyAsync("reader", ApiScopes.BuildsRead);
 
             var marker = Guid.NewGuid().ToString("N");
             var build = await api.SubmitAsync(new BuildSpec
@@ -104,13 +104,6 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
             Assert.NotNull(problem["title"]);
             Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
         }
-    }
-
-    private static async Task<string> CreateKeyAsync(HttpClient admin, string scope)
-    {
-        using var response = await admin.PostAsJsonAsync("/api/v1/keys", new { name = "reader", scopes = new[] { scope } });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
     }
 
     private static async Task<int> AttemptsAsync(string database, Guid buildId)

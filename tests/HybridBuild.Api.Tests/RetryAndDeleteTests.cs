@@ -65,12 +65,32 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
         Assert.Equal(a1.StartedAt, a2.StartedAt); // a was not run again
         Assert.Equal(1, a2.Attempts);
         Assert.Equal(a1.Artifacts!.Single().Sha256, a2.Artifacts!.Single().Sha256);
-        Assert.Equal(2, b2.Attempts);
+        Assert.Equal(1, b2.Attempts); // runs within this attempt of the build
         Assert.True(b2.StartedAt > b1.FinishedAt, $"b ran again: first run ended {b1.FinishedAt:O}, second started {b2.StartedAt:O}");
         Assert.Equal(StageStatus.Succeeded, c2.Status);
         Assert.Null(b2.Error);
         Assert.Contains("==> attempt 2: stage b runs again (attempt 1 left it failed", await _api.LogAsync(submitted.Id));
         Assert.Contains("==> attempt 2: stage c runs again (attempt 1 left it skipped", await _api.LogAsync(submitted.Id, "c"));
+    }
+
+    [Fact]
+    public async Task A_retry_needs_the_retrying_key_to_hold_the_grants_of_the_secrets_its_stages_mount()
+    {
+        var secret = $"retry-{Nonce()}"[..20];
+        await SetSecretAsync(secret, "value"); // no allowedKeys: admins only
+        var failing = NoOutput("s") with { Secrets = [secret] };
+        var build = await _api.SubmitAsync(Inline($"FROM busybox AS s\nARG nonce\nRUN --mount=type=secret,id={secret} echo $nonce && false\n", failing));
+        Assert.Equal(BuildStatus.Failed, (await _api.WaitFinishedAsync(build.Id)).Status);
+        using var writer = service.ClientWithKey(await _api.CreateKeyAsync($"retrier-{Nonce()}", ApiScopes.BuildsWrite, ApiScopes.BuildsRead));
+
+        var refused = await BuildApi.ProblemAsync(await writer.PostAsync($"/api/v1/builds/{build.Id}/retry", null), HttpStatusCode.Forbidden, "forbidden");
+
+        Assert.Equal("stages[0].secrets[0]", refused["field"]!.GetValue<string>());
+        Assert.Contains(secret, refused["detail"]!.GetValue<string>());
+        var untouched = await _api.GetAsync(build.Id);
+        Assert.Equal((BuildStatus.Failed, 1), (untouched.Status, untouched.Attempt));
+        Assert.Equal(2, (await BuildApi.AcceptedAsync(await RetryAsync(build.Id))).Attempt); // the admin may
+        await _api.WaitFinishedAsync(build.Id);
     }
 
     [Fact]
@@ -141,7 +161,7 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
         var again = await _api.WaitFinishedAsync(build.Id);
         Assert.Equal(BuildStatus.Failed, again.Status);
         Assert.Equal(2, again.Attempt);
-        Assert.Equal(2, again.Stages.Single().Attempts);
+        Assert.Equal(1, again.Stages.Single().Attempts); // one run in the second attempt, not two
     }
 
     [Fact]

@@ -77,7 +77,7 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
     {
         try
         {
-            await Core.WithAsync<BuildScheduler>(s => s.RetryAsync(buildId, CancellationToken.None));
+            await Core.WithAsync<BuildScheduler>(s => s.RetryAsync(buildId, new Secrets.Caller(null, "admin", IsAdmin: true), CancellationToken.None));
             return null;
         }
         catch (ConflictException e)

@@ -39,7 +39,7 @@ internal static class BuildEndpoints
             .WithSummary("Retry a failed or cancelled build")
             .WithDescription("Runs the failed, cancelled, skipped and expired stages again as the build's next attempt (same id; 'attempt' counts up); succeeded stages and their artifacts are kept. 409 when the build succeeded or has not finished, or another retry of it won.")
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
         // builds:write, not admin: whoever may submit and cancel builds manages their lifetime (a CI key cleaning up its
         // old builds); only a finished build can go, and another build's artifacts are never touched
@@ -100,10 +100,10 @@ internal static class BuildEndpoints
         return TypedResults.Accepted(ApiLinks.Build(id), BuildResponse.From(await LoadAsync(db, id, cancellationToken)));
     }
 
-    private static async Task<Accepted<BuildResponse>> RetryAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, CancellationToken cancellationToken)
+    private static async Task<Accepted<BuildResponse>> RetryAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, HttpContext http, CancellationToken cancellationToken)
     {
         // like a cancel, a retry once asked is carried through even if the client goes away at once
-        await scheduler.RetryAsync(id, CancellationToken.None);
+        await scheduler.RetryAsync(id, http.User.ToCaller(), CancellationToken.None);
         return TypedResults.Accepted(ApiLinks.Build(id), await DescribeAsync(db, id, cancellationToken));
     }
 

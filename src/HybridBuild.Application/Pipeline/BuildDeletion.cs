@@ -13,7 +13,8 @@ namespace HybridBuild.Application.Pipeline;
 /// </para>
 /// The context blob of an upload is keyed by the build's id, so it is its own and simply removed.
 /// </summary>
-internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, DeliveryLifecycle deliveries, IBlobStore blobs)
+internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, StageLifecycle stages, PublicationLifecycle publications,
+    DeliveryLifecycle deliveries, IBlobStore blobs)
 {
     /// <exception cref="NotFoundException">No such build.</exception>
     /// <exception cref="ConflictException">The build has not finished, or a publication of it is still to run.</exception>
@@ -25,18 +26,12 @@ internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, De
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await builds.HoldFinishedAsync(buildId, cancellationToken);
-            // a publication reads the artifacts' blobs while it runs
-            if (await db.Publications.AnyAsync(p => p.BuildId == buildId && (p.Status == PublicationStatus.Queued || p.Status == PublicationStatus.Running), cancellationToken))
-                throw new ConflictException("publication-running", "A publication of the build has not finished.",
-                    $"Build {buildId} has a publication that is queued or running; delete the build once it has finished.");
+            await publications.DeleteOfBuildAsync(buildId, cancellationToken);
             var keys = await db.Artifacts.Where(a => a.BuildId == buildId).Select(a => a.BlobKey).Distinct().ToListAsync(cancellationToken);
             var context = await db.Builds.Where(b => b.Id == buildId).Select(b => b.ContextKey).FirstAsync(cancellationToken);
             await deliveries.ForgetBuildAsync(buildId, cancellationToken);
-            await db.Publications.Where(p => p.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
-            await db.LogEvents.Where(e => e.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
-            await db.Artifacts.Where(a => a.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
-            await db.Stages.Where(s => s.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
-            await db.Builds.Where(b => b.Id == buildId).ExecuteDeleteAsync(cancellationToken);
+            await stages.DeleteOfBuildAsync(buildId, cancellationToken);
+            await builds.DeleteAsync(buildId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
             return (keys, context);
         });

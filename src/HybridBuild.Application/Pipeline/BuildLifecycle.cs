@@ -81,6 +81,10 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
             $"Build {buildId} is {Name(status)}; cancel it first, and delete it once it has finished.");
     }
 
+    /// <summary>Deletes the build's own row, once <see cref="HoldFinishedAsync"/> holds it and its stages are gone (inside one transaction).</summary>
+    public Task DeleteAsync(Guid buildId, CancellationToken cancellationToken) =>
+        db.Builds.Where(b => b.Id == buildId).ExecuteDeleteAsync(cancellationToken);
+
     public Task<bool> IsCancelRequestedAsync(Guid buildId, CancellationToken cancellationToken) =>
         db.Builds.AnyAsync(b => b.Id == buildId && b.CancelRequestedAt != null, cancellationToken);
 

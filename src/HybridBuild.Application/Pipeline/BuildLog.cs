@@ -38,13 +38,19 @@ internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> context
         }, cancellationToken);
     }
 
+    /// <summary>How long a running stage's log waits for the database in one outage: as long as the stage itself keeps going without it.</summary>
+    public TimeSpan OutageTolerance => options.Value.LeaseTimeout;
+
     /// <summary>
-    /// Appends a running stage's lines, waiting out a database outage of up to <see cref="WorkerOptions.LeaseTimeout"/>
-    /// (as long as the stage itself keeps going without the database), so its log survives one.
+    /// Appends a running stage's lines, waiting out a database outage until <paramref name="giveUpAt"/>, so its log survives
+    /// one; <paramref name="waiting"/> is called when a write fails for an outage.
     /// </summary>
-    public Task AppendRidingOutAsync(Guid buildId, string stage, IReadOnlyCollection<LogEvent> events) =>
-        DatabaseOutage.RideOutAsync(ct => AppendAsync(buildId, events, ct), options.Value.LeaseTimeout,
-            e => LogWaiting(buildId, stage, e.GetBaseException().Message), CancellationToken.None);
+    public Task AppendRidingOutAsync(Guid buildId, string stage, IReadOnlyCollection<LogEvent> events, DateTimeOffset giveUpAt, Action waiting) =>
+        DatabaseOutage.RideOutAsync(ct => AppendAsync(buildId, events, ct), giveUpAt - clock.GetUtcNow(), e =>
+        {
+            waiting();
+            LogWaiting(buildId, stage, e.GetBaseException().Message);
+        }, CancellationToken.None);
 
     public LogSink OpenSink(Guid buildId, string stage) => new(this, buildId, stage, clock);
 

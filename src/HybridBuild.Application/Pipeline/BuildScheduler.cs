@@ -6,7 +6,7 @@ namespace HybridBuild.Application.Pipeline;
 /// conditional updates let only one caller make each change.
 /// </summary>
 internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle builds, StageLifecycle stages,
-    PublicationService publications, ILogger<BuildScheduler> logger)
+    PublicationService publications, SecretService secrets, ILogger<BuildScheduler> logger)
 {
     public async Task AdvanceAsync(Guid buildId, CancellationToken cancellationToken)
     {
@@ -51,8 +51,15 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
     /// </summary>
     /// <exception cref="Core.Errors.NotFoundException">No such build.</exception>
     /// <exception cref="Core.Errors.ConflictException">The build succeeded or has not finished, or another retry won.</exception>
-    public async Task RetryAsync(Guid buildId, CancellationToken cancellationToken)
+    /// <exception cref="Core.Errors.ForbiddenException">A stage to run again mounts a secret <paramref name="caller"/> is not granted.</exception>
+    public async Task RetryAsync(Guid buildId, Caller caller, CancellationToken cancellationToken)
     {
+        // whoever retries runs the stages again, with the secrets they mount: the retrying caller needs the grants now,
+        // not the submitter's of then (a grant may have been revoked, or the ref moved to what the retrying caller pushed)
+        var toRunAgain = await db.Stages.AsNoTracking().Where(s => s.BuildId == buildId && StageLifecycle.RunsAgainOnRetry.Contains(s.Status))
+            .ToListAsync(cancellationToken);
+        if (await secrets.CheckGrantsAsync(toRunAgain, caller, cancellationToken) is { Count: > 0 } missing) throw new Core.Errors.SpecValidationException(missing);
+
         var strategy = db.Database.CreateExecutionStrategy();
         var (attempt, again) = await strategy.ExecuteAsync(async () =>
         {

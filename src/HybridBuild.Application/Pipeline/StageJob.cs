@@ -83,6 +83,10 @@ internal sealed partial class StageJob(
         {
             return await StoppedAsync(stage, timeout, job, hung: false);
         }
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
+        {
+            return StageOutcome.Failed("the database could not be reached while the stage was being prepared or its files stored; retry the build");
+        }
         catch (Exception e) when (e is not DbUpdateException)
         {
             return StageOutcome.Failed(e.Message);
@@ -110,9 +114,22 @@ internal sealed partial class StageJob(
     /// <summary>Why a run that was stopped ended: its build's cancellation, the node's shutdown (null), a lost lease, or its timeout.</summary>
     private async Task<StageOutcome?> StoppedAsync(Stage stage, TimeSpan timeout, CancellationToken job, bool hung)
     {
-        if (await builds.IsCancelRequestedAsync(stage.BuildId, CancellationToken.None)) return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
+        // the watch knows why it stopped the run; only a run stopped by its timeout asks the database whether the build
+        // was cancelled meanwhile, and a database that does not answer then leaves the timeout as the reason
+        switch (watch.StoppedFor)
+        {
+            case LeaseState.Cancelled: return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
+            case LeaseState.Lost: return StageOutcome.Failed("the stage's lease was lost (the database could not be reached)");
+        }
         if (job.IsCancellationRequested) return null;
-        if (watch.StoppedFor == LeaseState.Lost) return StageOutcome.Failed("the stage's lease was lost (the database could not be reached)");
+        try
+        {
+            if (await builds.IsCancelRequestedAsync(stage.BuildId, CancellationToken.None)) return StageOutcome.Cancelled(StageLifecycle.CancelledWhileRunning);
+        }
+        catch (Exception e) when (DatabaseOutage.IsOutage(e))
+        {
+            // not known: the timeout stands as the reason
+        }
         return StageOutcome.Failed(StageLifecycle.TimedOut(timeout, hung ? options.Value.StopGrace : null));
     }
 

@@ -11,6 +11,9 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     public const string CancelledBeforeStart = "cancelled before it started";
     public const string CancelledWhileRunning = "cancelled while running";
 
+    /// <summary>The outcomes a retry runs again; a succeeded stage keeps its outcome and artifacts.</summary>
+    public static readonly StageStatus[] RunsAgainOnRetry = [StageStatus.Failed, StageStatus.Cancelled, StageStatus.Skipped, StageStatus.Expired];
+
     /// <summary>The error of a stage stopped at its timeout; with <paramref name="grace"/>, one whose run did not stop within it either.</summary>
     public static string TimedOut(TimeSpan timeout, TimeSpan? grace) =>
         $"timed out after {Core.Specs.SpecRules.FormatDuration(timeout)}"
@@ -84,7 +87,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
             await transaction.CommitAsync();
             return true;
         });
-        if (completed) await log.StageAsync(stage.BuildId, stage.Name, recorded.Status, recorded.Error, CancellationToken.None);
+        // the outcome is committed: its log line waits out an outage on its own, so a retry of the commit (which finds the
+        // stage finished) cannot lose it
+        if (completed)
+            await DatabaseOutage.RideOutAsync(ct => log.StageAsync(stage.BuildId, stage.Name, recorded.Status, recorded.Error, ct),
+                options.Value.LeaseTimeout, onRetry: null, CancellationToken.None);
         return completed;
     }
 
@@ -103,24 +110,24 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
 
     /// <summary>
     /// Failed, cancelled, skipped or expired → queued, never handed out, for the next attempt of a retried build. The run's
-    /// traces go (times, error, job, run, node); the attempts count goes on. Artifact records of those stages are removed
+    /// traces go (times, error, job, run, node), and so does its count of runs: <see cref="WorkerOptions.MaxAttempts"/>
+    /// bounds the runs of one attempt of the build, not of all its attempts. Artifact records of those stages are removed
     /// too: a stage that did not succeed never committed any, and a leftover one would clash with the new run's.
     /// Call it inside the transaction of <see cref="BuildLifecycle.RetryAsync"/>.
     /// </summary>
     /// <returns>The stages reset, as they were, for the log.</returns>
     public async Task<List<Stage>> ResetForRetryAsync(Guid buildId, CancellationToken cancellationToken)
     {
-        var again = await db.Stages.AsNoTracking()
-            .Where(s => s.BuildId == buildId && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped || s.Status == StageStatus.Expired))
-            .ToListAsync(cancellationToken);
+        var again = await db.Stages.AsNoTracking().Where(s => s.BuildId == buildId && RunsAgainOnRetry.Contains(s.Status)).ToListAsync(cancellationToken);
         var ids = again.Select(s => s.Id).ToList();
         await db.Artifacts.Where(a => ids.Contains(a.StageId)).ExecuteDeleteAsync(cancellationToken);
-        await db.Stages.Where(s => ids.Contains(s.Id) && (s.Status == StageStatus.Failed || s.Status == StageStatus.Cancelled || s.Status == StageStatus.Skipped || s.Status == StageStatus.Expired))
+        await db.Stages.Where(s => ids.Contains(s.Id) && RunsAgainOnRetry.Contains(s.Status))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued)
                 .SetProperty(s => s.EnqueuedAt, (DateTimeOffset?)null).SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null).SetProperty(s => s.HeartbeatAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.Error, (string?)null).SetProperty(s => s.ImageDigest, (string?)null)
-                .SetProperty(s => s.JobId, (string?)null).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null), cancellationToken);
+                .SetProperty(s => s.JobId, (string?)null).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
+                .SetProperty(s => s.Attempts, 0), cancellationToken);
         return again;
     }
 
@@ -134,6 +141,14 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
                 $"==> attempt {attempt}: stage {stage.Name} runs again (attempt {attempt - 1} left it {before}{(stage.Error is null ? "" : $": {stage.Error}")})",
                 cancellationToken);
         }
+    }
+
+    /// <summary>Deletes the stages of a build that is being deleted, with their artifact records and the build's log (inside its transaction).</summary>
+    public async Task DeleteOfBuildAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        await db.LogEvents.Where(e => e.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+        await db.Artifacts.Where(a => a.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+        await db.Stages.Where(s => s.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
     }
 
     /// <summary>A queued stage of a cancelled build: never handed out → skipped; handed out → cancelled. Withdraws its job.</summary>

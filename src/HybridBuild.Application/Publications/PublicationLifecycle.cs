@@ -4,6 +4,19 @@ namespace HybridBuild.Application.Publications;
 internal sealed class PublicationLifecycle(BuildDbContext db, Leases leases, IJobDispatcher jobs, NodeIdentity node,
     IOptions<WorkerOptions> options, TimeProvider clock)
 {
+    /// <summary>
+    /// Deletes the publications of a build that is being deleted (inside its transaction). A publication still queued or
+    /// running reads the build's blobs: then nothing is deleted.
+    /// </summary>
+    /// <exception cref="ConflictException">A publication of the build has not finished.</exception>
+    public async Task DeleteOfBuildAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        if (await db.Publications.AnyAsync(p => p.BuildId == buildId && (p.Status == PublicationStatus.Queued || p.Status == PublicationStatus.Running), cancellationToken))
+            throw new ConflictException("publication-running", "A publication of the build has not finished.",
+                $"Build {buildId} has a publication that is queued or running; delete the build once it has finished.");
+        await db.Publications.Where(p => p.BuildId == buildId).ExecuteDeleteAsync(cancellationToken);
+    }
+
     /// <summary>Hands a queued publication to the transport.</summary>
     public async Task DispatchAsync(Guid publicationId, CancellationToken cancellationToken)
     {

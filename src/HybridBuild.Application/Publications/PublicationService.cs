@@ -54,6 +54,12 @@ internal sealed class PublicationService(BuildDbContext db, IOptions<PublishingO
         {
             await db.SaveChangesAsync(cancellationToken);
         }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
+        {
+            // the build was deleted between reading it and storing this
+            db.ChangeTracker.Clear();
+            throw new NotFoundException($"There is no build {buildId}.");
+        }
         catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // the same key arrived twice at once: the other request stored its publication, which is this one's answer

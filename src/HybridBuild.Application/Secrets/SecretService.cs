@@ -27,6 +27,36 @@ internal sealed class SecretService(BuildDbContext db, SecretCipher cipher, Time
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A stage may only name secrets an admin has created (their values are never part of a request) and granted to
+    /// the caller (<see cref="SecretGrants"/>). A key that may not mount a secret hears the same 403 whether or not it
+    /// exists, so it cannot probe for names; admins and triggers (whose list an admin set) hear which do not exist (400).
+    /// </summary>
+    /// <returns>The field errors of secrets that do not exist (for callers who may know that).</returns>
+    /// <exception cref="ForbiddenException">A named secret is not granted to the caller.</exception>
+    public async Task<Dictionary<string, string[]>> CheckGrantsAsync(IReadOnlyList<Stage> stages, Caller caller, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var named = stages.SelectMany(s => s.Secrets).Distinct(StringComparer.Ordinal).ToList();
+        if (named.Count == 0) return errors;
+        var known = await db.Secrets.AsNoTracking().Where(s => named.Contains(s.Name))
+            .ToDictionaryAsync(s => s.Name, s => s.AllowedKeys, StringComparer.Ordinal, cancellationToken);
+        var refused = new List<(string Field, string Secret)>();
+        foreach (var stage in stages)
+            for (var i = 0; i < stage.Secrets.Count; i++)
+            {
+                var (field, secret) = ($"stages[{stage.Ordinal}].secrets[{i}]", stage.Secrets[i]);
+                if (!SecretGrants.MayMount(caller, secret, known.GetValueOrDefault(secret))) refused.Add((field, secret));
+                else if (!known.ContainsKey(secret))
+                    errors[field] = [$"there is no build secret '{secret}' (an admin creates it with PUT /api/v1/secrets/{secret})"];
+            }
+        if (refused.Count > 0)
+            throw new ForbiddenException(string.Join("; ", refused.Select(r => caller.TriggerSecrets is null
+                ? $"{r.Field}: the API key '{caller.Name}' may not mount the build secret '{r.Secret}' (an admin grants it by adding the key's id or name to the secret's allowedKeys)"
+                : $"{r.Field}: {caller.Name} may not mount the build secret '{r.Secret}' (an admin lists it in the trigger's secrets)")), refused[0].Field);
+        return errors;
+    }
+
     public Task<List<BuildSecret>> ListAsync(CancellationToken cancellationToken) =>
         db.Secrets.AsNoTracking().OrderBy(s => s.Name).ToListAsync(cancellationToken);
 

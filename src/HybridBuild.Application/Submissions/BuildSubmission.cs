@@ -8,6 +8,7 @@ internal sealed class BuildSubmission(
     BuildDbContext db,
     IBlobStore blobs,
     BuildScheduler scheduler,
+    SecretService secrets,
     IOptions<OutputOptions> outputs,
     OutboundPolicy network,
     IOptions<PublishingOptions> publishing,
@@ -22,7 +23,7 @@ internal sealed class BuildSubmission(
         Idempotency.CheckKey(idempotencyKey);
         var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
-        if (errors.Count == 0) errors = await CheckSecretsAsync(stages, submitted.Caller, cancellationToken);
+        if (errors.Count == 0) errors = await secrets.CheckGrantsAsync(stages, submitted.Caller, cancellationToken);
         if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
             && await network.CheckAsync(GitUrl.Host(gitUrl), cancellationToken) is { } refused)
             errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
@@ -97,35 +98,6 @@ internal sealed class BuildSubmission(
             else if (publish[i].Path is { } path && PathTemplate.Unknown(path) is { } placeholder)
                 errors[$"publish[{i}].path"] = [$"{{{placeholder}}} is not a known placeholder"];
         }
-        return errors;
-    }
-
-    /// <summary>
-    /// A stage may only name secrets an admin has created (their values are never part of a request) and granted to
-    /// the caller (<see cref="SecretGrants"/>). A key that may not mount a secret hears the same 403 whether or not it
-    /// exists, so it cannot probe for names; admins and triggers (whose list an admin set) hear which do not exist (400).
-    /// </summary>
-    /// <exception cref="ForbiddenException">A named secret is not granted to the caller.</exception>
-    private async Task<Dictionary<string, string[]>> CheckSecretsAsync(IReadOnlyList<Stage> stages, Caller caller, CancellationToken cancellationToken)
-    {
-        var errors = new Dictionary<string, string[]>();
-        var named = stages.SelectMany(s => s.Secrets).Distinct(StringComparer.Ordinal).ToList();
-        if (named.Count == 0) return errors;
-        var known = await db.Secrets.AsNoTracking().Where(s => named.Contains(s.Name))
-            .ToDictionaryAsync(s => s.Name, s => s.AllowedKeys, StringComparer.Ordinal, cancellationToken);
-        var refused = new List<(string Field, string Secret)>();
-        foreach (var stage in stages)
-            for (var i = 0; i < stage.Secrets.Count; i++)
-            {
-                var (field, secret) = ($"stages[{stage.Ordinal}].secrets[{i}]", stage.Secrets[i]);
-                if (!SecretGrants.MayMount(caller, secret, known.GetValueOrDefault(secret))) refused.Add((field, secret));
-                else if (!known.ContainsKey(secret))
-                    errors[field] = [$"there is no build secret '{secret}' (an admin creates it with PUT /api/v1/secrets/{secret})"];
-            }
-        if (refused.Count > 0)
-            throw new ForbiddenException(string.Join("; ", refused.Select(r => caller.TriggerSecrets is null
-                ? $"{r.Field}: the API key '{caller.Name}' may not mount the build secret '{r.Secret}' (an admin grants it by adding the key's id or name to the secret's allowedKeys)"
-                : $"{r.Field}: {caller.Name} may not mount the build secret '{r.Secret}' (an admin lists it in the trigger's secrets)")), refused[0].Field);
         return errors;
     }
 

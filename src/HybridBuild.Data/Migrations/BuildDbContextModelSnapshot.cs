@@ -615,6 +615,15 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("HybridBuild.Core.Domain.Publication", b =>
+                {
+                    b.HasOne("HybridBuild.Core.Domain.Build", null)
+                        .WithMany()
+                        .HasForeignKey("BuildId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("HybridBuild.Core.Domain.Stage", b =>
                 {
                     b.HasOne("HybridBuild.Core.Domain.Build", "Build")

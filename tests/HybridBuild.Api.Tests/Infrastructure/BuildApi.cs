@@ -95,6 +95,14 @@ public sealed class BuildApi(HttpClient client)
         return page!["totalCount"]!.GetValue<int>();
     }
 
+    /// <summary>Creates an API key with <paramref name="scopes"/> (the client must hold an admin key); returns the key itself.</summary>
+    public async Task<string> CreateKeyAsync(string name, params string[] scopes)
+    {
+        using var response = await client.PostAsJsonAsync("/api/v1/keys", new { name, scopes });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>();
+    }
+
     /// <summary>Checks an RFC 9457 answer: status, media type and problem type; returns the body.</summary>
     public static async Task<JsonObject> ProblemAsync(HttpResponseMessage response, HttpStatusCode status, string type)
     {

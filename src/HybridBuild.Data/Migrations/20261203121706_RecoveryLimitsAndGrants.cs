@@ -79,11 +79,29 @@ namespace HybridBuild.Data.Migrations
                 schema: "hybridbuild",
                 table: "artifacts",
                 column: "BlobKey");
+
+            // publications of builds that are gone could not be published anyway; the key needs none left
+            migrationBuilder.Sql("""DELETE FROM hybridbuild.publications p WHERE NOT EXISTS (SELECT 1 FROM hybridbuild.builds b WHERE b."Id" = p."BuildId");""");
+
+            migrationBuilder.AddForeignKey(
+                name: "FK_publications_builds_BuildId",
+                schema: "hybridbuild",
+                table: "publications",
+                column: "BuildId",
+                principalSchema: "hybridbuild",
+                principalTable: "builds",
+                principalColumn: "Id",
+                onDelete: ReferentialAction.Cascade);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropForeignKey(
+                name: "FK_publications_builds_BuildId",
+                schema: "hybridbuild",
+                table: "publications");
+
             migrationBuilder.DropIndex(
                 name: "IX_trigger_deliveries_TriggerId_ContentSha256",
                 schema: "hybridbuild",

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HybridBuild.Data.Migrations
 {
     [DbContext(typeof(BuildDbContext))]
-    [Migration("20261203113440_RecoveryLimitsAndGrants")]
+    [Migration("20261203121706_RecoveryLimitsAndGrants")]
     partial class RecoveryLimitsAndGrants
     {
         /// <inheritdoc />
@@ -614,6 +614,15 @@ namespace HybridBuild.Data.Migrations
                     b.HasOne("HybridBuild.Core.Domain.Stage", null)
                         .WithMany()
                         .HasForeignKey("StageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HybridBuild.Core.Domain.Publication", b =>
+                {
+                    b.HasOne("HybridBuild.Core.Domain.Build", null)
+                        .WithMany()
+                        .HasForeignKey("BuildId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
