@@ -6,8 +6,6 @@ using HybridBuild.Core;
 using HybridBuild.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
-using Testcontainers.PostgreSql;
 
 namespace HybridBuild.Application.Tests;
 
@@ -18,38 +16,14 @@ namespace HybridBuild.Application.Tests;
 /// </summary>
 public sealed class ApplicationFixture : IAsyncLifetime
 {
-    private PostgreSqlContainer? _postgres;
-    private string _server = "";
+    private PostgresServer? _postgres;
 
-    public async Task InitializeAsync()
-    {
-        _server = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_POSTGRES") ?? "";
-        if (_server.Length > 0) return;
-        _postgres = new PostgreSqlBuilder("postgres:17").Build();
-        try
-        {
-            await _postgres.StartAsync();
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException(
-                "These tests need PostgreSQL: a Docker engine with the postgres:17 image (set TESTCONTAINERS_RYUK_DISABLED=true where Ryuk "
-                + $"cannot be pulled), or HYBRIDBUILD_TEST_POSTGRES set to a server connection string: {e.Message}", e);
-        }
-        _server = _postgres.GetConnectionString();
-    }
+    public async Task InitializeAsync() => _postgres = await PostgresServer.StartAsync();
 
     /// <summary>The application core on a new, migrated database; blobs under a temporary directory it removes.</summary>
     public async Task<WiredCore> StartAsync()
     {
-        var database = $"hybridbuild_app_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        var connectionString = new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
+        var connectionString = await _postgres!.CreateDatabaseAsync("hybridbuild_app");
         var scratch = new TempDirectory();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {

@@ -2,7 +2,6 @@ using HybridBuild.BuildKit.Docker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
-using Testcontainers.PostgreSql;
 
 namespace HybridBuild.Api.Tests.Infrastructure;
 
@@ -18,7 +17,7 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>The configured admin key of the services the tests start; the fixture's client sends it.</summary>
     public static readonly string AdminKey = "test-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
-    private PostgreSqlContainer? _postgres;
+    private PostgresServer? _postgres;
     private RegistryContainer? _registry;
     private WebApplicationFactory<Program>? _factory;
     private readonly string _scratch = Path.Combine(Path.GetTempPath(), $"hybridbuild-tests-{Guid.NewGuid():N}");
@@ -94,33 +93,14 @@ public sealed class ServiceFixture : IAsyncLifetime
         using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
     }
 
-    private string _server = "";
-
     private async Task<string> StartPostgresAsync()
     {
-        var server = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(server))
-        {
-            _postgres = new PostgreSqlBuilder("postgres:17").Build();
-            await _postgres.StartAsync();
-            server = _postgres.GetConnectionString();
-        }
-        _server = server;
+        _postgres = await PostgresServer.StartAsync();
         return await CreateDatabaseAsync();
     }
 
     /// <summary>A new, empty database on the test PostgreSQL server, so runs and nodes never see each other's builds.</summary>
-    public async Task<string> CreateDatabaseAsync()
-    {
-        var database = $"hybridbuild_test_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(_server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-        return new NpgsqlConnectionStringBuilder(_server) { Database = database }.ConnectionString;
-    }
+    public Task<string> CreateDatabaseAsync() => _postgres!.CreateDatabaseAsync();
 
     public const string RegistryUser = RegistryContainer.User;
     public const string RegistryPassword = RegistryContainer.Password;
