@@ -211,13 +211,13 @@ public sealed class ArtifactoryPublisherTests : IAsyncLifetime
     public async Task Cancellation_stops_a_request_the_server_never_answers_promptly()
     {
         _server.FailNext(1, new Fault.Stall());
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var watch = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            CreatePublisher().PublishFileAsync(Target(_server), File("slow.txt", RandomBytes(10)), cts.Token));
+        var publishing = CreatePublisher().PublishFileAsync(Target(_server), File("slow.txt", RandomBytes(10)), cts.Token);
+        var watch = await CancelOnceTheServerHasSeenOneRequestAsync(cts);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed} after the cancel");
         Assert.Single(_server.Requests);
     }
 
@@ -225,15 +225,32 @@ public sealed class ArtifactoryPublisherTests : IAsyncLifetime
     public async Task Cancellation_stops_the_back_off_between_retries_promptly()
     {
         _server.FailNext(5, new Fault.Status(503, "down"));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var watch = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            CreatePublisher(("InitialBackoff", "00:01:00"), ("MaxBackoff", "00:01:00"))
-                .PublishFileAsync(Target(_server), File("later.txt", RandomBytes(10)), cts.Token));
+        var publishing = CreatePublisher(("InitialBackoff", "00:01:00"), ("MaxBackoff", "00:01:00"))
+            .PublishFileAsync(Target(_server), File("later.txt", RandomBytes(10)), cts.Token);
+        var watch = await CancelOnceTheServerHasSeenOneRequestAsync(cts);
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed}");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => publishing);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"took {watch.Elapsed} after the cancel");
         Assert.Single(_server.Requests);
+    }
+
+    /// <summary>
+    /// Cancels once the first request has reached the server (not on a timer, which a slow machine can beat
+    /// before anything is sent), and returns a stopwatch started at the cancel.
+    /// </summary>
+    private async Task<Stopwatch> CancelOnceTheServerHasSeenOneRequestAsync(CancellationTokenSource cts)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (_server.Requests.Count == 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the publisher sent no request within 30 s");
+            await Task.Delay(10);
+        }
+        var watch = Stopwatch.StartNew();
+        cts.Cancel();
+        return watch;
     }
 
     [Fact]
