@@ -9,6 +9,8 @@ COPY src/HybridBuild.Core/HybridBuild.Core.csproj src/HybridBuild.Core/
 COPY src/HybridBuild.BuildKit.Client/HybridBuild.BuildKit.Client.csproj src/HybridBuild.BuildKit.Client/
 COPY src/HybridBuild.BuildKit/HybridBuild.BuildKit.csproj src/HybridBuild.BuildKit/
 COPY src/HybridBuild.Storage/HybridBuild.Storage.csproj src/HybridBuild.Storage/
+COPY src/HybridBuild.Storage.S3/HybridBuild.Storage.S3.csproj src/HybridBuild.Storage.S3/
+COPY src/HybridBuild.Storage.Azure/HybridBuild.Storage.Azure.csproj src/HybridBuild.Storage.Azure/
 COPY src/HybridBuild.Data/HybridBuild.Data.csproj src/HybridBuild.Data/
 COPY src/HybridBuild.Publishing/HybridBuild.Publishing.csproj src/HybridBuild.Publishing/
 COPY src/HybridBuild.Application/HybridBuild.Application.csproj src/HybridBuild.Application/

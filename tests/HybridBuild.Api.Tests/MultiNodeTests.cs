@@ -1,3 +1,5 @@
+using HybridBuild.Testing.Emulators;
+
 namespace HybridBuild.Api.Tests;
 
 /// <summary>Nodes with one role each share a database and blob root: the API node queues, a worker node builds.</summary>
@@ -7,25 +9,41 @@ public sealed class MultiNodeTests(ServiceFixture service)
     [Fact]
     public async Task An_api_only_node_queues_stages_that_a_worker_only_node_runs()
     {
-        var worker = await RunAcrossNodesAsync();
+        var worker = await RunAcrossNodesAsync([]);
         Assert.Contains("BuildKit engine native: ", worker);
     }
 
     [Fact]
     public async Task A_worker_configured_for_the_buildx_engine_builds_with_it()
     {
-        var worker = await RunAcrossNodesAsync(("Engine__Provider", "Buildx"));
+        var worker = await RunAcrossNodesAsync([], null, ("Engine__Provider", "Buildx"));
         Assert.Contains("BuildKit engine buildx: ", worker);
     }
 
-    /// <summary>Runs a two-stage build (one an input of the other) on an API node and a worker node; returns the worker's output.</summary>
-    private async Task<string> RunAcrossNodesAsync(params (string Key, string Value)[] workerSettings)
+    [Theory]
+    [InlineData("S3")]
+    [InlineData("Azure")]
+    public async Task Nodes_without_a_shared_disk_share_blobs_through_an_object_store_and_downloads_redirect_to_it(string provider)
+    {
+        await using NodeEmulator store = provider == "S3" ? await S3rverServer.StartAsync() : await AzuriteServer.StartAsync();
+
+        await RunAcrossNodesAsync([.. store.EnvironmentSettings(), ("Storage__Downloads", "Redirect")], store.Port);
+    }
+
+    /// <summary>
+    /// Runs a two-stage build (one an input of the other) on an API node and a worker node; returns the worker's output.
+    /// With <paramref name="objectStorePort"/>, blobs live in the object store those settings name: each node gets a blob root
+    /// of its own (so nothing is shared on disk), and the download is checked to redirect there.
+    /// </summary>
+    private async Task<string> RunAcrossNodesAsync((string Key, string Value)[] commonSettings, int? objectStorePort = null,
+        params (string Key, string Value)[] workerSettings)
     {
         var database = await service.CreateDatabaseAsync();
         var shared = Directory.CreateTempSubdirectory("hybridbuild-nodes-").FullName;
-        await using var api = ServiceProcess.Start("api", database, shared, ("Worker__Enabled", "false"));
+        var workerDisk = objectStorePort is null ? shared : Directory.CreateTempSubdirectory("hybridbuild-worker-").FullName;
+        await using var api = ServiceProcess.Start("api", database, shared, [("Worker__Enabled", "false"), .. commonSettings]);
         await api.WaitReadyAsync();
-        await using var worker = ServiceProcess.Start("worker", database, shared, [("Api__Enabled", "false"), .. workerSettings]);
+        await using var worker = ServiceProcess.Start("worker", database, workerDisk, [("Api__Enabled", "false"), .. commonSettings, .. workerSettings]);
         await worker.WaitReadyAsync();
         using var client = api.CreateClient();
         var buildApi = new BuildApi(client);
@@ -47,6 +65,16 @@ public sealed class MultiNodeTests(ServiceFixture service)
 
         var used = done.Stages.Single(s => s.Name == "use").Artifacts!.Single();
         Assert.StartsWith("made ", await client.GetStringAsync(used.Href));
+        if (objectStorePort is { } port)
+        {
+            using var noRedirects = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = api.BaseAddress };
+            noRedirects.DefaultRequestHeaders.Authorization = client.DefaultRequestHeaders.Authorization;
+            using var redirect = await noRedirects.GetAsync(used.Href);
+            Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
+            Assert.Equal(port, redirect.Headers.Location!.Port);
+            Assert.Equal("no-store", redirect.Headers.CacheControl?.ToString());
+            Assert.DoesNotContain(Directory.EnumerateFiles(shared, "*", SearchOption.AllDirectories), f => f.Contains("artifacts"));
+        }
         Assert.Contains($"Running stage use of build {done.Id}", worker.Output);
         Assert.DoesNotContain("Running stage", api.Output);
         // a worker-only node serves no API: even with a valid key there is nothing there (without one, the fallback policy says 401 first)
@@ -54,6 +82,7 @@ public sealed class MultiNodeTests(ServiceFixture service)
         asAdmin.Headers.Authorization = new("Bearer", ServiceFixture.AdminKey);
         Assert.Equal(HttpStatusCode.NotFound, (await new HttpClient().SendAsync(asAdmin)).StatusCode);
         Directory.Delete(shared, recursive: true);
+        if (workerDisk != shared) Directory.Delete(workerDisk, recursive: true);
         return worker.Output;
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Storage.Tests;
 
+/// <summary>What only the file-system store does (files, a temporary folder, the root); what every store does is in BlobStoreContract.</summary>
 public sealed class FileSystemBlobStoreTests : IDisposable
 {
     private readonly string _work = Path.Combine(Path.GetTempPath(), "hb-blob-tests-" + Guid.NewGuid().ToString("N"));
@@ -33,7 +34,7 @@ public sealed class FileSystemBlobStoreTests : IDisposable
     }
 
     [Fact]
-    public async Task A_blob_that_was_put_can_be_read_back()
+    public async Task A_blob_is_a_file_under_the_root()
     {
         Assert.Equal(PutResult.Created, await _store.PutAsync("builds/1/logs/a.txt", Content("hello blob"), CancellationToken.None));
 
@@ -41,14 +42,6 @@ public sealed class FileSystemBlobStoreTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_root, "builds", "1", "logs", "a.txt")));
     }
 
-    [Fact]
-    public async Task A_second_put_of_the_same_key_keeps_the_first_content()
-    {
-        await _store.PutAsync("k", Content("first"), CancellationToken.None);
-
-        Assert.Equal(PutResult.AlreadyExists, await _store.PutAsync("k", Content("second"), CancellationToken.None));
-        Assert.Equal("first", await ReadAsync("k"));
-    }
 
     [Fact]
     public async Task No_temporary_file_is_left_behind_after_puts()
@@ -68,45 +61,9 @@ public sealed class FileSystemBlobStoreTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_root, ".tmp")));
     }
 
-    [Fact]
-    public async Task GetInfo_reports_the_key_and_size()
-    {
-        await _store.PutAsync("dir/blob.bin", new MemoryStream(new byte[1234]), CancellationToken.None);
 
-        var info = await _store.GetInfoAsync("dir/blob.bin", CancellationToken.None);
 
-        Assert.NotNull(info);
-        Assert.Equal("dir/blob.bin", info.Key);
-        Assert.Equal(1234, info.Size);
-    }
 
-    [Fact]
-    public async Task A_missing_key_reads_as_null()
-    {
-        Assert.Null(await _store.OpenReadAsync("missing", CancellationToken.None));
-        Assert.Null(await _store.OpenReadAsync("missing/deeper/key", CancellationToken.None));
-        Assert.Null(await _store.GetInfoAsync("missing", CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task A_key_that_is_only_a_folder_of_other_blobs_reads_as_missing()
-    {
-        await _store.PutAsync("builds/1/a", Content("x"), CancellationToken.None);
-
-        Assert.Null(await _store.GetInfoAsync("builds/1", CancellationToken.None));
-        Assert.Null(await _store.OpenReadAsync("builds/1", CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task Delete_removes_a_blob_and_tolerates_a_missing_one()
-    {
-        await _store.PutAsync("gone", Content("x"), CancellationToken.None);
-
-        await _store.DeleteAsync("gone", CancellationToken.None);
-        await _store.DeleteAsync("gone", CancellationToken.None);
-
-        Assert.Null(await _store.OpenReadAsync("gone", CancellationToken.None));
-    }
 
     [Fact]
     public async Task The_probe_writes_and_cleans_up()
@@ -117,24 +74,13 @@ public sealed class FileSystemBlobStoreTests : IDisposable
     }
 
     [Theory]
-    [InlineData("")]
-    [InlineData(" ")]
-    [InlineData("..")]
     [InlineData("../escape")]
     [InlineData("a/../../escape")]
-    [InlineData("a/./b")]
     [InlineData("/etc/passwd")]
-    [InlineData("a\\b")]
-    [InlineData("..\\escape")]
-    [InlineData("a//b")]
-    [InlineData("a/")]
     [InlineData(".tmp/x")]
-    [InlineData("a\0b")]
-    public async Task A_key_that_is_not_a_plain_relative_path_is_refused(string key)
+    public async Task A_key_that_is_not_a_plain_relative_path_touches_nothing_on_disk(string key)
     {
         await Assert.ThrowsAsync<ArgumentException>(() => _store.PutAsync(key, Content("x"), CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => _store.OpenReadAsync(key, CancellationToken.None));
-        await Assert.ThrowsAsync<ArgumentException>(() => _store.GetInfoAsync(key, CancellationToken.None));
         await Assert.ThrowsAsync<ArgumentException>(() => _store.DeleteAsync(key, CancellationToken.None));
 
         Assert.Equal(["blobs"], Directory.EnumerateFileSystemEntries(_work).Select(Path.GetFileName));

@@ -1,4 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
+using HybridBuild.Storage;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace HybridBuild.Api.Endpoints;
@@ -23,8 +25,9 @@ internal static class ArtifactEndpoints
 
         artifacts.MapGet("/{stage}/{**path}", FileAsync).WithName("DownloadArtifact")
             .WithSummary("One artifact file, with Range, ETag (its SHA-256) and a content type")
+            .WithDescription("With Storage:Downloads=Redirect and an object store, the answer is a 307 to a short-lived presigned URL (S3) or SAS (Azure).")
             .Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream")
-            .Produces(StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified)
+            .Produces(StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified).Produces(StatusCodes.Status307TemporaryRedirect)
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
@@ -58,17 +61,27 @@ internal static class ArtifactEndpoints
                 throw new InvalidOperationException($"Artifact '{item.Path}' is recorded but its blob {item.BlobKey} is missing.");
         var fileName = $"{id:N}-{stage}.{format}";
         http.Response.ContentType = format == "zip" ? "application/zip" : "application/gzip";
-        http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName }.ToString();
+        http.Response.Headers.ContentDisposition = Attachment(fileName);
         if (format == "zip") await ArtifactArchives.WriteZipAsync(items, blobs, http.Response.Body, cancellationToken);
         else await ArtifactArchives.WriteTarGzAsync(items, blobs, http.Response.Body, cancellationToken);
         return Results.Empty;
     }
 
-    private static async Task<IResult> FileAsync(Guid id, string stage, string path, HttpContext http, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+    private static async Task<IResult> FileAsync(Guid id, string stage, string path, HttpContext http, BuildDbContext db, IBlobStore blobs,
+        IOptions<StorageOptions> storage, CancellationToken cancellationToken)
     {
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.StageId == record.Id && a.Path == path, cancellationToken)
             ?? throw new NotFoundException($"Stage '{stage}' of build {id} has no artifact '{path}'.");
+        if (!ContentTypes.TryGetContentType(artifact.Path, out var contentType)) contentType = "application/octet-stream";
+        if (storage.Value.Downloads == DownloadMode.Redirect
+            && await blobs.GetDownloadUriAsync(artifact.BlobKey, new BlobDownload(Attachment(Path.GetFileName(artifact.Path)), contentType,
+                storage.Value.DownloadUrlLifetime), cancellationToken) is { } direct)
+        {
+            // the URL grants read access for a while: no cache may keep the redirect
+            http.Response.Headers.CacheControl = "no-store";
+            return TypedResults.Redirect(direct.AbsoluteUri, permanent: false, preserveMethod: true);
+        }
         var content = await blobs.OpenReadAsync(artifact.BlobKey, cancellationToken)
             ?? throw new InvalidOperationException($"Artifact '{path}' is recorded but its blob {artifact.BlobKey} is missing.");
         if (content.CanSeek && content.Length is var length && Unsatisfiable(http.Request, length) is { } range)
@@ -76,7 +89,6 @@ internal static class ArtifactEndpoints
             await content.DisposeAsync();
             throw new RangeNotSatisfiableException(length, $"Range '{range}' starts past the end of '{path}', which is {length} bytes.");
         }
-        if (!ContentTypes.TryGetContentType(artifact.Path, out var contentType)) contentType = "application/octet-stream";
         return TypedResults.Stream(content, contentType, Path.GetFileName(artifact.Path), artifact.CreatedAt,
             new EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: content.CanSeek && !OtherRangeUnit(http.Request));
     }
@@ -110,6 +122,8 @@ internal static class ArtifactEndpoints
         return await db.Stages.AsNoTracking().FirstOrDefaultAsync(s => s.BuildId == id && s.Name == stage, cancellationToken)
             ?? throw new NotFoundException($"Build {id} has no stage '{stage}'.");
     }
+
+    private static string Attachment(string fileName) => new ContentDispositionHeaderValue("attachment") { FileNameStar = fileName }.ToString();
 
     private static FileExtensionContentTypeProvider CreateContentTypes()
     {

@@ -4,21 +4,35 @@ public enum PutResult { Created, AlreadyExists }
 
 public sealed record BlobInfo(string Key, long Size, DateTimeOffset LastModified);
 
+/// <summary>How a blob handed out by URL is presented (the Content-Disposition and Content-Type it is served with), and how long the URL works.</summary>
+public sealed record BlobDownload(string ContentDisposition, string ContentType, TimeSpan Lifetime);
+
 /// <summary>
-/// Streams in and out of blob storage by relative key (<c>a/b/c</c>). Implementations refuse keys
-/// that are not plain relative paths, and make a blob visible only once it is completely written.
+/// Streams in and out of blob storage by relative key (<c>a/b/c</c>). Implementations refuse keys that are not plain
+/// relative paths (<see cref="BlobKeys.Validate"/>), make a blob visible only once it is completely written, and keep
+/// memory bounded whatever the blob's size (large blobs go up in parts).
 /// </summary>
 public interface IBlobStore
 {
     /// <summary>Writes a blob unless one already exists under the key (keys are content-derived, so an existing blob is the same).</summary>
     Task<PutResult> PutAsync(string key, Stream content, CancellationToken cancellationToken);
 
-    /// <summary>Opens a blob for reading; seekable where the store allows, so ranges can be served.</summary>
+    /// <summary>
+    /// Opens a blob for reading, or null when there is none. The stream is seekable and knows its length, so ranges
+    /// can be served; a remote store reads only from the position on (ranged reads), not the whole blob.
+    /// </summary>
     Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken);
 
     Task<BlobInfo?> GetInfoAsync(string key, CancellationToken cancellationToken);
 
+    /// <summary>Deletes a blob; a missing one is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A short-lived URL from which a client reads the blob directly (a presigned URL, a SAS), or null where the store
+    /// cannot hand one out (the file system).
+    /// </summary>
+    Task<Uri?> GetDownloadUriAsync(string key, BlobDownload download, CancellationToken cancellationToken);
 
     /// <summary>Checks that the store can be written to, for the readiness probe.</summary>
     Task ProbeAsync(CancellationToken cancellationToken);

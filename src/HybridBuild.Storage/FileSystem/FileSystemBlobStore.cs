@@ -80,6 +80,12 @@ internal sealed class FileSystemBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
+    public Task<Uri?> GetDownloadUriAsync(string key, BlobDownload download, CancellationToken cancellationToken)
+    {
+        Resolve(key);
+        return Task.FromResult<Uri?>(null); // files are served by the API node
+    }
+
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var probe = Path.Combine(_root, TempFolder, $"probe-{Guid.NewGuid():N}");
@@ -89,9 +95,7 @@ internal sealed class FileSystemBlobStore : IBlobStore
 
     private string Resolve(string key)
     {
-        if (string.IsNullOrWhiteSpace(key) || key.StartsWith('/') || key.Contains('\\') || key.Contains('\0')
-            || key.Split('/').Any(s => s is "" or "." or ".." || s == TempFolder))
-            throw new ArgumentException($"'{key}' is not a valid blob key.", nameof(key));
+        BlobKeys.Validate(key);
         var path = Path.GetFullPath(Path.Combine(_root, key));
         if (!path.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new ArgumentException($"'{key}' resolves outside the blob store.", nameof(key));
