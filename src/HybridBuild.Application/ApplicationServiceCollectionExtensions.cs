@@ -40,6 +40,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<SecretCipher>();
         services.AddSingleton<BuildLog>();
         services.AddSingleton<ArtifactCollector>();
+        services.AddSingleton<Builders.BuilderPool>();
 
         services.AddScoped<BuildLifecycle>();
         services.AddScoped<StageLifecycle>();
@@ -71,6 +72,7 @@ public static class ApplicationServiceCollectionExtensions
     public static IServiceCollection AddHybridBuildWorker(this IServiceCollection services)
     {
         services.AddHostedService<NodeHeartbeat>();
+        services.AddHostedService<Builders.BuilderMonitor>();
         services.AddHangfireServer((sp, o) =>
         {
             var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;

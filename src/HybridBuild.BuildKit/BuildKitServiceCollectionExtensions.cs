@@ -5,10 +5,11 @@ using HybridBuild.BuildKit.Native;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.BuildKit;
 
-public static class BuildKitServiceCollectionExtensions
+public static partial class BuildKitServiceCollectionExtensions
 {
     private static readonly string[] Engines = ["Native", "Buildx"];
 
@@ -39,16 +40,32 @@ public static class BuildKitServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<BuildxEngine>();
         services.TryAddSingleton<NativeEngine>();
-        services.TryAddSingleton<IBuildEngine>(sp => sp.GetRequiredService<IOptions<EngineOptions>>().Value.Provider.ToLowerInvariant() switch
-        {
-            "buildx" => sp.GetRequiredService<BuildxEngine>(),
-            _ => sp.GetRequiredService<NativeEngine>(),
-        });
+        services.AddOptions<EngineOptions>()
+            .Validate(o => o.Builders.Count == 0 || !o.Provider.Equals("buildx", StringComparison.OrdinalIgnoreCase),
+                "Engine:Builders are driven by the native engine; with Engine:Provider=Buildx use one buildx builder (Engine:Buildx).")
+            .Validate(o => o.Builders.All(b => BuilderName().IsMatch(b.Name)),
+                "Engine:Builders:N:Name is required: 1-63 letters, digits, '-', '_' or '.'.")
+            .Validate(o => o.Builders.Select(b => b.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() == o.Builders.Count,
+                "Engine:Builders names must be unique.")
+            .Validate(o => o.Builders.All(b => IsAddress(b.Address)),
+                "Engine:Builders:N:Address must be docker, docker+unix:///path, docker+tcp://host:port, unix:///path or tcp://host:port.")
+            .Validate(o => o.Builders.All(b => b.MaxSolves is >= 1 and <= 1000), "Engine:Builders:N:MaxSolves must be between 1 and 1000.");
+        services.TryAddSingleton<IBuilders>(sp => new BuilderSet(sp.GetRequiredService<IOptions<EngineOptions>>(),
+            sp.GetRequiredService<IOptions<NativeEngineOptions>>(), sp.GetRequiredService<IOptions<DockerEngineOptions>>(),
+            sp.GetRequiredService<DockerEngine>(),
+            () => sp.GetRequiredService<IOptions<EngineOptions>>().Value.Provider.Equals("buildx", StringComparison.OrdinalIgnoreCase)
+                ? sp.GetRequiredService<BuildxEngine>()
+                : sp.GetRequiredService<NativeEngine>(),
+            sp.GetRequiredService<ILoggerFactory>()));
         return services;
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex BuilderName();
+
     private static bool IsAddress(string address)
     {
+        if (address.Trim() == "docker") return true;
         try
         {
             BuildKitAddress.Parse(address);
@@ -66,6 +83,9 @@ public sealed record EngineOptions
 {
     /// <summary><c>Native</c> (the in-process gRPC client, default) or <c>Buildx</c> (drives <c>docker buildx build</c>).</summary>
     public string Provider { get; init; } = "Native";
+
+    /// <summary>The pool of BuildKit daemons; empty means one builder, the engine above.</summary>
+    public List<BuilderOptions> Builders { get; init; } = [];
 
     /// <summary>Registry credentials the native engine hands BuildKit for pushes and pulls.</summary>
     public List<Core.Configuration.RegistryCredentialOptions> Registries { get; init; } = [];

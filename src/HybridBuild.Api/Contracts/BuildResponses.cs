@@ -51,6 +51,7 @@ public sealed record StageResponse(
     string? Error,
     string? ImageDigest,
     int Attempts,
+    string? Builder,
     IReadOnlyList<ArtifactResponse>? Artifacts)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
@@ -58,7 +59,7 @@ public sealed record StageResponse(
         new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push),
         stage.Timeout, stage.QueueTtl, stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
-        stage.Error, stage.ImageDigest, stage.Attempts,
+        stage.Error, stage.ImageDigest, stage.Attempts, stage.Builder,
         artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
 }
 

@@ -1,23 +1,26 @@
+using HybridBuild.Application.Builders;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace HybridBuild.Api.Health;
 
-/// <summary>Ready when the BuildKit engine answers.</summary>
-internal sealed class EngineHealthCheck(IBuildEngine engine) : IHealthCheck
+/// <summary>
+/// Ready when a builder answers; lists each builder's state (up or down, why, platforms, solve limit). With one
+/// builder (no pool configured) its engine's details are the check's data, as before there was a pool.
+/// </summary>
+internal sealed class EngineHealthCheck(BuilderPool pool) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        try
+        var states = await Task.WhenAll(pool.All.Select(b => pool.CheckAsync(b, cancellationToken)));
+        var data = states.Length == 1 ? new Dictionary<string, object>(states[0].Data) : [];
+        data["builders"] = states.Select(s => new
         {
-            var status = await engine.CheckAsync(cancellationToken);
-            return status.Ready
-                ? HealthCheckResult.Healthy(status.Description, status.Data)
-                : HealthCheckResult.Unhealthy(status.Description, data: status.Data);
-        }
-        catch (Exception e)
-        {
-            return HealthCheckResult.Unhealthy($"The {engine.Name} engine does not answer: {e.Message}");
-        }
+            name = s.Name, state = s.Up ? "up" : "down", description = s.Description, platforms = s.Platforms,
+            maxSolves = s.MaxSolves == int.MaxValue ? (int?)null : s.MaxSolves, checkedAt = s.CheckedAt,
+        }).ToList();
+        var up = states.Count(s => s.Up);
+        var description = states.Length == 1 ? states[0].Description : $"{up} of {states.Length} builders answer";
+        return up > 0 ? HealthCheckResult.Healthy(description, data) : HealthCheckResult.Unhealthy(description, data: data);
     }
 }
 

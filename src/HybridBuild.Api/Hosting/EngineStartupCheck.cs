@@ -1,24 +1,30 @@
+using HybridBuild.Application.Builders;
+
 namespace HybridBuild.Api.Hosting;
 
 /// <summary>Asks the BuildKit engine what it is at start-up, so an operator sees the engine, version and image store in the log.</summary>
-internal sealed partial class EngineStartupCheck(IBuildEngine engine, ILogger<EngineStartupCheck> logger) : IHostedService
+internal sealed partial class EngineStartupCheck(BuilderPool pool, ILogger<EngineStartupCheck> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        try
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        await Task.WhenAll(pool.All.Select(async builder =>
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(15));
-            var status = await engine.CheckAsync(timeout.Token);
-            if (status.Ready) LogReady(engine.Name, status.Description);
-            else LogNotReady(engine.Name, status.Description);
-            if (status.Data.TryGetValue("imageStore", out var store) && store is string s && s != "containerd")
-                LogClassicStore(s);
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            LogNotReady(engine.Name, e.Message);
-        }
+            var name = pool.All.Count == 1 ? builder.Engine.Name : $"{builder.Engine.Name} (builder {builder.Name})";
+            try
+            {
+                var state = await pool.CheckAsync(builder, timeout.Token);
+                if (state.Up) LogReady(name, state.Description);
+                else LogNotReady(name, state.Description);
+                if (state.Data.TryGetValue("imageStore", out var store) && store is string s && s != "containerd")
+                    LogClassicStore(s);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogNotReady(name, "it did not answer within 15 s");
+            }
+        }));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

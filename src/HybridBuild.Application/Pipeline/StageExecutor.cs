@@ -15,7 +15,8 @@ internal sealed class StageExecutor(
     BuildLifecycle builds,
     ISourceFetcher sources,
     InputPlacer inputs,
-    IBuildEngine engine,
+    BuilderPool builders,
+    StageLifecycle stages,
     ArtifactCollector collector,
     BuildLog log,
     Secrets.SecretCipher cipher,
@@ -56,7 +57,7 @@ internal sealed class StageExecutor(
                 },
                 Secrets = secrets.Values,
             };
-            var result = await engine.BuildAsync(request, redactor, cancellationToken);
+            var result = await SolveAsync(stage, runId, request, redactor, sink, cancellationToken);
             if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
             var artifacts = stage.Output.Type == OutputType.Artifacts
                 ? await collector.CollectAsync(stage, export, sink, cancellationToken)
@@ -67,6 +68,34 @@ internal sealed class StageExecutor(
         {
             TryDelete(work);
         }
+    }
+
+    /// <summary>
+    /// Solves on a builder of the pool; a builder that stops answering (down, or gone mid-solve) is marked down and the
+    /// solve runs again from the start on another one, until one answers or every builder has been tried.
+    /// </summary>
+    private async Task<StageBuildResult> SolveAsync(Stage stage, Guid runId, StageBuildRequest request, Secrets.SecretRedactor progress,
+        LogSink sink, CancellationToken cancellationToken)
+    {
+        var tried = new HashSet<string>(StringComparer.Ordinal);
+        StageBuildResult? unreachable = null;
+        while (await builders.AcquireAsync(stage.Platforms, tried, sink.Note, cancellationToken) is { } lease)
+        {
+            await using (lease)
+            {
+                var builder = lease.Builder;
+                tried.Add(builder.Name);
+                await stages.RecordBuilderAsync(stage.Id, runId, builder.Name, cancellationToken);
+                if (builders.All.Count > 1) sink.Note($"solving on builder {builder.Name}");
+                var result = await builder.Engine.BuildAsync(request, progress, cancellationToken);
+                if (!result.Unreachable || builders.All.Count == 1) return result;
+                builders.MarkDown(builder.Name, result.Error ?? "it does not answer");
+                sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");
+                unreachable = result;
+                if (request.OutputDirectory is { } export) TryDelete(export);
+            }
+        }
+        return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");
     }
 
     /// <summary>The stage's secrets, decrypted only now, for the engine; or why they cannot be had.</summary>

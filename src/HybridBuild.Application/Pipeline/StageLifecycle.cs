@@ -125,7 +125,7 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, StageStatus.Queued)
                 .SetProperty(s => s.EnqueuedAt, (DateTimeOffset?)null).SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null).SetProperty(s => s.HeartbeatAt, (DateTimeOffset?)null)
-                .SetProperty(s => s.Error, (string?)null).SetProperty(s => s.ImageDigest, (string?)null)
+                .SetProperty(s => s.Error, (string?)null).SetProperty(s => s.ImageDigest, (string?)null).SetProperty(s => s.Builder, (string?)null)
                 .SetProperty(s => s.JobId, (string?)null).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
                 .SetProperty(s => s.Attempts, 0), cancellationToken);
         return again;
@@ -242,6 +242,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     }
 
     /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
+    /// <summary>Records the builder a run of the stage solves on (while that run holds the stage).</summary>
+    public async Task RecordBuilderAsync(Guid stageId, Guid runId, string builder, CancellationToken cancellationToken) =>
+        await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Builder, builder), cancellationToken);
+
     public async Task RequeueAsync(Stage stage, CancellationToken cancellationToken)
     {
         if (stage.Build!.CancelRequestedAt is not null)

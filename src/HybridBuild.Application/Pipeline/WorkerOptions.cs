@@ -41,6 +41,9 @@ public sealed record WorkerOptions
     /// <summary>A node silent for this long is gone: its work is recovered.</summary>
     public TimeSpan NodeTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>How often a worker node checks each builder of the pool (a down one is used again once a check answers).</summary>
+    public TimeSpan BuilderCheckInterval { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>How often the reconciler looks for lost work.</summary>
     public TimeSpan SweepInterval { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -29,8 +29,15 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
 
     public NativeEngine(IOptions<NativeEngineOptions> options, IOptions<EngineOptions> engine, IOptions<DockerEngineOptions> dockerOptions,
         DockerEngine docker, ILoggerFactory loggerFactory)
+        : this(options.Value, engine, dockerOptions, docker, loggerFactory)
     {
-        _options = options.Value;
+    }
+
+    /// <summary>An engine for one daemon of the pool: <paramref name="options"/> carries that builder's address and TLS.</summary>
+    internal NativeEngine(NativeEngineOptions options, IOptions<EngineOptions> engine, IOptions<DockerEngineOptions> dockerOptions,
+        DockerEngine docker, ILoggerFactory loggerFactory)
+    {
+        _options = options;
         _engine = engine;
         _docker = docker;
         _logger = loggerFactory.CreateLogger<NativeEngine>();
@@ -110,7 +117,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
         {
             steps.Complete();
             LogUnreachable(e.Message, e);
-            return StageBuildResult.Failure(e.Message);
+            return StageBuildResult.NotReached(e.Message);
         }
     }
 
@@ -133,7 +140,10 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             data["imageStore"] = docker.ImageStore;
             description += $" (Docker engine {docker.Version}, {docker.ImageStore} image store)";
         }
-        return new EngineStatus(info.Workers.Count > 0, info.Workers.Count > 0 ? description : $"{description} has no workers", data);
+        return new EngineStatus(info.Workers.Count > 0, info.Workers.Count > 0 ? description : $"{description} has no workers", data)
+        {
+            Platforms = [.. info.Workers.SelectMany(w => w.Platforms).Distinct()],
+        };
     }
 
     private List<ExportRequest> Exports(StageBuildRequest request) => request.Output.Type switch

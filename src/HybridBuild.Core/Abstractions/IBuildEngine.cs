@@ -30,11 +30,31 @@ public sealed record StageBuildRequest
 
 public sealed record StageBuildResult(bool Succeeded, string? Error, string? ImageDigest)
 {
+    /// <summary>The daemon could not be reached (down, unreachable, gone mid-solve): the stage may run again on another builder.</summary>
+    public bool Unreachable { get; init; }
+
     public static StageBuildResult Success(string? digest) => new(true, null, digest);
     public static StageBuildResult Failure(string error) => new(false, error, null);
+    public static StageBuildResult NotReached(string error) => new(false, error, null) { Unreachable = true };
 }
 
-public sealed record EngineStatus(bool Ready, string Description, IReadOnlyDictionary<string, object> Data);
+/// <summary>What an engine says about itself: ready or not, a description, the platforms its workers build natively, and details.</summary>
+public sealed record EngineStatus(bool Ready, string Description, IReadOnlyDictionary<string, object> Data)
+{
+    public IReadOnlyList<string> Platforms { get; init; } = [];
+}
+
+/// <summary>
+/// One BuildKit daemon of the pool, with its engine: at most <see cref="MaxSolves"/> solves at once across all nodes,
+/// and the platforms it builds (<see cref="Platforms"/> when configured, else what the daemon reports).
+/// </summary>
+public sealed record Builder(string Name, IBuildEngine Engine, int MaxSolves, IReadOnlyList<string> Platforms);
+
+/// <summary>The configured builders, in the order they were configured.</summary>
+public interface IBuilders
+{
+    IReadOnlyList<Builder> All { get; }
+}
 
 /// <summary>Receives a solve's progress as it happens.</summary>
 public interface IBuildProgress

@@ -28,6 +28,8 @@ public sealed class Stage : ILeased
     public DateTimeOffset? FinishedAt { get; set; }
     public string? Error { get; set; }
     public string? ImageDigest { get; set; }
+    /// <summary>The builder (BuildKit daemon of the pool) the stage's last solve ran on.</summary>
+    public string? Builder { get; set; }
 
     /// <summary>The Hangfire job carrying this stage; transport only.</summary>
     public string? JobId { get; set; }

@@ -393,6 +393,10 @@ namespace HybridBuild.Data.Migrations
                     b.Property<Guid>("BuildId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("Builder")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<DateTimeOffset?>("EnqueuedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -1,0 +1,25 @@
+using HybridBuild.BuildKit.Client.Transport;
+
+namespace HybridBuild.BuildKit;
+
+/// <summary>"Engine:Builders:N": one BuildKit daemon of the pool, driven by the native engine.</summary>
+public sealed record BuilderOptions
+{
+    /// <summary>Shown in the build record and on /health/ready; letters, digits, '-', '_' and '.'.</summary>
+    public string Name { get; init; } = "";
+
+    /// <summary><c>docker</c>, <c>docker+unix:///path</c>, <c>docker+tcp://host:port</c>, <c>unix:///path</c> or <c>tcp://host:port</c> (a buildkitd).</summary>
+    public string Address { get; init; } = "";
+
+    /// <summary>TLS or mutual TLS for a <c>tcp://</c> buildkitd.</summary>
+    public BuildKitTlsOptions? Tls { get; init; }
+
+    /// <summary>How the session reaches a Docker engine; as Engine:Native:SessionVia.</summary>
+    public SessionVia SessionVia { get; init; } = SessionVia.Upgrade;
+
+    /// <summary>The platforms it builds; empty means what the daemon reports.</summary>
+    public List<string> Platforms { get; init; } = [];
+
+    /// <summary>Solves it runs at once, counted across every node.</summary>
+    public int MaxSolves { get; init; } = 4;
+}

@@ -1,0 +1,105 @@
+namespace HybridBuild.Api.Tests;
+
+/// <summary>
+/// A pool of two BuildKit daemons: this machine's Docker engine and a second, independent one (HYBRIDBUILD_TEST_SECOND_DOCKER,
+/// a unix socket path, by default /var/run/docker-2.sock, with busybox in its image store). The node under test is a child
+/// process configured with Engine:Builders.
+/// </summary>
+[Collection(LiveService.Name)]
+public sealed class BuilderPoolTests(ServiceFixture service)
+{
+    private static string FirstEngine =>
+        Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host && host.StartsWith("unix://") ? host["unix://".Length..] : "/var/run/docker.sock";
+
+    private static string SecondEngine()
+    {
+        var socket = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_SECOND_DOCKER") is { Length: > 0 } given ? given : "/var/run/docker-2.sock";
+        if (!File.Exists(socket))
+            throw new InvalidOperationException($"These tests need a second Docker engine (with busybox) at {socket}, or HYBRIDBUILD_TEST_SECOND_DOCKER "
+                + "set to the unix socket of one: the builder pool is tested on two independent daemons.");
+        return socket;
+    }
+
+    private static (string, string)[] Builders(params (string Name, string Socket)[] builders) =>
+    [
+        .. builders.SelectMany((b, i) => new[]
+        {
+            ($"Engine__Builders__{i}__Name", b.Name), ($"Engine__Builders__{i}__Address", $"docker+unix://{b.Socket}"),
+            ($"Engine__Builders__{i}__MaxSolves", "1"),
+        }),
+        ("Worker__BuilderCheckInterval", "00:00:02"),
+    ];
+
+    private static StageSpec Sleeper(string name, int seconds) => new()
+    {
+        Name = name, Target = "out",
+        BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N"), ["seconds"] = seconds.ToString(), ["stage"] = name },
+    };
+
+    private const string Dockerfile =
+        "FROM busybox AS work\nARG nonce\nARG seconds\nARG stage\nRUN echo \"starting $stage\" && sleep $seconds && mkdir /out && echo \"$stage $nonce\" > /out/done.txt\n"
+        + "FROM scratch AS out\nCOPY --from=work /out/ /\n";
+
+    [Fact]
+    public async Task The_stages_of_one_build_run_on_different_engines_and_the_record_says_which()
+    {
+        var second = SecondEngine();
+        var database = await service.CreateDatabaseAsync();
+        using var shared = new TempDirectory();
+        await using var node = ServiceProcess.Start("pool", database, shared.Path, Builders(("one", FirstEngine), ("two", second)));
+        await node.WaitReadyAsync();
+        using var client = node.CreateClient();
+        var api = new BuildApi(client);
+
+        var ready = await client.GetFromJsonAsync<JsonObject>("/health/ready");
+        var listed = ready!["checks"]!["buildkit"]!["data"]!["builders"]!.AsArray();
+        Assert.Equal(["one", "two"], listed.Select(b => (string)b!["name"]!));
+        Assert.All(listed, b => Assert.Equal("up", (string)b!["state"]!));
+        Assert.All(listed, b => Assert.Contains("linux/amd64", b!["platforms"]!.AsArray().Select(p => (string)p!)));
+
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = Dockerfile } } },
+            Stages = [Sleeper("left", 4), Sleeper("right", 4)],
+        };
+        var done = await api.WaitSucceededAsync((await api.SubmitAsync(spec)).Id, TimeSpan.FromMinutes(3));
+
+        Assert.Equal(["one", "two"], done.Stages.Select(s => s.Builder).Order());
+        foreach (var stage in done.Stages)
+            Assert.StartsWith($"{stage.Name} ", await client.GetStringAsync(stage.Artifacts!.Single().Href));
+        Assert.Contains("solving on builder one", await api.LogAsync(done.Id));
+    }
+
+    [Fact]
+    public async Task An_engine_that_stops_answering_mid_build_has_its_stage_run_again_on_the_other_and_the_build_succeeds()
+    {
+        await using var flaky = new UnixSocketProxy(SecondEngine());
+        var database = await service.CreateDatabaseAsync();
+        using var shared = new TempDirectory();
+        await using var node = ServiceProcess.Start("pool", database, shared.Path, Builders(("flaky", flaky.Path), ("steady", FirstEngine)));
+        await node.WaitReadyAsync();
+        using var client = node.CreateClient();
+        var api = new BuildApi(client);
+        var spec = new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = Dockerfile } } },
+            Stages = [Sleeper("only", 20)],
+        };
+        var id = (await api.SubmitAsync(spec)).Id;
+        await api.WaitForLogAsync(id, "only", "starting only", TimeSpan.FromMinutes(2));
+        Assert.Equal("flaky", (await api.GetAsync(id)).Stages.Single().Builder);
+
+        flaky.Sever();
+
+        var done = await api.WaitSucceededAsync(id, TimeSpan.FromMinutes(3));
+        Assert.Equal("steady", done.Stages.Single().Builder);
+        var log = await api.LogAsync(id);
+        Assert.Contains("builder flaky does not answer", log);
+        Assert.Contains("solving on builder steady", log);
+        Assert.StartsWith("only ", await client.GetStringAsync(done.Stages.Single().Artifacts!.Single().Href));
+        var ready = await client.GetFromJsonAsync<JsonObject>("/health/ready");
+        var states = ready!["checks"]!["buildkit"]!["data"]!["builders"]!.AsArray().ToDictionary(b => (string)b!["name"]!, b => (string)b!["state"]!);
+        Assert.Equal("down", states["flaky"]);
+        Assert.Equal("up", states["steady"]);
+    }
+}
