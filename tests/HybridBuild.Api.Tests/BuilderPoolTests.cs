@@ -1,35 +1,9 @@
 namespace HybridBuild.Api.Tests;
 
-/// <summary>
-/// A pool of two BuildKit daemons: this machine's Docker engine and a second, independent one (HYBRIDBUILD_TEST_SECOND_DOCKER,
-/// a unix socket path, by default /var/run/docker-2.sock, with busybox in its image store). The node under test is a child
-/// process configured with Engine:Builders.
-/// </summary>
+/// <summary>A pool of two BuildKit daemons (<see cref="DockerEngines"/>); the node under test is a child process configured with Engine:Builders.</summary>
 [Collection(LiveService.Name)]
 public sealed class BuilderPoolTests(ServiceFixture service)
 {
-    private static string FirstEngine =>
-        Environment.GetEnvironmentVariable("DOCKER_HOST") is { Length: > 0 } host && host.StartsWith("unix://") ? host["unix://".Length..] : "/var/run/docker.sock";
-
-    private static string SecondEngine()
-    {
-        var socket = Environment.GetEnvironmentVariable("HYBRIDBUILD_TEST_SECOND_DOCKER") is { Length: > 0 } given ? given : "/var/run/docker-2.sock";
-        if (!File.Exists(socket))
-            throw new InvalidOperationException($"These tests need a second Docker engine (with busybox) at {socket}, or HYBRIDBUILD_TEST_SECOND_DOCKER "
-                + "set to the unix socket of one: the builder pool is tested on two independent daemons.");
-        return socket;
-    }
-
-    private static (string, string)[] Builders(params (string Name, string Socket)[] builders) =>
-    [
-        .. builders.SelectMany((b, i) => new[]
-        {
-            ($"Engine__Builders__{i}__Name", b.Name), ($"Engine__Builders__{i}__Address", $"docker+unix://{b.Socket}"),
-            ($"Engine__Builders__{i}__MaxSolves", "1"),
-        }),
-        ("Worker__BuilderCheckInterval", "00:00:02"),
-    ];
-
     private static StageSpec Sleeper(string name, int seconds) => new()
     {
         Name = name, Target = "out",
@@ -43,10 +17,10 @@ public sealed class BuilderPoolTests(ServiceFixture service)
     [Fact]
     public async Task The_stages_of_one_build_run_on_different_engines_and_the_record_says_which()
     {
-        var second = SecondEngine();
+        var second = DockerEngines.Second();
         var database = await service.CreateDatabaseAsync();
         using var shared = new TempDirectory();
-        await using var node = ServiceProcess.Start("pool", database, shared.Path, Builders(("one", FirstEngine), ("two", second)));
+        await using var node = ServiceProcess.Start("pool", database, shared.Path, DockerEngines.Builders(1, ("one", DockerEngines.First), ("two", second)));
         await node.WaitReadyAsync();
         using var client = node.CreateClient();
         var api = new BuildApi(client);
@@ -73,10 +47,10 @@ public sealed class BuilderPoolTests(ServiceFixture service)
     [Fact]
     public async Task An_engine_that_stops_answering_mid_build_has_its_stage_run_again_on_the_other_and_the_build_succeeds()
     {
-        await using var flaky = new UnixSocketProxy(SecondEngine());
+        await using var flaky = new UnixSocketProxy(DockerEngines.Second());
         var database = await service.CreateDatabaseAsync();
         using var shared = new TempDirectory();
-        await using var node = ServiceProcess.Start("pool", database, shared.Path, Builders(("flaky", flaky.Path), ("steady", FirstEngine)));
+        await using var node = ServiceProcess.Start("pool", database, shared.Path, DockerEngines.Builders(1, ("flaky", flaky.Path), ("steady", DockerEngines.First)));
         await node.WaitReadyAsync();
         using var client = node.CreateClient();
         var api = new BuildApi(client);

@@ -30,6 +30,48 @@ public sealed class MultiNodeTests(ServiceFixture service)
         await RunAcrossNodesAsync([.. store.EnvironmentSettings(), ("Storage__Downloads", "Redirect")], store.Port);
     }
 
+    [Fact]
+    public async Task One_api_node_and_two_worker_nodes_on_two_engines_share_twenty_builds_through_an_object_store()
+    {
+        await using var store = await S3rverServer.StartAsync();
+        var database = await service.CreateDatabaseAsync();
+        using var apiDisk = new TempDirectory();
+        using var disk1 = new TempDirectory();
+        using var disk2 = new TempDirectory();
+        var common = store.EnvironmentSettings();
+        await using var api = ServiceProcess.Start("api", database, apiDisk.Path, [("Worker__Enabled", "false"), .. common]);
+        await using var worker1 = ServiceProcess.Start("worker1", database, disk1.Path,
+            [("Api__Enabled", "false"), ("Worker__Concurrency", "2"), .. common, .. DockerEngines.Builders(2, ("engine-1", DockerEngines.First))]);
+        await using var worker2 = ServiceProcess.Start("worker2", database, disk2.Path,
+            [("Api__Enabled", "false"), ("Worker__Concurrency", "2"), .. common, .. DockerEngines.Builders(2, ("engine-2", DockerEngines.Second()))]);
+        await Task.WhenAll(api.WaitReadyAsync(), worker1.WaitReadyAsync(), worker2.WaitReadyAsync());
+        using var client = api.CreateClient();
+        var buildApi = new BuildApi(client);
+        var nonces = Enumerable.Range(0, 20).Select(_ => Guid.NewGuid().ToString("N")).ToList();
+
+        var ids = new List<Guid>();
+        foreach (var nonce in nonces)
+            ids.Add((await buildApi.SubmitAsync(new BuildSpec
+            {
+                Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
+                {
+                    ["Dockerfile"] = "FROM busybox AS make\nARG nonce\nRUN sleep 1 && mkdir /out && echo \"$nonce\" > /out/nonce.txt\nFROM scratch AS out\nCOPY --from=make /out/ /\n",
+                } } },
+                Stages = [new StageSpec { Name = "make", Target = "out", BuildArgs = new() { ["nonce"] = nonce } }],
+            })).Id);
+        var done = new List<BuildResponse>();
+        foreach (var id in ids) done.Add(await buildApi.WaitSucceededAsync(id, TimeSpan.FromMinutes(5)));
+
+        for (var i = 0; i < done.Count; i++)
+            Assert.Equal(nonces[i], (await client.GetStringAsync(done[i].Stages.Single().Artifacts!.Single().Href)).Trim());
+        var builders = done.Select(b => b.Stages.Single().Builder).ToList();
+        Assert.Contains("engine-1", builders);
+        Assert.Contains("engine-2", builders);
+        Assert.Contains("Running stage make", worker1.Output);
+        Assert.Contains("Running stage make", worker2.Output);
+        Assert.DoesNotContain("Running stage", api.Output);
+    }
+
     /// <summary>
     /// Runs a two-stage build (one an input of the other) on an API node and a worker node; returns the worker's output.
     /// With <paramref name="objectStorePort"/>, blobs live in the object store those settings name: each node gets a blob root

@@ -42,16 +42,40 @@ internal static class ServiceSetup
         return services;
     }
 
-    /// <summary>Applies the database migrations (Database:MigrateOnStartup, on by default; EF Core locks so nodes can start together).</summary>
+    /// <summary>
+    /// Applies the database migrations (Database:MigrateOnStartup, on by default). Nodes that start together on a fresh
+    /// database take turns under a session advisory lock: EF Core's own lock does not stop two of them applying the
+    /// same migration (seen: "column already exists" on the second).
+    /// </summary>
     public static async Task MigrateDatabaseAsync(this WebApplication app)
     {
         if (!app.Configuration.GetValue("Database:MigrateOnStartup", true)) return;
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BuildDbContext>();
-        // creating the history table first spares a fresh database EF's logged failure of reading a missing one
-        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().CreateIfNotExistsAsync();
-        await db.Database.MigrateAsync();
+        await db.Database.OpenConnectionAsync();
+        try
+        {
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_lock({MigrationLock})");
+            try
+            {
+                // creating the history table first spares a fresh database EF's logged failure of reading a missing one
+                await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().CreateIfNotExistsAsync();
+                await db.Database.MigrateAsync();
+            }
+            finally
+            {
+                // the connection goes back to the pool, not away: the lock is given back by hand
+                await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_unlock({MigrationLock})");
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
+
+    /// <summary>The advisory lock key nodes migrate under ("hbmigrat").</summary>
+    private const long MigrationLock = 0x68626D6967726174;
 
     public static WebApplication UseHybridBuildService(this WebApplication app)
     {
