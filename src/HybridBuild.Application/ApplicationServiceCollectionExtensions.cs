@@ -1,3 +1,4 @@
+using HybridBuild.Application.Retention;
 using HybridBuild.Application.Submissions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -7,13 +8,17 @@ namespace HybridBuild.Application;
 public static class ApplicationServiceCollectionExtensions
 {
     /// <summary>
-    /// The use cases and their jobs ("Worker", "Outputs", "Secrets", "Publishing" sections). Hangfire's storage and
-    /// servers are the host's; this registers what its jobs resolve and the job dispatcher.
+    /// The use cases and their jobs ("Worker", "Outputs", "Secrets", "Publishing", "Retention" sections, and the queue's
+    /// cap in "Limits"). Hangfire's storage and servers are the host's; this registers what its jobs resolve, the job
+    /// dispatcher, and the sweep of the work directory (every node has one: API nodes spool uploads there).
     /// </summary>
     public static IServiceCollection AddHybridBuildApplication(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
+            .Validate(o => o.PublicationConcurrency is > 0 and <= 256 && o.SpecFileConcurrency is > 0 and <= 256,
+                "Worker:PublicationConcurrency and Worker:SpecFileConcurrency must be from 1 to 256.")
+            .Validate(o => o.MaxLogBytes > 0, "Worker:MaxLogBytes must be positive.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
             .Validate(o => o.StageTimeout > TimeSpan.Zero && o.StageTimeout + o.StopGrace < InvisibilityTimeout,
                 $"Worker:StageTimeout must be positive and, with Worker:StopGrace, shorter than {InvisibilityTimeout} (the transport would deliver a still-running stage again).")
@@ -24,6 +29,15 @@ public static class ApplicationServiceCollectionExtensions
                 "Worker:NodeTimeout must be at least three Worker:HeartbeatInterval.")
             .Validate(o => o.LeaseTimeout >= 2 * o.NodeTimeout, "Worker:LeaseTimeout must be at least twice Worker:NodeTimeout.")
             .Validate(o => o.SweepInterval > TimeSpan.Zero && o.MaxAttempts > 0, "Worker:SweepInterval and Worker:MaxAttempts must be positive.")
+            .ValidateOnStart();
+        // an unknown key is an error, not a status kept forever by mistake (Retention:Expired: builds that expired are failed)
+        services.AddOptions<RetentionOptions>().Bind(configuration.GetSection(RetentionOptions.Section), o => o.ErrorOnUnknownConfiguration = true)
+            .Validate(o => o.Ages().All(a => a.Age >= TimeSpan.Zero), "Retention:Succeeded, Failed and Cancelled must not be negative.")
+            .Validate(o => o.BatchSize is > 0 and <= 10_000, "Retention:BatchSize must be from 1 to 10000.")
+            .ValidateOnStart();
+        services.AddOptions<QueueLimits>().Bind(configuration.GetSection(QueueLimits.Section))
+            .Validate(o => o.MaxQueuedBuilds is null or > 0, "Limits:MaxQueuedBuilds must be positive, or unset for no cap.")
+            .Validate(o => o.QueueFullRetryAfter >= TimeSpan.FromSeconds(1), "Limits:QueueFullRetryAfter must be at least a second.")
             .ValidateOnStart();
         services.AddOptions<OutputOptions>().Bind(configuration.GetSection(OutputOptions.Section)).ValidateOnStart();
         services.AddOptions<SecretOptions>().Bind(configuration.GetSection(SecretOptions.Section))
@@ -41,6 +55,9 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<BuildLog>();
         services.AddSingleton<ArtifactCollector>();
         services.AddSingleton<Builders.BuilderPool>();
+        services.AddSingleton<ScratchSpace>();
+        services.AddSingleton<ScratchSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<ScratchSweep>());
 
         services.AddScoped<BuildLifecycle>();
         services.AddScoped<StageLifecycle>();
@@ -62,39 +79,40 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<SecretService>();
         services.AddScoped<Reconciler>();
         services.AddScoped<EngineHousekeeping>();
+        services.AddScoped<RetentionSweep>();
         return services;
     }
 
     /// <summary>
-    /// The worker role: this node's heartbeat, its Hangfire servers (one for the work queues, one for housekeeping so
-    /// long builds cannot hold up recovery) and the recurring sweeps. Call it on nodes that run background work.
+    /// The worker role: this node's heartbeat, its Hangfire servers (one per kind of work, each with its own worker count,
+    /// so publications cannot hold up stages nor stages publications; one for housekeeping so long builds cannot hold up
+    /// recovery; one for retention so a long sweep cannot either) and the recurring sweeps. Call it on nodes that run
+    /// background work.
     /// </summary>
     public static IServiceCollection AddHybridBuildWorker(this IServiceCollection services)
     {
         services.AddHostedService<NodeHeartbeat>();
         services.AddHostedService<Builders.BuilderMonitor>();
-        services.AddHangfireServer((sp, o) =>
-        {
-            var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;
-            o.Queues = HangfireJobDispatcher.WorkQueues;
-            o.WorkerCount = worker.Concurrency;
-            o.ServerName = sp.GetRequiredService<NodeIdentity>().Name;
-            o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
-            o.HeartbeatInterval = worker.HeartbeatInterval;
-            ServeThroughOutages(o, worker);
-        });
-        services.AddHangfireServer((sp, o) =>
-        {
-            var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;
-            o.Queues = [HangfireJobDispatcher.MaintenanceQueue];
-            o.WorkerCount = 1;
-            o.ServerName = sp.GetRequiredService<NodeIdentity>().Name + ":maintenance";
-            o.SchedulePollingInterval = TimeSpan.FromSeconds(2);
-            o.HeartbeatInterval = worker.HeartbeatInterval;
-            ServeThroughOutages(o, worker);
-        });
+        foreach (var kind in Enum.GetValues<JobKind>())
+            AddServer(services, HangfireJobDispatcher.QueueOf(kind), w => w.ConcurrencyOf(kind), o => o.CancellationCheckInterval = TimeSpan.FromSeconds(1));
+        // the reconciler's schedule is every few seconds: this server looks for due recurring jobs that often
+        AddServer(services, HangfireJobDispatcher.MaintenanceQueue, _ => 1, o => o.SchedulePollingInterval = TimeSpan.FromSeconds(2));
+        AddServer(services, HangfireJobDispatcher.RetentionQueue, _ => 1, _ => { });
         return services;
     }
+
+    /// <summary>A Hangfire server of this node for one queue, named after the node and the queue.</summary>
+    private static void AddServer(IServiceCollection services, string queue, Func<WorkerOptions, int> workers, Action<BackgroundJobServerOptions> tune) =>
+        services.AddHangfireServer((sp, o) =>
+        {
+            var worker = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value;
+            o.Queues = [queue];
+            o.WorkerCount = workers(worker);
+            o.ServerName = sp.GetRequiredService<NodeIdentity>().Name + ":" + queue;
+            o.HeartbeatInterval = worker.HeartbeatInterval;
+            ServeThroughOutages(o, worker);
+            tune(o);
+        });
 
     /// <summary>
     /// A server whose heartbeats stopped for a database outage must not be declared dead when the database is back:
@@ -107,10 +125,11 @@ public static class ApplicationServiceCollectionExtensions
         server.ServerCheckInterval = worker.NodeTimeout;
     }
 
-    /// <summary>The recurring jobs: the reconciler every few seconds, engine housekeeping hourly.</summary>
+    /// <summary>The recurring jobs: the reconciler every few seconds, retention every ten minutes, engine housekeeping hourly.</summary>
     public static void ScheduleHybridBuildJobs(this IRecurringJobManager recurring)
     {
         recurring.AddOrUpdate<Reconciler>(Reconciler.JobId, HangfireJobDispatcher.MaintenanceQueue, r => r.RunAsync(CancellationToken.None), "*/5 * * * * *");
+        recurring.AddOrUpdate<RetentionSweep>(RetentionSweep.JobId, HangfireJobDispatcher.RetentionQueue, r => r.RunAsync(CancellationToken.None), "*/10 * * * *");
         recurring.AddOrUpdate<EngineHousekeeping>(EngineHousekeeping.JobId, HangfireJobDispatcher.MaintenanceQueue, h => h.RunAsync(CancellationToken.None), Cron.Hourly());
     }
 

@@ -42,6 +42,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             b.HasIndex(x => x.IdempotencyKey).IsUnique();
             b.HasIndex(x => new { x.Status, x.CreatedAt });
             b.HasIndex(x => x.CreatedAt);
+            b.HasIndex(x => new { x.Status, x.FinishedAt }); // retention looks for builds of a status finished before a time
             Json(b.Property(x => x.Publish));
             b.HasMany(x => x.Stages).WithOne(s => s.Build).HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);
         });

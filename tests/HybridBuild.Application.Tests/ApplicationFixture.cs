@@ -20,8 +20,11 @@ public sealed class ApplicationFixture : IAsyncLifetime
 
     public async Task InitializeAsync() => _postgres = await PostgresServer.StartAsync();
 
-    /// <summary>The application core on a new, migrated database; blobs under a temporary directory it removes.</summary>
-    public async Task<WiredCore> StartAsync()
+    /// <summary>
+    /// The application core on a new, migrated database; blobs and the work directory under a temporary directory it
+    /// removes; <paramref name="settings"/> on top of the defaults.
+    /// </summary>
+    public async Task<WiredCore> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var connectionString = await _postgres!.CreateDatabaseAsync("hybridbuild_app");
         var scratch = new TempDirectory();
@@ -31,7 +34,7 @@ public sealed class ApplicationFixture : IAsyncLifetime
             ["Storage:FileSystem:Root"] = Path.Combine(scratch.Path, "blobs"),
             ["Worker:WorkDirectory"] = Path.Combine(scratch.Path, "work"),
             ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
-        }).Build();
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, hangfire), hangfire);
         var services = new ServiceCollection()
@@ -89,7 +92,10 @@ public abstract class CoreTest(ApplicationFixture fixture) : IAsyncLifetime
 {
     protected ApplicationFixture.WiredCore Core { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Core = await fixture.StartAsync();
+    /// <summary>Configuration of this class's tests, on top of the fixture's.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
+
+    public async Task InitializeAsync() => Core = await fixture.StartAsync(Settings);
 
     public async Task DisposeAsync() => await Core.DisposeAsync();
 }

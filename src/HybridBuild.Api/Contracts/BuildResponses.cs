@@ -1,6 +1,9 @@
 namespace HybridBuild.Api.Contracts;
 
-/// <summary>A build as the API shows it.</summary>
+/// <summary>
+/// A build as the API shows it. <c>pinned</c>: retention keeps it; <c>logTruncated</c>: its log reached Worker:MaxLogBytes
+/// and later lines were dropped.
+/// </summary>
 public sealed record BuildResponse(
     Guid Id,
     BuildStatus Status,
@@ -9,6 +12,8 @@ public sealed record BuildResponse(
     DateTimeOffset? FinishedAt,
     bool CancelRequested,
     int Attempt,
+    bool Pinned,
+    bool LogTruncated,
     SourceResponse Source,
     string Dockerfile,
     IReadOnlyList<StageResponse> Stages,
@@ -17,18 +22,18 @@ public sealed record BuildResponse(
     public static BuildResponse From(Build build, IReadOnlyCollection<Artifact>? artifacts = null)
     {
         var links = new BuildLinks(ApiLinks.Build(build.Id), ApiLinks.BuildLogs(build.Id), ApiLinks.BuildArtifacts(build.Id), ApiLinks.BuildCancel(build.Id),
-            ApiLinks.BuildRetry(build.Id));
+            ApiLinks.BuildRetry(build.Id), ApiLinks.BuildPin(build.Id));
         var source = new SourceResponse(build.SourceKind,
             build.GitUrl is null ? null : GitUrl.Redact(build.GitUrl), build.GitRef, build.GitCommit, build.ContextSize);
         var stages = build.Stages.OrderBy(s => s.Ordinal)
             .Select(s => StageResponse.From(build.Id, s, artifacts?.Where(a => a.StageId == s.Id).ToList()))
             .ToList();
         return new BuildResponse(build.Id, build.Status, build.CreatedAt, build.StartedAt, build.FinishedAt,
-            build.CancelRequestedAt is not null, build.Attempt, source, build.Dockerfile, stages, links);
+            build.CancelRequestedAt is not null, build.Attempt, build.Pinned, build.LogTruncated, source, build.Dockerfile, stages, links);
     }
 }
 
-public sealed record BuildLinks(string Self, string Logs, string Artifacts, string Cancel, string Retry);
+public sealed record BuildLinks(string Self, string Logs, string Artifacts, string Cancel, string Retry, string Pin);
 
 public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? GitRef, string? GitCommit, long? ContextSize);
 

@@ -13,11 +13,12 @@ internal static class BuildEndpoints
 
         builds.MapPost("/", SubmitAsync).WithName("SubmitBuild").RequireAuthorization(ApiScopes.BuildsWrite)
             .WithSummary("Submit a staged build")
-            .WithDescription("Takes a JSON build spec whose source is a git repository or inline files, or multipart/form-data with a 'spec' part (the JSON) and a 'context' part (a tar or tar.gz build context). Answers 202 with the build and its Location. An Idempotency-Key header makes a retried request return the same build.")
+            .WithDescription("Takes a JSON build spec whose source is a git repository or inline files, or multipart/form-data with a 'spec' part (the JSON) and a 'context' part (a tar or tar.gz build context). Answers 202 with the build and its Location. An Idempotency-Key header makes a retried request return the same build. 429 (with Retry-After) when Limits:MaxQueuedBuilds builds already wait for a worker; nothing is stored then.")
             // the request body (JSON or multipart) is documented by OpenApiSetup; the handler checks the content type itself to answer 415 as a problem
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .DisableAntiforgery();
 
         builds.MapGet("/", ListAsync).WithName("ListBuilds").RequireAuthorization(ApiScopes.BuildsRead)
@@ -45,9 +46,20 @@ internal static class BuildEndpoints
         // old builds); only a finished build can go, and another build's artifacts are never touched
         builds.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteBuild").RequireAuthorization(ApiScopes.BuildsWrite)
             .WithSummary("Delete a finished build")
-            .WithDescription("Deletes the build's records (stages, artifacts, logs, publications), its uploaded context, and the stored artifact files no other build references. 409 while it is queued or running (cancel it first) or a publication of it runs.")
+            .WithDescription("Deletes the build's records (stages, artifacts, logs, publications), its uploaded context, and the stored artifact files no other build references. 409 while it is queued or running (cancel it first), while it is pinned (unpin it first), or while a publication of it runs.")
             .Produces(StatusCodes.Status204NoContent)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
+        // a pin is a flag of the build, set and cleared idempotently: PUT and DELETE on it, like any sub-resource
+        builds.MapPut("/{id:guid}/pin", PinAsync).WithName("PinBuild").RequireAuthorization(ApiScopes.BuildsWrite)
+            .WithSummary("Pin a build: retention keeps it")
+            .WithDescription("A pinned build is never deleted by retention (the Retention settings), and DELETE refuses it until it is unpinned. Any build may be pinned, in any status; pinning twice is the same as once. Answers with the build.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        builds.MapDelete("/{id:guid}/pin", UnpinAsync).WithName("UnpinBuild").RequireAuthorization(ApiScopes.BuildsWrite)
+            .WithSummary("Unpin a build: retention deletes it once it is old enough")
+            .WithDescription("Clears the pin; unpinning a build that is not pinned changes nothing. Answers with the build.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }
 
@@ -111,6 +123,18 @@ internal static class BuildEndpoints
     {
         await deletion.DeleteAsync(id, cancellationToken);
         return TypedResults.NoContent();
+    }
+
+    private static Task<Ok<BuildResponse>> PinAsync(Guid id, BuildLifecycle builds, BuildDbContext db, CancellationToken cancellationToken) =>
+        SetPinAsync(id, true, builds, db, cancellationToken);
+
+    private static Task<Ok<BuildResponse>> UnpinAsync(Guid id, BuildLifecycle builds, BuildDbContext db, CancellationToken cancellationToken) =>
+        SetPinAsync(id, false, builds, db, cancellationToken);
+
+    private static async Task<Ok<BuildResponse>> SetPinAsync(Guid id, bool pinned, BuildLifecycle builds, BuildDbContext db, CancellationToken cancellationToken)
+    {
+        await builds.PinAsync(id, pinned, cancellationToken);
+        return TypedResults.Ok(await DescribeAsync(db, id, cancellationToken));
     }
 
     internal static async Task<Build> LoadAsync(BuildDbContext db, Guid id, CancellationToken cancellationToken) =>

@@ -26,6 +26,7 @@ internal static class ServiceSetup
             .AddHybridBuildJobs(configuration)
             .AddHybridBuildHealth()
             .AddHybridBuildAccess(configuration)
+            .AddHybridBuildRateLimits(configuration)
             .AddHybridBuildOpenApi();
 
         services.AddHybridBuildKestrel();
@@ -86,6 +87,8 @@ internal static class ServiceSetup
         // the API description is public: served before authorization, whose fallback policy closes everything not marked public
         if (api) app.UseHybridBuildOpenApi();
         app.UseAuthentication();
+        // after authentication, which names the key a request is counted against
+        app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHybridBuildHealth();
         if (api)

@@ -35,10 +35,15 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         if (http.Response.HasStarted) return true;
         http.Response.StatusCode = problem.Status!.Value;
         if (problem.Status == 503) http.Response.Headers.RetryAfter = ((int)DatabaseOutage.RetryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        if (exception is TooManyRequestsException limited) http.Response.Headers.RetryAfter = RetryAfterSeconds(limited.RetryAfter);
         if (exception is RangeNotSatisfiableException range) http.Response.Headers.ContentRange = $"bytes */{range.Length}";
         problem.Instance = http.Request.Path;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>Whole seconds, rounded up (RFC 9110 §10.2.3), and at least one: "0" would invite an immediate retry.</summary>
+    public static string RetryAfterSeconds(TimeSpan wait) =>
+        Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     private static ProblemDetails Problem(string slug, int status, string title, string detail, string? field)
     {

@@ -15,7 +15,7 @@ namespace HybridBuild.Api.Requests;
 /// Reads a build request: a JSON spec, or multipart/form-data with a <c>spec</c> part and a <c>context</c> part.
 /// The context is streamed to a temporary file (never held in memory), bounded in size, then checked entry by entry.
 /// </summary>
-internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<WorkerOptions> worker)
+internal sealed class RequestReader(IOptions<ContextLimits> limits, ScratchSpace scratch)
 {
     private const int MaxSpecBytes = 4 << 20;
     private const int MaxBoundaryLength = 70;
@@ -70,9 +70,8 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, IOptions<Wor
                         spec = await BoundedBody.ReadAsync(section.Body, MaxSpecBytes, "The spec part", cancellationToken);
                         break;
                     case "context" when contextFile is null:
-                        // spooled beside the work directory (a data volume in the container), not in a small /tmp
-                        var spool = Directory.CreateDirectory(Path.Combine(worker.Value.WorkDirectory, "uploads")).FullName;
-                        contextFile = Path.Combine(spool, $"context-{Guid.NewGuid():N}");
+                        // spooled in the work directory (a data volume in the container), not in a small /tmp
+                        contextFile = scratch.NewUploadFile();
                         (contextSize, contextHash) = await SpoolAsync(section.Body, contextFile, cancellationToken);
                         break;
                     default:

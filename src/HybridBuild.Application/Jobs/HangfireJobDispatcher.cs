@@ -2,12 +2,18 @@ using Hangfire.States;
 
 namespace HybridBuild.Application.Jobs;
 
-/// <summary>Background work travels as Hangfire jobs that carry only the record's id, each kind on its own queue.</summary>
+/// <summary>
+/// Background work travels as Hangfire jobs that carry only the record's id, each kind on its own queue, served on each
+/// worker node by a server of its own (<see cref="WorkerOptions.ConcurrencyOf"/> workers).
+/// </summary>
 internal sealed class HangfireJobDispatcher(IBackgroundJobClient jobs, JobStorage storage, IOptions<WorkerOptions> options, TimeProvider clock)
     : IJobDispatcher
 {
     /// <summary>The queue of the reconciler and other housekeeping, served by a worker of its own.</summary>
     public const string MaintenanceQueue = "maintenance";
+
+    /// <summary>The queue of the retention sweep, served by a worker of its own: a long sweep must not hold up recovery.</summary>
+    public const string RetentionQueue = "retention";
 
     // a job that ended (or vanished) while its record still waits for it will never do the work
     private static readonly string[] EndedStates = [FailedState.StateName, DeletedState.StateName, SucceededState.StateName];
@@ -19,8 +25,6 @@ internal sealed class HangfireJobDispatcher(IBackgroundJobClient jobs, JobStorag
         JobKind.SpecFile => "spec-files",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no queue for this kind of job"),
     };
-
-    public static string[] WorkQueues => [.. Enum.GetValues<JobKind>().Select(QueueOf)];
 
     public string Dispatch(JobKind kind, Guid id) => kind switch
     {

@@ -17,15 +17,31 @@ internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, St
     DeliveryLifecycle deliveries, IBlobStore blobs)
 {
     /// <exception cref="NotFoundException">No such build.</exception>
-    /// <exception cref="ConflictException">The build has not finished, or a publication of it is still to run.</exception>
-    public async Task DeleteAsync(Guid buildId, CancellationToken cancellationToken)
+    /// <exception cref="ConflictException">The build has not finished or is pinned, or a publication of it is still to run.</exception>
+    public Task DeleteAsync(Guid buildId, CancellationToken cancellationToken) =>
+        DeleteHeldAsync(buildId, async ct =>
+        {
+            await builds.HoldFinishedAsync(buildId, ct);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>
+    /// Retention's deletion: the same, but only while the build is still what retention found (of <paramref name="status"/>,
+    /// finished before <paramref name="finishedBefore"/>, not pinned); false, and nothing deleted, when it no longer is.
+    /// </summary>
+    /// <exception cref="ConflictException">A publication of the build is still to run.</exception>
+    public Task<bool> DeleteExpiredAsync(Guid buildId, BuildStatus status, DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
+        DeleteHeldAsync(buildId, ct => builds.HoldExpiredAsync(buildId, status, finishedBefore, ct), cancellationToken);
+
+    /// <summary>Deletes the build's records once <paramref name="hold"/> has locked its row, then the blobs no other build needs.</summary>
+    private async Task<bool> DeleteHeldAsync(Guid buildId, Func<CancellationToken, Task<bool>> hold, CancellationToken cancellationToken)
     {
         var strategy = db.Database.CreateExecutionStrategy();
-        var (artifactKeys, contextKey) = await strategy.ExecuteAsync(async () =>
+        var (held, artifactKeys, contextKey) = await strategy.ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await builds.HoldFinishedAsync(buildId, cancellationToken);
+            if (!await hold(cancellationToken)) return (false, new List<string>(), (string?)null);
             await publications.DeleteOfBuildAsync(buildId, cancellationToken);
             var keys = await db.Artifacts.Where(a => a.BuildId == buildId).Select(a => a.BlobKey).Distinct().ToListAsync(cancellationToken);
             var context = await db.Builds.Where(b => b.Id == buildId).Select(b => b.ContextKey).FirstAsync(cancellationToken);
@@ -33,11 +49,13 @@ internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, St
             await stages.DeleteOfBuildAsync(buildId, cancellationToken);
             await builds.DeleteAsync(buildId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return (keys, context);
+            return (true, keys, context);
         });
+        if (!held) return false;
         // the records are gone: from here on the work is only cleaning up, and is finished even if the client leaves
         foreach (var key in artifactKeys) await DeleteUnreferencedAsync(key);
         if (contextKey is not null) await blobs.DeleteAsync(contextKey, CancellationToken.None);
+        return true;
     }
 
     private Task DeleteUnreferencedAsync(string key) =>

@@ -64,21 +64,53 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
     }
 
     /// <summary>
-    /// Locks a finished build's row until the caller's transaction ends, so no retry can start it again while its
-    /// records are deleted (a retry waits, then finds the build gone).
+    /// Locks a finished, unpinned build's row until the caller's transaction ends, so no retry can start it again (and
+    /// no pin keep it) while its records are deleted: a retry or a pin waits, then finds the build gone.
     /// </summary>
     /// <exception cref="NotFoundException">No such build.</exception>
-    /// <exception cref="ConflictException">The build is queued or running.</exception>
+    /// <exception cref="ConflictException">The build is queued or running, or pinned.</exception>
     public async Task HoldFinishedAsync(Guid buildId, CancellationToken cancellationToken)
     {
         // an update that changes nothing still takes the row lock, with the same condition as every other change
         var held = await db.Builds
-            .Where(b => b.Id == buildId && (b.Status == BuildStatus.Succeeded || b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
+            .Where(b => b.Id == buildId && (b.Status == BuildStatus.Succeeded || b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled) && !b.Pinned)
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.FinishedAt, b => b.FinishedAt), cancellationToken);
         if (held == 1) return;
         var status = await StatusAsync(buildId, cancellationToken);
-        throw new ConflictException("build-not-finished", "The build has not finished.",
-            $"Build {buildId} is {Name(status)}; cancel it first, and delete it once it has finished.");
+        throw status.IsTerminal()
+            ? new ConflictException("build-pinned", "The build is pinned.", $"Build {buildId} is pinned; unpin it first (DELETE .../pin), then delete it.")
+            : new ConflictException("build-not-finished", "The build has not finished.",
+                $"Build {buildId} is {Name(status)}; cancel it first, and delete it once it has finished.");
+    }
+
+    /// <summary>
+    /// Like <see cref="HoldFinishedAsync"/> for retention: locks the build's row only while it is still what retention
+    /// found (<paramref name="status"/>, finished before <paramref name="finishedBefore"/>, not pinned). False when it no
+    /// longer is: it was pinned, retried or deleted since.
+    /// </summary>
+    public async Task<bool> HoldExpiredAsync(Guid buildId, BuildStatus status, DateTimeOffset finishedBefore, CancellationToken cancellationToken) =>
+        await db.Builds.Where(b => b.Id == buildId).Where(Expired(status, finishedBefore))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.FinishedAt, b => b.FinishedAt), cancellationToken) == 1;
+
+    /// <summary>
+    /// Up to <paramref name="count"/> builds retention may delete, oldest finish first, leaving out <paramref name="skip"/>
+    /// (those the same sweep could not delete, so it does not find them again).
+    /// </summary>
+    public Task<List<Guid>> ExpiredAsync(BuildStatus status, DateTimeOffset finishedBefore, IReadOnlyCollection<Guid> skip, int count,
+        CancellationToken cancellationToken) =>
+        db.Builds.AsNoTracking().Where(Expired(status, finishedBefore)).Where(b => !skip.Contains(b.Id))
+            .OrderBy(b => b.FinishedAt).ThenBy(b => b.Id).Take(count).Select(b => b.Id).ToListAsync(cancellationToken);
+
+    /// <summary>What retention may delete: a build of <paramref name="status"/> that finished before <paramref name="before"/> and is not pinned.</summary>
+    private static System.Linq.Expressions.Expression<Func<Build, bool>> Expired(BuildStatus status, DateTimeOffset before) =>
+        b => b.Status == status && b.FinishedAt < before && !b.Pinned;
+
+    /// <summary>Pins or unpins a build, in any status; the build's row lock orders it with a deletion under way.</summary>
+    /// <exception cref="NotFoundException">No such build (or it was just deleted).</exception>
+    public async Task PinAsync(Guid buildId, bool pinned, CancellationToken cancellationToken)
+    {
+        var changed = await db.Builds.Where(b => b.Id == buildId).ExecuteUpdateAsync(u => u.SetProperty(b => b.Pinned, pinned), cancellationToken);
+        if (changed == 0) throw NotFound(buildId);
     }
 
     /// <summary>Deletes the build's own row, once <see cref="HoldFinishedAsync"/> holds it and its stages are gone (inside one transaction).</summary>
@@ -87,6 +119,23 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
 
     public Task<bool> IsCancelRequestedAsync(Guid buildId, CancellationToken cancellationToken) =>
         db.Builds.AnyAsync(b => b.Id == buildId && b.CancelRequestedAt != null, cancellationToken);
+
+    /// <summary>
+    /// Builds waiting for a worker, as <see cref="Submissions.QueueLimits.MaxQueuedBuilds"/> counts them: queued (no stage has
+    /// started) or running with no stage running right now (between stages), and not being cancelled.
+    /// </summary>
+    public Task<int> WaitingCountAsync(CancellationToken cancellationToken) =>
+        db.Builds.CountAsync(b => (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running) && b.CancelRequestedAt == null
+            && !b.Stages.Any(s => s.Status == StageStatus.Running), cancellationToken);
+
+    /// <summary>
+    /// Serialises submissions that check the queue's cap, until the caller's transaction ends, so two at once cannot both
+    /// take its last place. The two-key form, in a space of its own (see <see cref="BlobLock"/>).
+    /// </summary>
+    public Task HoldQueueAsync(CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({QueueLockSpace}, 0)", cancellationToken);
+
+    private const int QueueLockSpace = 0x48425155; // "HBQU"
 
     /// <summary>Builds not finished that were made before <paramref name="before"/>: the reconciler moves each on.</summary>
     public Task<List<Guid>> UnsettledAsync(DateTimeOffset before, CancellationToken cancellationToken) =>

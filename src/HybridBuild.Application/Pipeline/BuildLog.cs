@@ -3,7 +3,9 @@ namespace HybridBuild.Application.Pipeline;
 /// <summary>
 /// Appends to a build's log in PostgreSQL. Appends for one build are serialised by a transaction-scoped
 /// advisory lock, so event ids of a build grow in commit order and a reader resuming after an id never
-/// misses an event committed later with a smaller id.
+/// misses an event committed later with a smaller id. Under the same lock the build's stored log text is counted
+/// against <see cref="WorkerOptions.MaxLogBytes"/>: the line that would pass it is replaced by one marker line, every
+/// later line of the build is dropped, and the build is marked <see cref="Build.LogTruncated"/>.
 /// </summary>
 internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> contexts, IOptions<WorkerOptions> options, TimeProvider clock, ILogger<BuildLog> logger)
 {
@@ -31,11 +33,47 @@ internal sealed partial class BuildLog(IDbContextFactory<BuildDbContext> context
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockKey(buildId)})", ct);
-            foreach (var e in events) e.Id = 0; // a retried insert is assigned new ids
-            db.LogEvents.AddRange(events);
+            var kept = await WithinLimitAsync(db, buildId, events, ct);
+            foreach (var e in kept) e.Id = 0; // a retried insert is assigned new ids
+            db.LogEvents.AddRange(kept);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// The events to store of <paramref name="events"/>, and the build's count of log bytes moved on by them (inside the
+    /// append's transaction, under its lock). Only log lines count and are dropped: step and stage events are small,
+    /// bounded by the spec, and say how the build went.
+    /// </summary>
+    private async Task<List<LogEvent>> WithinLimitAsync(BuildDbContext db, Guid buildId, IReadOnlyCollection<LogEvent> events, CancellationToken cancellationToken)
+    {
+        var stored = await db.Builds.Where(b => b.Id == buildId).Select(b => new { b.LogBytes, b.LogTruncated }).FirstOrDefaultAsync(cancellationToken);
+        if (stored is null) return [.. events];
+        var max = options.Value.MaxLogBytes;
+        var (kept, added, truncated) = (new List<LogEvent>(events.Count), 0L, stored.LogTruncated);
+        foreach (var e in events)
+        {
+            if (e.Kind != LogEventKind.Log) { kept.Add(e); continue; }
+            if (truncated) continue;
+            var bytes = Encoding.UTF8.GetByteCount(e.Data);
+            if (stored.LogBytes + added + bytes <= max)
+            {
+                kept.Add(e);
+                added += bytes;
+                continue;
+            }
+            truncated = true;
+            kept.Add(new LogEvent
+            {
+                BuildId = buildId, Stage = e.Stage, Kind = LogEventKind.Log, Stream = 2, Time = clock.GetUtcNow(),
+                Data = $"log truncated: this build's log reached {max} bytes (Worker:MaxLogBytes); its further lines are dropped",
+            });
+        }
+        if (added > 0 || truncated != stored.LogTruncated)
+            await db.Builds.Where(b => b.Id == buildId).ExecuteUpdateAsync(u => u.SetProperty(b => b.LogBytes, b => b.LogBytes + added)
+                .SetProperty(b => b.LogTruncated, truncated), cancellationToken);
+        return kept;
     }
 
     /// <summary>How long a running stage's log waits for the database in one outage: as long as the stage itself keeps going without it.</summary>

@@ -9,7 +9,7 @@ internal sealed record StageOutcome(StageStatus Status, string? Error, string? I
     public static StageOutcome Cancelled(string reason) => new(StageStatus.Cancelled, reason, null, []);
 }
 
-/// <summary>Runs one stage in a scratch folder: source, inputs, BuildKit solve, artifacts.</summary>
+/// <summary>Runs one stage in a scratch folder of its own (removed when it ends): source, inputs, BuildKit solve, artifacts.</summary>
 internal sealed class StageExecutor(
     BuildDbContext db,
     BuildLifecycle builds,
@@ -20,12 +20,12 @@ internal sealed class StageExecutor(
     ArtifactCollector collector,
     BuildLog log,
     Secrets.SecretCipher cipher,
-    IOptions<WorkerOptions> options)
+    ScratchSpace scratch)
 {
     public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, CancellationToken cancellationToken)
     {
         var build = stage.Build!;
-        var work = Path.Combine(options.Value.WorkDirectory, runId.ToString("N"));
+        var work = scratch.RunDirectory(runId);
         var context = Path.Combine(work, "context");
         var export = Path.Combine(work, "out");
         await using var sink = log.OpenSink(build.Id, stage.Name);
@@ -66,7 +66,8 @@ internal sealed class StageExecutor(
         }
         finally
         {
-            TryDelete(work);
+            // what cannot be removed now is left to the sweep (ScratchSweep), which knows the folder by its run id
+            ScratchSpace.Delete(work);
         }
     }
 
@@ -92,7 +93,7 @@ internal sealed class StageExecutor(
                 builders.MarkDown(builder.Name, result.Error ?? "it does not answer");
                 sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");
                 unreachable = result;
-                if (request.OutputDirectory is { } export) TryDelete(export);
+                if (request.OutputDirectory is { } export) ScratchSpace.Delete(export);
             }
         }
         return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");
@@ -136,7 +137,7 @@ internal sealed class StageExecutor(
                 if (pinned != commit)
                 {
                     sink.Note($"{build.GitRef ?? "HEAD"} has moved since this build's first stage fetched it; building {pinned}, as its other stages do");
-                    TryDelete(context);
+                    ScratchSpace.Delete(context);
                     build.GitCommit = pinned;
                     commit = await sources.FetchAsync(build, context, cancellationToken);
                 }
@@ -147,21 +148,6 @@ internal sealed class StageExecutor(
         catch (Exception e) when (e is SourceFetchException or InvalidContextException or PayloadTooLargeException)
         {
             return StageOutcome.Failed(e.Message);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
-        }
-        catch (IOException)
-        {
-            // scratch space; a later run of the same id never happens, and the folder is under the work root
-        }
-        catch (UnauthorizedAccessException)
-        {
         }
     }
 }

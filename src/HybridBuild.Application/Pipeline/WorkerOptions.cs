@@ -8,10 +8,16 @@ public sealed record WorkerOptions
     /// <summary>Run stages, publications and spec-file reads on this node (the worker role).</summary>
     public bool Enabled { get; init; } = true;
 
-    /// <summary>Jobs this node runs at once.</summary>
+    /// <summary>Stages this node runs at once.</summary>
     public int Concurrency { get; init; } = 4;
 
-    /// <summary>Scratch space for contexts and exports; emptied after each stage.</summary>
+    /// <summary>Publications this node runs at once, beside its stages (a worker pool of their own, so neither kind waits for the other).</summary>
+    public int PublicationConcurrency { get; init; } = 2;
+
+    /// <summary>Spec files (of triggers whose spec lives in the repository) this node reads at once, beside its stages and publications.</summary>
+    public int SpecFileConcurrency { get; init; } = 1;
+
+    /// <summary>Scratch space for contexts and exports; emptied after each stage. Uploaded contexts are spooled under its <c>uploads/</c>.</summary>
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "hybridbuild-work");
 
     /// <summary>How long one stage may run when its spec sets no <c>timeout</c>.</summary>
@@ -52,4 +58,26 @@ public sealed record WorkerOptions
 
     /// <summary>Tries of one piece of work whose node died under it, before it is failed.</summary>
     public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>
+    /// UTF-8 bytes of log text a build may store (64 MiB by default); past it, its further lines are dropped after one
+    /// marker line, and the build is marked <c>logTruncated</c>. Step and stage events are always kept.
+    /// </summary>
+    public long MaxLogBytes { get; init; } = 64L << 20;
+
+    /// <summary>The workers this node runs for <paramref name="kind"/>, each kind on its own Hangfire server.</summary>
+    public int ConcurrencyOf(JobKind kind) => kind switch
+    {
+        JobKind.Stage => Concurrency,
+        JobKind.Publication => PublicationConcurrency,
+        JobKind.SpecFile => SpecFileConcurrency,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no worker count for this kind of job"),
+    };
+
+    /// <summary>
+    /// The longest a stage's run may last: the longest timeout it can have (a spec's, or this node's default) and the
+    /// grace to stop. Scratch space older than this belongs to no live run.
+    /// </summary>
+    public TimeSpan MaxStageLifetime() =>
+        (StageTimeout > Core.Specs.SpecRules.MaxStageTimeout ? StageTimeout : Core.Specs.SpecRules.MaxStageTimeout) + StopGrace;
 }

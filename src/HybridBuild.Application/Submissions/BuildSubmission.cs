@@ -3,12 +3,17 @@ using Npgsql;
 
 namespace HybridBuild.Application.Submissions;
 
-/// <summary>Turns a build request into a stored build and queues its first stages; honours Idempotency-Key.</summary>
+/// <summary>
+/// Turns a build request into a stored build and queues its first stages; honours Idempotency-Key, and
+/// Limits:MaxQueuedBuilds (a repeat of a stored request is answered even when the queue is full).
+/// </summary>
 internal sealed class BuildSubmission(
     BuildDbContext db,
     IBlobStore blobs,
     BuildScheduler scheduler,
+    BuildLifecycle builds,
     SecretService secrets,
+    IOptions<QueueLimits> queue,
     IOptions<OutputOptions> outputs,
     OutboundPolicy network,
     IOptions<PublishingOptions> publishing,
@@ -33,12 +38,13 @@ internal sealed class BuildSubmission(
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
             return (earlier, true);
 
+        // before the context is stored, to spare the blob store an upload that is refused anyway; checked again as it is stored
+        await CheckQueueAsync(cancellationToken);
         var build = NewBuild(submitted, idempotencyKey, stages);
         await StoreContextAsync(build, submitted, cancellationToken);
-        db.Builds.Add(build);
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await StoreAsync(build, cancellationToken);
         }
         catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
@@ -58,6 +64,38 @@ internal sealed class BuildSubmission(
         return (build, false);
     }
 
+    /// <summary>Stores the build; under a cap, in one transaction with the count, serialised with other submissions.</summary>
+    private async Task StoreAsync(Build build, CancellationToken cancellationToken)
+    {
+        if (queue.Value.MaxQueuedBuilds is null)
+        {
+            db.Builds.Add(build);
+            await db.SaveChangesAsync(cancellationToken);
+            return;
+        }
+        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await builds.HoldQueueAsync(cancellationToken);
+            await CheckQueueAsync(cancellationToken);
+            db.Builds.Add(build);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        });
+    }
+
+    /// <exception cref="TooManyRequestsException">As many builds as Limits:MaxQueuedBuilds wait for a worker.</exception>
+    private async Task CheckQueueAsync(CancellationToken cancellationToken)
+    {
+        if (queue.Value.MaxQueuedBuilds is not { } max) return;
+        var waiting = await builds.WaitingCountAsync(cancellationToken);
+        if (waiting >= max)
+            throw new TooManyRequestsException("queue-full", "Too many builds are waiting.",
+                $"{waiting} builds are waiting for a worker, and this service takes at most {max} (Limits:MaxQueuedBuilds); submit again later.",
+                queue.Value.QueueFullRetryAfter);
+    }
+
     private Build NewBuild(SubmittedRequest submitted, string? idempotencyKey, List<Stage> stages)
     {
         var spec = submitted.Spec;
@@ -74,6 +112,7 @@ internal sealed class BuildSubmission(
             Publish = [.. (spec.Publish ?? []).Where(p => p is not null)],
             IdempotencyKey = idempotencyKey,
             RequestFingerprint = submitted.Fingerprint,
+            Pinned = spec.Pinned,
         };
         foreach (var stage in stages)
         {

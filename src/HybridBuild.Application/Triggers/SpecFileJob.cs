@@ -7,7 +7,7 @@ namespace HybridBuild.Application.Triggers;
 /// </summary>
 [AutomaticRetry(Attempts = 3, DelaysInSeconds = [5, 30, 120])]
 internal sealed class SpecFileJob(BuildDbContext db, DeliveryLifecycle deliveries, LeaseWatch watch, WebhookReceiver receiver, OutboundPolicy network,
-    IOptions<SourceOptions> sources, IOptions<ContextLimits> limits, IOptions<WorkerOptions> worker)
+    IOptions<SourceOptions> sources, IOptions<ContextLimits> limits, ScratchSpace scratch)
 {
     public const int MaxSpecBytes = 1 << 20;
 
@@ -26,11 +26,12 @@ internal sealed class SpecFileJob(BuildDbContext db, DeliveryLifecycle deliverie
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopWatch = new CancellationTokenSource();
         var watcher = watch.KeepAsync($"delivery {deliveryId}", (renew, ct) => deliveries.HeartbeatAsync(deliveryId, runId, renew, ct), run, stopWatch.Token);
-        var checkout = Path.Combine(worker.Value.WorkDirectory, $"spec-{deliveryId:N}");
+        var checkout = scratch.SpecCheckout(deliveryId);
         try
         {
             if (await network.CheckAsync(GitUrl.Host(trigger.RepositoryUrl), run.Token) is { } refused)
                 throw new SourceFetchException($"The repository URL {refused}.");
+            ScratchSpace.Delete(checkout); // what an earlier run of this delivery left, had its node stopped
             Directory.CreateDirectory(checkout);
             await GitCheckout.FetchAsync(trigger.RepositoryUrl, delivery.Commit!, checkout, sources.Value.GitPath, limits.Value, run.Token);
             var spec = await ReadSpecAsync(Path.Combine(checkout, trigger.SpecPath!), trigger.SpecPath!, run.Token);
@@ -54,7 +55,7 @@ internal sealed class SpecFileJob(BuildDbContext db, DeliveryLifecycle deliverie
         {
             await stopWatch.CancelAsync();
             await watcher;
-            try { if (Directory.Exists(checkout)) Directory.Delete(checkout, recursive: true); } catch (IOException) { }
+            ScratchSpace.Delete(checkout);
         }
     }
 

@@ -11,6 +11,12 @@ public sealed class Build
     public DateTimeOffset? CancelRequestedAt { get; set; }
     /// <summary>Which run of the build this is: 1 for the first, one more for each retry of its unsuccessful stages.</summary>
     public int Attempt { get; set; } = 1;
+    /// <summary>Kept by retention however old it is (set at submission or with PUT/DELETE .../pin).</summary>
+    public bool Pinned { get; set; }
+    /// <summary>UTF-8 bytes of log text stored for the build, counted against Worker:MaxLogBytes.</summary>
+    public long LogBytes { get; set; }
+    /// <summary>The log reached Worker:MaxLogBytes: later lines were dropped, after one marker line.</summary>
+    public bool LogTruncated { get; set; }
 
     public SourceKind SourceKind { get; set; }
     public string? GitUrl { get; set; }

@@ -51,6 +51,13 @@ public sealed class ConflictException(string slug, string title, string detail)
 public sealed class UnprocessableException(string slug, string title, string detail)
     : ServiceException(slug, 422, title, detail);
 
+/// <summary>The service is at one of its limits for now (429): the client may try again after <see cref="RetryAfter"/>.</summary>
+public sealed class TooManyRequestsException(string slug, string title, string detail, TimeSpan retryAfter)
+    : ServiceException(slug, 429, title, detail)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
+
 /// <summary>A byte range that starts past the end of the content (RFC 9110 §15.5.17): answered with <c>Content-Range: bytes */length</c>.</summary>
 public sealed class RangeNotSatisfiableException(long length, string detail)
     : ServiceException("range-not-satisfiable", 416, "The requested range is not satisfiable.", detail)

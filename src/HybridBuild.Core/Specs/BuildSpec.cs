@@ -13,6 +13,8 @@ public sealed record BuildSpec
     public List<StageSpec>? Stages { get; init; }
     /// <summary>Publications to make automatically once the build has succeeded.</summary>
     public List<PublishSpec>? Publish { get; init; }
+    /// <summary>Keep the build however old it gets: retention (the Retention settings) never deletes a pinned build.</summary>
+    public bool Pinned { get; init; }
 }
 
 public sealed record SourceSpec

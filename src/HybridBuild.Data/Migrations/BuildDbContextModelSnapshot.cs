@@ -169,6 +169,15 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<long>("LogBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("LogTruncated")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Pinned")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Publish")
                         .IsRequired()
                         .HasColumnType("jsonb");
@@ -198,6 +207,8 @@ namespace HybridBuild.Data.Migrations
                         .IsUnique();
 
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex("Status", "FinishedAt");
 
                     b.ToTable("builds", "hybridbuild");
                 });

@@ -25,6 +25,11 @@ public sealed class ServiceFixture : IAsyncLifetime
     public HttpClient Client { get; private set; } = null!;
     /// <summary>The root of the service's file-system blob store, to check which blobs it keeps.</summary>
     public string BlobRoot => Path.Combine(_scratch, "blobs");
+    /// <summary>The service's Worker:WorkDirectory, to check what its stages and uploads leave there.</summary>
+    public string WorkDirectory => Path.Combine(_scratch, "work");
+    /// <summary>The fixture's Retention:Succeeded and Retention:Failed: longer than any build the tests make lives, unless a test ages one on purpose.</summary>
+    public static readonly TimeSpan RetentionAge = TimeSpan.FromDays(3650);
+    public const int PublicationWorkers = 3, SpecFileWorkers = 2;
     /// <summary>The service's container, to run a recurring job on demand.</summary>
     public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = null!;
@@ -45,8 +50,12 @@ public sealed class ServiceFixture : IAsyncLifetime
             {
                 ["ConnectionStrings:Postgres"] = connectionString,
                 ["Storage:FileSystem:Root"] = BlobRoot,
-                ["Worker:WorkDirectory"] = Path.Combine(_scratch, "work"),
+                ["Worker:WorkDirectory"] = WorkDirectory,
                 ["Worker:Concurrency"] = "4",
+                ["Worker:PublicationConcurrency"] = PublicationWorkers.ToString(),
+                ["Worker:SpecFileConcurrency"] = SpecFileWorkers.ToString(),
+                ["Retention:Succeeded"] = RetentionAge.ToString(),
+                ["Retention:Failed"] = RetentionAge.ToString(),
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job

@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HybridBuild.Data.Migrations
 {
     [DbContext(typeof(BuildDbContext))]
-    [Migration("20261203134546_StageBuilder")]
-    partial class StageBuilder
+    [Migration("20261203141334_BuildersRetentionAndLimits")]
+    partial class BuildersRetentionAndLimits
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -172,6 +172,15 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("character varying(255)");
 
+                    b.Property<long>("LogBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<bool>("LogTruncated")
+                        .HasColumnType("boolean");
+
+                    b.Property<bool>("Pinned")
+                        .HasColumnType("boolean");
+
                     b.Property<string>("Publish")
                         .IsRequired()
                         .HasColumnType("jsonb");
@@ -201,6 +210,8 @@ namespace HybridBuild.Data.Migrations
                         .IsUnique();
 
                     b.HasIndex("Status", "CreatedAt");
+
+                    b.HasIndex("Status", "FinishedAt");
 
                     b.ToTable("builds", "hybridbuild");
                 });
