@@ -31,6 +31,32 @@ public sealed class MultiNodeTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_key_revoked_on_one_node_stops_working_on_another_while_the_other_caches_keys()
+    {
+        var database = await service.CreateDatabaseAsync();
+        using var disk = new TempDirectory();
+        await using var first = ServiceProcess.Start("first", database, disk.Path, ("Worker__Enabled", "false"));
+        await using var second = ServiceProcess.Start("second", database, disk.Path, ("Worker__Enabled", "false"));
+        await Task.WhenAll(first.WaitReadyAsync(), second.WaitReadyAsync());
+        using var admin = first.CreateClient();
+        var key = await new BuildApi(admin).CreateKeyAsync("short-lived", "builds:read");
+        using var user = new HttpClient { BaseAddress = second.BaseAddress };
+        user.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        // the second node listens for revocations before it caches keys; until then it asks the database every time
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/v1/builds")).StatusCode);
+        var id = (await admin.GetFromJsonAsync<JsonArray>("/api/v1/keys"))!.Single(k => (string)k!["name"]! == "short-lived")!["id"]!.GetValue<Guid>();
+
+        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/keys/{id}")).StatusCode);
+
+        // well within the cache's 30 s: only the notification can have evicted it
+        var deadline = Stopwatch.StartNew();
+        HttpStatusCode status;
+        while ((status = (await user.GetAsync("/api/v1/builds")).StatusCode) == HttpStatusCode.OK && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(50);
+        Assert.Equal(HttpStatusCode.Unauthorized, status);
+    }
+
+    [Fact]
     public async Task One_api_node_and_two_worker_nodes_on_two_engines_share_twenty_builds_through_an_object_store()
     {
         await using var store = await S3rverServer.StartAsync();

@@ -14,6 +14,9 @@ internal static class ProcessTreeMemory
         return Math.Max(peak, TreeResidentBytes(root));
     }
 
+    /// <summary>The tree's resident bytes now.</summary>
+    public static long Current(int root) => TreeResidentBytes(root);
+
     private static long TreeResidentBytes(int root)
     {
         var parents = new Dictionary<int, int>();

@@ -1,4 +1,4 @@
-// Two benchmarks.
+// Four benchmarks.
 //
 // engines: the service with the native BuildKit engine against the service with the buildx engine, side by side
 // on the same BuildKit: POST-to-succeeded and the peak memory of the service's process tree, for a build that
@@ -6,6 +6,16 @@
 //
 //   dotnet build -c Release src/HybridBuild.Api
 //   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- engines --postgres "Host=...;Username=...;Password=..." [--runs 3] [--size-mb 200]
+//
+// download: a 1 GiB artifact downloaded from the service's file-system store against nginx serving the same blob
+// file, side by side, and the service's resident memory idle and while it serves (needs nginx on PATH or --nginx).
+//
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- download --postgres "..." [--runs 5] [--size-mb 1024]
+//
+// scale: queued builds (a .NET publish each) on 1 worker node + 1 engine against 2 worker nodes + 2 engines.
+//
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- scale --postgres "..." [--builds 20] [--concurrency 1]
+//       [--engines /var/run/docker.sock,/var/run/docker-2.sock]
 //
 // service (the default): the running service against a direct `docker buildx build` of the same Dockerfile on
 // the same engine: POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
@@ -19,10 +29,17 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using HybridBuild.Benchmarks;
 
-if (args.FirstOrDefault() == "engines")
+switch (args.FirstOrDefault())
 {
-    await EngineComparison.RunAsync(args);
-    return;
+    case "engines":
+        await EngineComparison.RunAsync(args);
+        return;
+    case "download":
+        await DownloadComparison.RunAsync(args);
+        return;
+    case "scale":
+        await ScaleComparison.RunAsync(args);
+        return;
 }
 
 var service = Argument("--service") ?? "http://localhost:8080";

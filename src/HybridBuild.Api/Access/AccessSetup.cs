@@ -20,6 +20,8 @@ internal static class AccessSetup
         foreach (var scope in ApiScopes.All)
             authorization.AddPolicy(scope, p => p.AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName).RequireAuthenticatedUser().AddRequirements(new ScopeRequirement(scope)));
         services.AddSingleton<ConfiguredAdminKey>();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddHostedService<KeyRevocationListener>();
         services.AddSingleton<IAuthorizationHandler, ScopeRequirementHandler>();
         services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         // a browser resends the dashboard's Basic credentials on any site's form post: Hangfire checks antiforgery tokens when this is registered

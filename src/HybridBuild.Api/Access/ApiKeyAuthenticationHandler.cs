@@ -16,6 +16,7 @@ internal sealed class ApiKeyAuthenticationHandler(
     UrlEncoder encoder,
     ConfiguredAdminKey admin,
     IDbContextFactory<BuildDbContext> databases,
+    ApiKeyCache cache,
     TimeProvider clock) : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
     public const string SchemeName = "ApiKey";
@@ -30,13 +31,17 @@ internal sealed class ApiKeyAuthenticationHandler(
         if (admin.Hash is { } adminHash && ApiKeyTokens.SameHash(hash, adminHash))
             return Success("configured admin key", null, [ApiScopes.Admin]);
 
+        if (cache.Find(hash) is { } cached) return Success(cached.Name, cached.Id, cached.Scopes);
+
         await using var db = await databases.CreateDbContextAsync(Context.RequestAborted);
         var found = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Hash == hash, Context.RequestAborted);
         if (found is null || found.RevokedAt is not null || !ApiKeyTokens.SameHash(found.Hash, hash))
             return AuthenticateResult.Fail("The API key is not valid, or it has been revoked.");
         var now = clock.GetUtcNow();
+        // a cached key is seen here once per cache lifetime: "last used" is as precise as that
         if (found.LastUsedAt is null || now - found.LastUsedAt > LastUsedPrecision)
             await db.ApiKeys.Where(k => k.Id == found.Id).ExecuteUpdateAsync(k => k.SetProperty(x => x.LastUsedAt, now), Context.RequestAborted);
+        cache.Add(hash, found.Id, found.Name, found.Scopes);
         return Success(found.Name, found.Id, found.Scopes);
     }
 

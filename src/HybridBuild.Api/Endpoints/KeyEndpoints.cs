@@ -45,12 +45,15 @@ internal static class KeyEndpoints
     private static async Task<Ok<List<KeyResponse>>> ListAsync(BuildDbContext db, CancellationToken cancellationToken) =>
         TypedResults.Ok((await db.ApiKeys.AsNoTracking().OrderBy(k => k.CreatedAt).ToListAsync(cancellationToken)).Select(KeyResponse.From).ToList());
 
-    private static async Task<NoContent> RevokeAsync(Guid id, BuildDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<NoContent> RevokeAsync(Guid id, BuildDbContext db, ApiKeyCache cache, TimeProvider clock, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var changed = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null).ExecuteUpdateAsync(k => k.SetProperty(x => x.RevokedAt, now), cancellationToken);
         if (changed == 0 && !await db.ApiKeys.AnyAsync(k => k.Id == id, cancellationToken))
             throw new NotFoundException($"There is no API key {id}.");
+        // here at once; on the other nodes as the notification arrives (a node that misses it is not caching)
+        cache.Evict(id);
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ApiKeyCache.Channel}, {id.ToString()})", cancellationToken);
         return TypedResults.NoContent();
     }
 }
