@@ -12,7 +12,8 @@ namespace HybridBuild.Storage.S3;
 /// read into two pooled buffers (one uploading while the next fills), so memory stays at two parts whatever the size,
 /// and a failed upload is aborted so no parts linger. Reads are ranged GETs from the stream's position.
 /// </summary>
-internal sealed class S3BlobStore(IAmazonS3 s3, IOptions<S3StorageOptions> options) : IBlobStore
+/// <param name="presigner">Signs download URLs (no request is sent): a client for Storage:S3:PublicServiceUrl, else <paramref name="s3"/>.</param>
+internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3StorageOptions> options) : IBlobStore
 {
     private const string ProbeFolder = ".probe";
     private readonly S3StorageOptions _options = options.Value;
@@ -128,11 +129,12 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IOptions<S3StorageOptions> optio
         var request = new GetPreSignedUrlRequest
         {
             BucketName = _options.Bucket, Key = Resolve(key), Verb = HttpVerb.GET, Expires = DateTime.UtcNow.Add(download.Lifetime),
-            Protocol = _options.ServiceUrl is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS,
+            Protocol = (_options.PublicServiceUrl ?? _options.ServiceUrl) is { } url && url.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+                ? Protocol.HTTP : Protocol.HTTPS,
         };
         request.ResponseHeaderOverrides.ContentType = download.ContentType;
         request.ResponseHeaderOverrides.ContentDisposition = download.ContentDisposition;
-        return new Uri(await s3.GetPreSignedURLAsync(request));
+        return new Uri(await presigner.GetPreSignedURLAsync(request));
     }
 
     public async Task ProbeAsync(CancellationToken cancellationToken)

@@ -16,6 +16,12 @@ public sealed record S3StorageOptions
     /// <summary>The endpoint of an S3-compatible store (<c>http://minio:9000</c>); unset means AWS.</summary>
     public string? ServiceUrl { get; init; }
 
+    /// <summary>
+    /// The endpoint clients reach the store at, when it differs from <see cref="ServiceUrl"/> (nodes use an internal
+    /// name): presigned download URLs are signed for this one.
+    /// </summary>
+    public string? PublicServiceUrl { get; init; }
+
     public string? Region { get; init; }
 
     /// <summary>Addresses the bucket in the path (<c>host/bucket/key</c>), as MinIO and most self-hosted stores need.</summary>

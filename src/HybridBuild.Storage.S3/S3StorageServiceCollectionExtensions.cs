@@ -18,11 +18,18 @@ public static class S3StorageServiceCollectionExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.Bucket), "Storage:S3:Bucket is required.")
             .Validate(o => o.PartSizeMiB is >= 5 and <= 512, "Storage:S3:PartSizeMiB must be between 5 and 512 (S3's part limits).")
             .Validate(o => o.ServiceUrl is null || Uri.TryCreate(o.ServiceUrl, UriKind.Absolute, out _), "Storage:S3:ServiceUrl must be an absolute URL.")
+            .Validate(o => o.PublicServiceUrl is null || (o.ServiceUrl is not null && Uri.TryCreate(o.PublicServiceUrl, UriKind.Absolute, out _)),
+                "Storage:S3:PublicServiceUrl must be an absolute URL, and goes with Storage:S3:ServiceUrl.")
             .Validate(o => string.IsNullOrEmpty(o.AccessKeyId) == string.IsNullOrEmpty(o.ResolveSecretAccessKey()),
                 "Storage:S3:AccessKeyId and SecretAccessKey (or SecretAccessKeyFile) go together; leave both unset to use the AWS SDK's credential chain.")
             .ValidateOnStart();
-        services.AddSingleton(sp => new S3BlobStore(CreateClient(sp.GetRequiredService<IOptions<S3StorageOptions>>().Value),
-            sp.GetRequiredService<IOptions<S3StorageOptions>>()));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<S3StorageOptions>>();
+            var client = CreateClient(options.Value);
+            var presigner = options.Value.PublicServiceUrl is { } url ? CreateClient(options.Value with { ServiceUrl = url }) : client;
+            return new S3BlobStore(client, presigner, options);
+        });
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<S3BlobStore>());
         services.AddHostedService<S3BucketSetup>();
         return services;

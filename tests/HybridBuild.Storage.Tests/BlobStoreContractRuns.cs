@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace HybridBuild.Storage.Tests;
 
 public sealed class FileSystemBlobStoreContract : BlobStoreContract
@@ -56,4 +59,28 @@ public sealed class AzureBlobStoreContract(AzuriteFixture azure) : BlobStoreCont
     {
         ["Storage:Azure:Prefix"] = $"test-{Guid.NewGuid():N}", ["Storage:Azure:BlockSizeMiB"] = "4",
     };
+}
+
+/// <summary>Nodes reach s3rver as 127.0.0.1, clients as localhost: download URLs are signed for the public name and work there.</summary>
+public sealed class S3PublicEndpointTests(S3rverFixture s3) : IClassFixture<S3rverFixture>
+{
+    [Fact]
+    public async Task A_download_url_names_the_public_endpoint_and_reads_the_blob_there()
+    {
+        var settings = new Dictionary<string, string?>(s3.Server.Settings())
+        {
+            ["Storage:S3:Prefix"] = $"test-{Guid.NewGuid():N}", ["Storage:S3:PublicServiceUrl"] = $"http://localhost:{s3.Server.Port}",
+        };
+        await using var services = new ServiceCollection()
+            .AddHybridBuildStorage(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .BuildServiceProvider();
+        var store = services.GetRequiredService<IBlobStore>();
+        await store.PutAsync("public.txt", new MemoryStream("seen from outside"u8.ToArray()), CancellationToken.None);
+
+        var url = await store.GetDownloadUriAsync("public.txt", new BlobDownload("attachment", "text/plain", TimeSpan.FromMinutes(1)), CancellationToken.None);
+
+        Assert.Equal("localhost", url!.Host);
+        using var http = new HttpClient();
+        Assert.Equal("seen from outside", await http.GetStringAsync(url));
+    }
 }
