@@ -1,4 +1,4 @@
-// Four benchmarks.
+// Five benchmarks.
 //
 // engines: the service with the native BuildKit engine against the service with the buildx engine, side by side
 // on the same BuildKit: POST-to-succeeded and the peak memory of the service's process tree, for a build that
@@ -16,6 +16,11 @@
 //
 //   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- scale --postgres "..." [--builds 20] [--concurrency 1]
 //       [--engines /var/run/docker.sock,/var/run/docker-2.sock]
+//
+// load: 100 clients reading build records and lists while 5 builds a second are submitted, for 30 s: errors,
+// p50/p99 per kind, and the node's resident memory before, at the peak and after.
+//
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- load --postgres "..." [--clients 100] [--rate 5] [--seconds 30]
 //
 // service (the default): the running service against a direct `docker buildx build` of the same Dockerfile on
 // the same engine: POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
@@ -39,6 +44,9 @@ switch (args.FirstOrDefault())
         return;
     case "scale":
         await ScaleComparison.RunAsync(args);
+        return;
+    case "load":
+        await LoadBenchmark.RunAsync(args);
         return;
 }
 
