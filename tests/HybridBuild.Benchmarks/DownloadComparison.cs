@@ -94,7 +94,10 @@ internal static class DownloadComparison
             var prefix = Directory.CreateTempSubdirectory("hybridbuild-bench-nginx-").FullName;
             var port = BenchNode.FreePort();
             var conf = Path.Combine(prefix, "nginx.conf");
+            // run as root (a container, CI), nginx's workers would drop to nobody and not read the service's 0700 folders
+            var user = Environment.UserName == "root" ? "user root;" : "";
             await File.WriteAllTextAsync(conf, $$"""
+                {{user}}
                 worker_processes 1;
                 daemon off;
                 pid {{prefix}}/nginx.pid;

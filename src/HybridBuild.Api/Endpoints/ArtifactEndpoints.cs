@@ -89,8 +89,11 @@ internal static class ArtifactEndpoints
             await content.DisposeAsync();
             throw new RangeNotSatisfiableException(length, $"Range '{range}' starts past the end of '{path}', which is {length} bytes.");
         }
+        var etag = new EntityTagHeaderValue($"\"{artifact.Sha256}\"");
+        if (content.CanSeek && !Conditional(http.Request))
+            return new WholeBlobResult(content, contentType, Attachment(Path.GetFileName(artifact.Path)), etag, artifact.CreatedAt);
         return TypedResults.Stream(content, contentType, Path.GetFileName(artifact.Path), artifact.CreatedAt,
-            new EntityTagHeaderValue($"\"{artifact.Sha256}\""), enableRangeProcessing: content.CanSeek && !OtherRangeUnit(http.Request));
+            etag, enableRangeProcessing: content.CanSeek && !OtherRangeUnit(http.Request));
     }
 
     /// <summary>
@@ -105,6 +108,11 @@ internal static class ArtifactEndpoints
         var satisfiable = range.Ranges.Any(r => r.From is { } from ? from < length : r.To is > 0 && length > 0);
         return satisfiable ? null : request.Headers.Range.ToString();
     }
+
+    /// <summary>A request the framework's file result answers (ranges, 304s), rather than the whole blob as it is.</summary>
+    private static bool Conditional(HttpRequest request) =>
+        request.Headers.Range.Count > 0 || request.Headers.IfNoneMatch.Count > 0 || request.Headers.IfModifiedSince.Count > 0
+        || request.Headers.IfMatch.Count > 0 || request.Headers.IfUnmodifiedSince.Count > 0 || request.Headers.IfRange.Count > 0;
 
     /// <summary>A Range in a unit other than bytes (items=0-5): the framework would serve it as bytes; it is ignored instead.</summary>
     private static bool OtherRangeUnit(HttpRequest request) =>

@@ -30,5 +30,8 @@ internal static class KestrelSetup
             limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(5));
             // 8 MiB for a JSON body (a build spec is at most 4 MiB); the multipart submission lifts this for its context
             limits.MaxRequestBodySize = MaxRequestBodyBytes;
+            // 4 MiB of response may wait in a connection's pipe (not 64 KiB): a download reads its next chunk from the
+            // blob while the last one goes out, instead of waiting for the socket to drain after every flush
+            limits.MaxResponseBufferSize = 4L << 20;
         });
 }
