@@ -29,11 +29,11 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3
             var length = await FillAsync(content, first, cancellationToken);
             if (length < _partSize)
             {
-                await s3.PutObjectAsync(new PutObjectRequest
+                await RetryAsync(() => s3.PutObjectAsync(new PutObjectRequest
                 {
                     BucketName = _options.Bucket, Key = objectKey, InputStream = new MemoryStream(first, 0, length, writable: false),
                     AutoCloseStream = false, UseChunkEncoding = false,
-                }, cancellationToken);
+                }, cancellationToken), cancellationToken);
                 return PutResult.Created;
             }
             await UploadInPartsAsync(objectKey, content, first, cancellationToken);
@@ -89,11 +89,38 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3
     }
 
     private Task<UploadPartResponse> UploadPartAsync(string objectKey, string uploadId, int number, byte[] buffer, int length, CancellationToken cancellationToken) =>
-        s3.UploadPartAsync(new UploadPartRequest
+        RetryAsync(() => s3.UploadPartAsync(new UploadPartRequest
         {
             BucketName = _options.Bucket, Key = objectKey, UploadId = uploadId, PartNumber = number,
             InputStream = new MemoryStream(buffer, 0, length, writable: false), PartSize = length, UseChunkEncoding = false,
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Sends a request whose body is in memory again after a transport failure or a 5xx (a keep-alive connection the
+    /// store had closed, seen as "Request aborted while sending the message"): at most three tries, backing off.
+    /// </summary>
+    private static async Task<T> RetryAsync<T>(Func<Task<T>> send, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await send();
+            }
+            catch (Exception e) when (attempt < 3 && !cancellationToken.IsCancellationRequested && Transient(e))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt * attempt), cancellationToken);
+            }
+        }
+    }
+
+    private static bool Transient(Exception e) => e switch
+    {
+        AmazonS3Exception s3 => (int)s3.StatusCode >= 500,
+        HttpRequestException or IOException => true,
+        Amazon.Runtime.AmazonClientException client => client.InnerException is HttpRequestException or IOException || client.InnerException is null,
+        _ => false,
+    };
 
     /// <summary>Reads until the buffer's part is full or the stream ends; returns how much was read.</summary>
     private async Task<int> FillAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
