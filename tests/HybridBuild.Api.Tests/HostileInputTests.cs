@@ -87,4 +87,42 @@ public sealed class HostileInputTests(ServiceFixture service)
         Assert.Equal("boundary", problem["field"]!.GetValue<string>());
         Assert.Contains("70", problem["detail"]!.GetValue<string>());
     }
+
+    [Theory]
+    [InlineData("/api/v1/builds/a%00b")]
+    [InlineData("/api/v1/builds/00000000-0000-0000-0000-000000000000/artifacts/out/a%00.txt")]
+    public async Task A_NUL_in_the_path_is_a_problem_not_Kestrels_empty_400(string path)
+    {
+        // Kestrel refuses this before the service runs; on a connection that already carried a request, as clients reuse them
+        using (var first = await service.Client.GetAsync("/api/v1/builds?pageSize=1")) Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+
+        using var response = await service.Client.GetAsync(path);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "bad-request");
+        Assert.Contains("%00", problem["detail"]!.GetValue<string>());
+        // and the next request is answered as usual
+        using var next = await service.Client.GetAsync("/api/v1/builds?pageSize=1");
+        Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_line_over_the_limit_is_a_414_problem()
+    {
+        using var response = await service.Client.GetAsync("/api/v1/builds?x=" + new string('a', 9 * 1024));
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.RequestUriTooLong, "uri-too-long");
+        Assert.Contains("8 KiB", problem["detail"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Headers_over_the_limit_are_a_431_problem()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/builds");
+        for (var i = 0; i < 101; i++) request.Headers.TryAddWithoutValidation($"X-Filler-{i}", "x");
+
+        using var response = await service.Client.SendAsync(request);
+
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.RequestHeaderFieldsTooLarge, "headers-too-large");
+        Assert.Contains("100 headers", problem["detail"]!.GetValue<string>());
+    }
 }

@@ -80,6 +80,7 @@ internal static class ServiceSetup
 
     public static WebApplication UseHybridBuildService(this WebApplication app)
     {
+        app.UseRequestTracking();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseNulRejection();

@@ -3,7 +3,7 @@ namespace HybridBuild.Api.Problems;
 /// <summary>
 /// A NUL (%00) in the query is refused before any endpoint sees it: no name the service stores may hold one, and
 /// PostgreSQL rejects it in text with an error that would otherwise become a 500. (Kestrel itself refuses a %00 in the
-/// path, with its own empty 400, before the service runs.)
+/// path before the service runs; <see cref="ConnectionRejections"/> makes that a problem too.)
 /// </summary>
 internal static class NulCharacters
 {
