@@ -21,6 +21,22 @@ public sealed class ServiceTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_flood_of_readiness_probes_shares_one_check_of_the_builders()
+    {
+        // /health/ready needs no key: forty callers at once must not make the node ask its builder forty times
+        var reports = await Task.WhenAll(Enumerable.Range(0, 40).Select(async _ =>
+        {
+            using var response = await service.Client.GetAsync("/health/ready");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Contains("no-store", response.Headers.CacheControl?.ToString());
+            return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+        }));
+
+        var checkedAt = reports.Select(r => (string)r["checks"]!["buildkit"]!["data"]!["builders"]![0]!["checkedAt"]!).Distinct().ToList();
+        Assert.True(checkedAt.Count <= 2, $"the builder was checked {checkedAt.Count} times for 40 concurrent probes");
+    }
+
+    [Fact]
     public async Task Swagger_UI_and_the_Hangfire_dashboard_answer()
     {
         using var swagger = await service.Client.GetAsync("/swagger/index.html");

@@ -14,6 +14,7 @@ internal static class HealthEndpoints
             .AddDbContextCheck<Data.BuildDbContext>("database", tags: [ReadyTag], customTestQuery: CanConnectAsync)
             .AddCheck<EngineHealthCheck>("buildkit", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(10))
             .AddCheck<BlobStoreHealthCheck>("blobStorage", tags: [ReadyTag], timeout: TimeSpan.FromSeconds(5));
+        services.AddSingleton<ReadinessProbe>();
         return services;
     }
 
@@ -29,7 +30,13 @@ internal static class HealthEndpoints
     {
         // probes are never rate limited: an orchestrator must not see a busy key's node as dead
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync }).AllowAnonymous().DisableRateLimiting();
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteAsync }).AllowAnonymous().DisableRateLimiting();
+        app.MapGet("/health/ready", async (ReadinessProbe probe, HttpContext http) =>
+        {
+            var report = await probe.ReportAsync(http.RequestAborted);
+            http.Response.StatusCode = report.Status == HealthStatus.Unhealthy ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK;
+            http.Response.Headers.CacheControl = "no-store, no-cache";
+            await WriteAsync(http, report);
+        }).ExcludeFromDescription().AllowAnonymous().DisableRateLimiting();
         return app;
     }
 
