@@ -76,4 +76,30 @@ public sealed class BuilderPoolTests(ServiceFixture service)
         Assert.Equal("down", states["flaky"]);
         Assert.Equal("up", states["steady"]);
     }
+
+    [Fact]
+    public async Task A_stage_that_waits_for_a_full_builder_past_its_queue_TTL_expires_and_the_running_one_is_untouched()
+    {
+        var database = await service.CreateDatabaseAsync();
+        using var shared = new TempDirectory();
+        await using var node = ServiceProcess.Start("pool", database, shared.Path, DockerEngines.Builders(1, ("only", DockerEngines.First)));
+        await node.WaitReadyAsync();
+        using var client = node.CreateClient();
+        var api = new BuildApi(client);
+        var files = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = Dockerfile } } };
+        var busy = (await api.SubmitAsync(new BuildSpec { Source = files, Stages = [Sleeper("busy", 20)] })).Id;
+        await api.WaitForLogAsync(busy, "busy", "starting busy", TimeSpan.FromMinutes(2));
+
+        var late = Sleeper("late", 1) with { QueueTtl = "00:00:04" };
+        var waiting = (await api.SubmitAsync(new BuildSpec { Source = files, Stages = [late] })).Id;
+
+        var expired = await api.WaitFinishedAsync(waiting, TimeSpan.FromMinutes(2));
+        var stage = expired.Stages.Single();
+        Assert.True(stage.Status == StageStatus.Expired, $"late: {stage.Status} {stage.Error}");
+        Assert.Contains("every builder for the stage stayed busy (only: 1 solves) past its queue TTL of 00:00:04", stage.Error);
+        Assert.Equal(BuildStatus.Failed, expired.Status);
+        Assert.Contains("waiting for room", await api.LogAsync(waiting));
+        var done = await api.WaitSucceededAsync(busy, TimeSpan.FromMinutes(2));
+        Assert.Equal("only", done.Stages.Single().Builder);
+    }
 }

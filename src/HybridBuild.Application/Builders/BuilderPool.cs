@@ -68,9 +68,10 @@ internal sealed partial class BuilderPool(IBuilders builders, IDbContextFactory<
 
     /// <summary>
     /// A slot on the best builder for <paramref name="platforms"/> that is not in <paramref name="tried"/>, waiting while
-    /// all of them are full; null when every builder has been tried. Down builders are used only when none is up.
+    /// all of them are full as <paramref name="wait"/> allows; null when every builder has been tried. Down builders are
+    /// used only when none is up.
     /// </summary>
-    public async Task<BuilderLease?> AcquireAsync(IReadOnlyList<string> platforms, IReadOnlySet<string> tried, Action<string> note, CancellationToken cancellationToken)
+    public async Task<BuilderLease?> AcquireAsync(IReadOnlyList<string> platforms, IReadOnlySet<string> tried, BuilderWait wait, CancellationToken cancellationToken)
     {
         var open = builders.All.Where(b => !tried.Contains(b.Name)).ToList();
         if (open.Count == 0) return null;
@@ -95,8 +96,11 @@ internal sealed partial class BuilderPool(IBuilders builders, IDbContextFactory<
                         return lease;
                     }
                 }
-                if (!waited) note($"every builder for this stage is busy ({string.Join(", ", candidates.Select(b => $"{b.Name}: {b.MaxSolves} solves"))}); waiting for room");
+                if (clock.GetUtcNow() >= wait.Until)
+                    throw new NoBuilderRoomException($"every builder for the stage stayed busy ({Busy(candidates)})");
+                if (!waited) wait.Note($"every builder for this stage is busy ({Busy(candidates)}); waiting for room");
                 waited = true;
+                wait.Waiting();
                 await Task.Delay(WaitStep, clock, cancellationToken);
             }
         }
@@ -105,6 +109,8 @@ internal sealed partial class BuilderPool(IBuilders builders, IDbContextFactory<
             if (connection is not null) await connection.DisposeAsync();
         }
     }
+
+    private static string Busy(List<Builder> candidates) => string.Join(", ", candidates.Select(b => $"{b.Name}: {b.MaxSolves} solves"));
 
     /// <summary>Up builders that build the platforms; else any up builder; else (none is up) the down ones, which may be back.</summary>
     private List<Builder> Candidates(List<Builder> open, IReadOnlyList<string> platforms)
@@ -163,3 +169,12 @@ internal sealed class BuilderLease(Builder builder, NpgsqlConnection? slot) : IA
         if (slot is not null) await slot.DisposeAsync(); // closing the connection gives the slot back
     }
 }
+
+/// <summary>
+/// How a stage waits while every builder is full: what it tells its log, until when it may wait (its queue TTL; null:
+/// as long as it takes), and what it does at each step of the wait (the stage job holds off its timeout).
+/// </summary>
+internal sealed record BuilderWait(Action<string> Note, DateTimeOffset? Until, Action Waiting);
+
+/// <summary>A stage waited for room on a builder past the time it may wait (its queue TTL).</summary>
+internal sealed class NoBuilderRoomException(string message) : Exception(message);

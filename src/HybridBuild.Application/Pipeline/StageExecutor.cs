@@ -7,6 +7,7 @@ internal sealed record StageOutcome(StageStatus Status, string? Error, string? I
     // PostgreSQL text cannot hold NUL, and an engine's message may carry one from a build's output
     public static StageOutcome Failed(string error) => new(StageStatus.Failed, error.Replace('\0', '\uFFFD'), null, []);
     public static StageOutcome Cancelled(string reason) => new(StageStatus.Cancelled, reason, null, []);
+    public static StageOutcome Expired(string reason) => new(StageStatus.Expired, reason, null, []);
 }
 
 /// <summary>Runs one stage in a scratch folder of its own (removed when it ends): source, inputs, BuildKit solve, artifacts.</summary>
@@ -20,9 +21,14 @@ internal sealed class StageExecutor(
     ArtifactCollector collector,
     BuildLog log,
     Secrets.SecretCipher cipher,
-    ScratchSpace scratch)
+    ScratchSpace scratch,
+    IOptions<WorkerOptions> options)
 {
-    public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the stage. When every builder is full it waits for room, which counts against the stage's queue TTL (from when
+    /// it was queued), not its timeout: <paramref name="restartTimeout"/> is called at each step of such a wait.
+    /// </summary>
+    public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, Action restartTimeout, CancellationToken cancellationToken)
     {
         var build = stage.Build!;
         var work = scratch.RunDirectory(runId);
@@ -57,7 +63,15 @@ internal sealed class StageExecutor(
                 },
                 Secrets = secrets.Values,
             };
-            var result = await SolveAsync(stage, runId, request, redactor, sink, cancellationToken);
+            StageBuildResult result;
+            try
+            {
+                result = await SolveAsync(stage, runId, request, redactor, sink, restartTimeout, cancellationToken);
+            }
+            catch (NoBuilderRoomException e)
+            {
+                return StageOutcome.Expired($"expired: {e.Message} past its queue TTL of {Core.Specs.SpecRules.FormatDuration(QueueTtl(stage)!.Value)}");
+            }
             if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
             var artifacts = stage.Output.Type == OutputType.Artifacts
                 ? await collector.CollectAsync(stage, export, sink, cancellationToken)
@@ -76,11 +90,12 @@ internal sealed class StageExecutor(
     /// solve runs again from the start on another one, until one answers or every builder has been tried.
     /// </summary>
     private async Task<StageBuildResult> SolveAsync(Stage stage, Guid runId, StageBuildRequest request, Secrets.SecretRedactor progress,
-        LogSink sink, CancellationToken cancellationToken)
+        LogSink sink, Action restartTimeout, CancellationToken cancellationToken)
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         StageBuildResult? unreachable = null;
-        while (await builders.AcquireAsync(stage.Platforms, tried, sink.Note, cancellationToken) is { } lease)
+        var wait = new BuilderWait(sink.Note, stage.EnqueuedAt + QueueTtl(stage), restartTimeout);
+        while (await builders.AcquireAsync(stage.Platforms, tried, wait, cancellationToken) is { } lease)
         {
             await using (lease)
             {
@@ -98,6 +113,8 @@ internal sealed class StageExecutor(
         }
         return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");
     }
+
+    private TimeSpan? QueueTtl(Stage stage) => stage.QueueTtl ?? options.Value.QueueTtl;
 
     /// <summary>The stage's secrets, decrypted only now, for the engine; or why they cannot be had.</summary>
     private async Task<(Dictionary<string, byte[]> Values, string? Missing)> LoadSecretsAsync(Stage stage, CancellationToken cancellationToken)

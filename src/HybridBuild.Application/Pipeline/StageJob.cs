@@ -67,7 +67,8 @@ internal sealed partial class StageJob(
             (renew, ct) => stages.HeartbeatAsync(stage.Id, runId, renew, ct), run, stopWatch.Token);
         try
         {
-            var execution = executor.ExecuteAsync(stage, runId, run.Token);
+            // time spent waiting for room on a builder does not count against the timeout (it counts against the queue TTL)
+            var execution = executor.ExecuteAsync(stage, runId, () => run.CancelAfter(timeout), run.Token);
             if (!await StopsInTimeAsync(execution, run.Token))
             {
                 // the executor ignores its cancellation: end the stage without it (the finally stops the heartbeat)
