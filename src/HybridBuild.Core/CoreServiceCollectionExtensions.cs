@@ -18,9 +18,16 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<Network.NetworkOptions>().Bind(configuration.GetSection(Network.NetworkOptions.Section))
             .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Network:AllowedHosts entries must not be empty.")
             .ValidateOnStart();
-        services.TryAddSingleton(sp => new Network.OutboundPolicy(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Network.NetworkOptions>>()));
+        services.AddOutboundPolicy();
         services.TryAddSingleton<ISourceFetcher, SourceFetcher>();
         services.AddOptions<Configuration.RegistryOptions>().Bind(configuration.GetSection("Engine"));
+        return services;
+    }
+
+    /// <summary>The outbound policy (Network:AllowedHosts as bound by <see cref="AddHybridBuildCore"/>; its defaults otherwise), once.</summary>
+    public static IServiceCollection AddOutboundPolicy(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new Network.OutboundPolicy(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<Network.NetworkOptions>>()));
         return services;
     }
 }

@@ -31,6 +31,33 @@ public sealed class GitCheckoutTests : IDisposable
         await serving;
     }
 
+    [Fact]
+    public async Task Over_HTTP_git_connects_to_the_addresses_the_policy_checked_not_to_what_the_name_resolves_to_later()
+    {
+        await using var server = new LoopbackServer(404, "");
+        // .invalid never resolves: git reaches the server only through the pinned address
+        var url = $"http://pinned.invalid:{server.Port}/repo.git";
+
+        await Assert.ThrowsAsync<SourceFetchException>(() =>
+            GitCheckout.FetchAsync(url, null, _work, "git", new ContextLimits(), CancellationToken.None, [IPAddress.Loopback]));
+
+        Assert.Contains(server.Heads, head => head.Contains($"Host: pinned.invalid:{server.Port}", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Theory]
+    [InlineData("https://git.example.com/org/repo.git", "git.example.com:443:93.184.216.34,[2001:db8::1]")]
+    [InlineData("http://git.example.com:8080/repo.git", "git.example.com:8080:93.184.216.34,[2001:db8::1]")]
+    public void An_HTTP_URL_is_pinned_to_each_checked_address(string url, string pinned) =>
+        Assert.Equal(["-c", "http.curloptResolve=" + pinned],
+            GitCheckout.PinnedResolution(url, [IPAddress.Parse("93.184.216.34"), IPAddress.Parse("2001:db8::1")]));
+
+    [Theory]
+    [InlineData("ssh://git@git.example.com/org/repo.git")]
+    [InlineData("git@git.example.com:org/repo.git")]
+    [InlineData("git://git.example.com/repo.git")]
+    public void Other_transports_are_not_pinned(string url) =>
+        Assert.Empty(GitCheckout.PinnedResolution(url, [IPAddress.Parse("93.184.216.34")]));
+
     private static HttpListener Listen(out string prefix)
     {
         var probe = new TcpListener(IPAddress.Loopback, 0);

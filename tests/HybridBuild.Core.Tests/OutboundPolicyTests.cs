@@ -108,4 +108,31 @@ public sealed class OutboundPolicyTests
         Assert.Null(GitUrl.Check(url));
         Assert.Equal(host, GitUrl.Host(url));
     }
+
+    [Fact]
+    public async Task A_name_that_resolves_to_a_refused_address_by_connect_time_is_refused_at_connect()
+    {
+        await using var server = new LoopbackServer(200, "ok");
+        // DNS rebinding: loopback when the request is checked, the metadata address when it is connected to
+        var answers = new Queue<IPAddress>([IPAddress.Loopback, IPAddress.Parse("169.254.169.254")]);
+        var policy = new OutboundPolicy(Options.Create(new NetworkOptions()), (_, _) => Task.FromResult(new[] { answers.Dequeue() }));
+        Assert.Null(await policy.CheckAsync("flip.example.com", default));
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = (c, ct) => policy.ConnectAsync(c.DnsEndPoint, ct) });
+
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => http.GetStringAsync($"http://flip.example.com:{server.Port}/"));
+
+        Assert.Contains("resolves to 169.254.169.254, a cloud metadata address", refused.ToString());
+        Assert.Empty(server.Heads);
+    }
+
+    [Fact]
+    public async Task A_connection_through_the_policy_goes_to_the_address_it_checked()
+    {
+        await using var server = new LoopbackServer(200, "ok");
+        var policy = new OutboundPolicy(Options.Create(new NetworkOptions()), (_, _) => Task.FromResult(new[] { IPAddress.Loopback }));
+        using var http = new HttpClient(new SocketsHttpHandler { ConnectCallback = (c, ct) => policy.ConnectAsync(c.DnsEndPoint, ct) });
+
+        Assert.Equal("ok", await http.GetStringAsync($"http://registry.example.com:{server.Port}/v2/"));
+        Assert.Contains(server.Heads, head => head.StartsWith("GET /v2/ HTTP/1.1", StringComparison.Ordinal));
+    }
 }

@@ -22,18 +22,34 @@ public static class GitCheckout
         "-c", "http.followRedirects=false",
     ];
 
-    /// <summary>Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.</summary>
-    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, ContextLimits limits, CancellationToken ct)
+    /// <summary>
+    /// Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.
+    /// Over HTTP(S), git connects only to <paramref name="addresses"/> (those the outbound policy checked) when given.
+    /// </summary>
+    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, ContextLimits limits, CancellationToken ct,
+        IReadOnlyList<System.Net.IPAddress>? addresses = null)
     {
         Directory.CreateDirectory(directory);
         await GitAsync(gitPath, directory, ct, "init", "-q");
-        await GitAsync(gitPath, directory, ct, "fetch", "-q", "--depth", "1", "--no-tags", "--", url, gitRef ?? "HEAD");
+        await GitAsync(gitPath, directory, ct, null, PinnedResolution(url, addresses), "fetch", "-q", "--depth", "1", "--no-tags", "--", url, gitRef ?? "HEAD");
         await CheckSizeAsync(gitPath, directory, limits, ct);
         await GitAsync(gitPath, directory, ct, "checkout", "-q", "--force", "FETCH_HEAD");
         var commit = "";
-        await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), "rev-parse", "HEAD");
+        await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), [], "rev-parse", "HEAD");
         Directory.Delete(Path.Combine(directory, ".git"), recursive: true);
         return commit;
+    }
+
+    /// <summary>
+    /// git's libcurl resolves <c>host:port</c> to the given addresses instead of asking DNS again (<c>http.curloptResolve</c>),
+    /// for http and https URLs; ssh and git:// resolve on their own.
+    /// </summary>
+    internal static string[] PinnedResolution(string url, IReadOnlyList<System.Net.IPAddress>? addresses)
+    {
+        if (addresses is not { Count: > 0 } || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https")) return [];
+        var host = uri.IdnHost.Trim('[', ']');
+        var listed = string.Join(',', addresses.Select(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{a}]" : a.ToString()));
+        return ["-c", $"http.curloptResolve={host}:{uri.Port}:{listed}"];
     }
 
     /// <summary>A checkout is bounded like an uploaded context; the tree is measured before anything is written.</summary>
@@ -46,7 +62,7 @@ public static class GitCheckout
             var fields = line.Split('\t', 2)[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
             entries++;
             if (fields.Length == 4 && long.TryParse(fields[3], out var size)) bytes += size;
-        }, "ls-tree", "-r", "-l", "--full-tree", "FETCH_HEAD");
+        }, [], "ls-tree", "-r", "-l", "--full-tree", "FETCH_HEAD");
         if (entries > limits.MaxEntries)
             throw new SourceFetchException($"The repository has {entries} files at that ref, more than Limits:MaxEntries ({limits.MaxEntries}).");
         if (bytes > limits.MaxExtractedBytes)
@@ -54,11 +70,11 @@ public static class GitCheckout
     }
 
     private static Task GitAsync(string gitPath, string directory, CancellationToken ct, params string[] args) =>
-        GitAsync(gitPath, directory, ct, null, args);
+        GitAsync(gitPath, directory, ct, null, [], args);
 
-    private static async Task GitAsync(string gitPath, string directory, CancellationToken ct, Action<string>? onOutput, params string[] args)
+    private static async Task GitAsync(string gitPath, string directory, CancellationToken ct, Action<string>? onOutput, string[] config, params string[] args)
     {
-        var result = await ProcessRunner.RunAsync(gitPath, [.. ProtocolConfig, .. args], directory, Environment, onOutput, cancellationToken: ct);
+        var result = await ProcessRunner.RunAsync(gitPath, [.. ProtocolConfig, .. config, .. args], directory, Environment, onOutput, cancellationToken: ct);
         if (result.ExitCode != 0)
         {
             var said = string.Join('\n', result.StandardErrorTail.Select(Redact)).Trim();
