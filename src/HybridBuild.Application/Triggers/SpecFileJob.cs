@@ -29,11 +29,10 @@ internal sealed class SpecFileJob(BuildDbContext db, DeliveryLifecycle deliverie
         var checkout = scratch.SpecCheckout(deliveryId);
         try
         {
-            if (await network.CheckAsync(GitUrl.Host(trigger.RepositoryUrl), run.Token) is { } refused)
-                throw new SourceFetchException($"The repository URL {refused}.");
             ScratchSpace.Delete(checkout); // what an earlier run of this delivery left, had its node stopped
             Directory.CreateDirectory(checkout);
-            await GitCheckout.FetchAsync(trigger.RepositoryUrl, delivery.Commit!, checkout, sources.Value.GitPath, limits.Value, run.Token);
+            await GitCheckout.FetchCheckedAsync(network, "repository URL", trigger.RepositoryUrl, delivery.Commit!, checkout, sources.Value.GitPath,
+                limits.Value, run.Token);
             var spec = await ReadSpecAsync(Path.Combine(checkout, trigger.SpecPath!), trigger.SpecPath!, run.Token);
             await receiver.StartAsync(trigger, spec, delivery, run.Token);
             await deliveries.CompleteAsync(deliveryId, runId, delivery.Outcome, delivery.BuildId, delivery.Reason);

@@ -23,6 +23,20 @@ public static class GitCheckout
     ];
 
     /// <summary>
+    /// Checks the URL's host against the outbound policy now (a name may resolve elsewhere than when it was submitted),
+    /// then fetches as <see cref="FetchAsync"/> does, over HTTP(S) from the addresses just checked.
+    /// </summary>
+    /// <param name="what">What the URL is, for the refusal: "git URL", "repository URL".</param>
+    /// <exception cref="SourceFetchException">The policy refuses the host, or the fetch fails.</exception>
+    public static async Task<string> FetchCheckedAsync(Network.OutboundPolicy network, string what, string url, string? gitRef, string directory,
+        string gitPath, ContextLimits limits, CancellationToken ct)
+    {
+        var host = await network.ResolveAsync(GitUrl.Host(url), ct);
+        if (host.Refused is { } refused) throw new SourceFetchException($"The {what} {refused}.");
+        return await FetchAsync(url, gitRef, directory, gitPath, limits, ct, host.Addresses);
+    }
+
+    /// <summary>
     /// Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.
     /// Over HTTP(S), git connects only to <paramref name="addresses"/> (those the outbound policy checked) when given.
     /// </summary>

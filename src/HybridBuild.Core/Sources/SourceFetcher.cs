@@ -17,13 +17,9 @@ internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> op
     {
         if (build.SourceKind == SourceKind.Git)
         {
-            // checked again when fetching: the name may resolve elsewhere now than when the build was submitted; git over
-            // HTTP(S) then connects to the addresses checked here, not to whatever the name resolves to a moment later
-            var host = await network.ResolveAsync(Specs.GitUrl.Host(build.GitUrl!), cancellationToken);
-            if (host.Refused is { } refused) throw new SourceFetchException($"The git URL {refused}.");
             // once a stage has pinned the build's commit, every later stage fetches that commit, not the ref, which may have moved
-            return await GitCheckout.FetchAsync(build.GitUrl!, build.GitCommit ?? build.GitRef, directory, options.Value.GitPath, limits.Value,
-                cancellationToken, host.Addresses);
+            return await GitCheckout.FetchCheckedAsync(network, "git URL", build.GitUrl!, build.GitCommit ?? build.GitRef, directory,
+                options.Value.GitPath, limits.Value, cancellationToken);
         }
 
         await using var archive = await blobs.OpenReadAsync(build.ContextKey!, cancellationToken)
