@@ -17,7 +17,7 @@ public sealed class BuilderPoolTests(ServiceFixture service)
     [Fact]
     public async Task The_stages_of_one_build_run_on_different_engines_and_the_record_says_which()
     {
-        var second = DockerEngines.Second();
+        var second = await DockerEngines.SecondAsync(service);
         var database = await service.CreateDatabaseAsync();
         using var shared = new TempDirectory();
         await using var node = ServiceProcess.Start("pool", database, shared.Path, DockerEngines.Builders(1, ("one", DockerEngines.First), ("two", second)));
@@ -47,7 +47,7 @@ public sealed class BuilderPoolTests(ServiceFixture service)
     [Fact]
     public async Task An_engine_that_stops_answering_mid_build_has_its_stage_run_again_on_the_other_and_the_build_succeeds()
     {
-        await using var flaky = new UnixSocketProxy(DockerEngines.Second());
+        await using var flaky = new UnixSocketProxy(await DockerEngines.SecondAsync(service));
         var database = await service.CreateDatabaseAsync();
         using var shared = new TempDirectory();
         await using var node = ServiceProcess.Start("pool", database, shared.Path, DockerEngines.Builders(1, ("flaky", flaky.Path), ("steady", DockerEngines.First)));

@@ -8,7 +8,10 @@ namespace HybridBuild.Api.Tests;
 [Collection(LiveService.Name)]
 public sealed class LogLimitTests(ServiceFixture service)
 {
-    /// <summary>A Docker engine whose BuildKit runs with BUILDKIT_STEP_LOG_MAX_SIZE=-1 and BUILDKIT_STEP_LOG_MAX_SPEED=-1; the default engine when unset.</summary>
+    /// <summary>
+    /// A Docker engine whose BuildKit runs with BUILDKIT_STEP_LOG_MAX_SIZE=-1 and BUILDKIT_STEP_LOG_MAX_SPEED=-1; when unset,
+    /// the engine the tests start, which has them (<see cref="DockerEngines.UnclippedAsync"/>).
+    /// </summary>
     public const string UnclippedEngineVariable = "HYBRIDBUILD_TEST_UNCLIPPED_DOCKER_HOST";
 
     /// <summary>
@@ -61,10 +64,9 @@ public sealed class LogLimitTests(ServiceFixture service)
     public async Task A_step_that_prints_10_MB_gets_every_line_of_it_back_in_the_log()
     {
         const int lines = 110_000; // ~10.3 MB
-        var engine = Environment.GetEnvironmentVariable(UnclippedEngineVariable) is { Length: > 0 } given ? given : null;
+        var engine = await DockerEngines.UnclippedAsync(service);
         var shared = Directory.CreateTempSubdirectory("hybridbuild-biglog-").FullName;
-        await using var node = ServiceProcess.Start("node", await service.CreateDatabaseAsync(), shared,
-            engine is null ? [] : [("Engine__Docker__Host", engine)]);
+        await using var node = ServiceProcess.Start("node", await service.CreateDatabaseAsync(), shared, ("Engine__Docker__Host", engine));
         await node.WaitReadyAsync();
         using var client = node.CreateClient();
         var api = new BuildApi(client);
@@ -74,7 +76,7 @@ public sealed class LogLimitTests(ServiceFixture service)
         var log = await api.LogAsync(build.Id, "s");
 
         if (log.Split('\n').FirstOrDefault(l => l.Contains("[output clipped")) is { } clipped)
-            Assert.Fail($"BuildKit clipped the step's log itself ({clipped.Trim()}): the engine at {engine ?? "DOCKER_HOST"} runs with BuildKit's default "
+            Assert.Fail($"BuildKit clipped the step's log itself ({clipped.Trim()}): the engine at {engine} runs with BuildKit's default "
                 + $"per-step limits. Give it BUILDKIT_STEP_LOG_MAX_SIZE=-1 and BUILDKIT_STEP_LOG_MAX_SPEED=-1 (in dockerd's environment for Docker's "
                 + $"embedded BuildKit), or set {UnclippedEngineVariable} to a Docker engine that has them.");
         var numbered = log.Split('\n').Where(l => l.Contains(" line ")).Select(l => l[(l.IndexOf(" line ", StringComparison.Ordinal) + 6)..][..6]).ToList();

@@ -65,11 +65,12 @@ public sealed class MultiNodeTests(ServiceFixture service)
         using var disk1 = new TempDirectory();
         using var disk2 = new TempDirectory();
         var common = store.EnvironmentSettings();
+        var second = await DockerEngines.SecondAsync(service);
         await using var api = ServiceProcess.Start("api", database, apiDisk.Path, [("Worker__Enabled", "false"), .. common]);
         await using var worker1 = ServiceProcess.Start("worker1", database, disk1.Path,
             [("Api__Enabled", "false"), ("Worker__Concurrency", "2"), .. common, .. DockerEngines.Builders(2, ("engine-1", DockerEngines.First))]);
         await using var worker2 = ServiceProcess.Start("worker2", database, disk2.Path,
-            [("Api__Enabled", "false"), ("Worker__Concurrency", "2"), .. common, .. DockerEngines.Builders(2, ("engine-2", DockerEngines.Second()))]);
+            [("Api__Enabled", "false"), ("Worker__Concurrency", "2"), .. common, .. DockerEngines.Builders(2, ("engine-2", second))]);
         await Task.WhenAll(api.WaitReadyAsync(), worker1.WaitReadyAsync(), worker2.WaitReadyAsync());
         using var client = api.CreateClient();
         var buildApi = new BuildApi(client);

@@ -144,8 +144,12 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>A client for the registry's HTTP API.</summary>
     public HttpClient RegistryClient() => _registry!.Client();
 
+    /// <summary>A second Docker engine the tests start on the first when none is given (<see cref="DockerEngines"/>): on first use, once per run.</summary>
+    public SharedNestedDockerEngine NestedEngine { get; } = new(new DockerEngineOptions().ResolvedHost);
+
     public async Task DisposeAsync()
     {
+        await NestedEngine.DisposeAsync();
         Client?.Dispose();
         if (_factory is not null) await _factory.DisposeAsync();
         if (_registry is not null) await _registry.DisposeAsync();
