@@ -14,16 +14,15 @@ public sealed class DockerSolveTests
         COPY --from=build /out /
         """;
 
+    /// <summary>Builds a layer with RUN from a busybox base: an image worth exporting.</summary>
+    private const string BakedImage = "FROM busybox\nRUN echo baked > /baked.txt\n";
+
     [Theory]
     [InlineData(SessionVia.Upgrade)]
     [InlineData(SessionVia.Control)]
     public async Task A_COPY_and_RUN_build_lands_its_files_in_a_local_export(SessionVia sessionVia)
     {
-        using var work = new BuildDirectory()
-            .With("Dockerfile", CopyAndRun)
-            .With("hello.txt", "hello\n")
-            .With("sub/nested.txt", "nested\n")
-            .With("unused.txt", "not copied\n");
+        using var work = CopyAndRunContext().With("unused.txt", "not copied\n");
         await using var client = await DockerDaemon.ConnectAsync(sessionVia);
         var progress = new RecordedProgress();
 
@@ -76,10 +75,7 @@ public sealed class DockerSolveTests
     [Fact]
     public async Task A_tar_export_writes_one_archive_with_the_built_files()
     {
-        using var work = new BuildDirectory()
-            .With("Dockerfile", CopyAndRun)
-            .With("hello.txt", "hello\n")
-            .With("sub/nested.txt", "nested\n");
+        using var work = CopyAndRunContext();
         await using var client = await DockerDaemon.ConnectAsync();
 
         await client.SolveAsync(new SolveRequest
@@ -97,88 +93,67 @@ public sealed class DockerSolveTests
     [Fact]
     public async Task A_Docker_store_export_loads_the_image_with_its_labels_into_the_engine()
     {
-        using var work = new BuildDirectory().With("Dockerfile", "FROM busybox\nRUN echo baked > /baked.txt\n");
+        using var work = new BuildDirectory().With("Dockerfile", BakedImage);
         await using var client = await DockerDaemon.ConnectAsync();
-        using var images = new EngineImages();
-        var tag = $"localhost/hybridbuild-test/native-client:{Guid.NewGuid():N}";
-        try
-        {
-            var result = await client.SolveAsync(new SolveRequest
-            {
-                ContextDirectory = work.Context,
-                Labels = new Dictionary<string, string> { ["io.hybridbuild.build-id"] = "native-client-test" },
-                Exports = [new ExportRequest.DockerStore([tag])],
-            }, null, DockerDaemon.BuildDeadline());
+        await using var images = new EngineImages();
+        var tag = images.NewTag("native-client");
 
-            Assert.StartsWith("sha256:", result.ImageDigest);
-            Assert.Equal("native-client-test", await images.LabelAsync(tag, "io.hybridbuild.build-id"));
-        }
-        finally
+        var result = await client.SolveAsync(new SolveRequest
         {
-            await images.RemoveAsync(tag);
-        }
+            ContextDirectory = work.Context,
+            Labels = BuildIdLabel,
+            Exports = [new ExportRequest.DockerStore([tag])],
+        }, null, DockerDaemon.BuildDeadline());
+
+        Assert.StartsWith("sha256:", result.ImageDigest);
+        Assert.Equal("native-client-test", await images.LabelAsync(tag, "io.hybridbuild.build-id"));
     }
 
     [Fact]
     public async Task An_image_export_without_push_reports_its_digests_and_lands_in_the_engines_containerd_store()
     {
-        using var work = new BuildDirectory().With("Dockerfile", "FROM busybox\nRUN echo baked > /baked.txt\n");
+        using var work = new BuildDirectory().With("Dockerfile", BakedImage);
         await using var client = await DockerDaemon.ConnectAsync();
-        using var images = new EngineImages();
-        var tag = $"localhost/hybridbuild-test/image-exporter:{Guid.NewGuid():N}";
-        try
-        {
-            var result = await client.SolveAsync(new SolveRequest
-            {
-                ContextDirectory = work.Context,
-                Exports = [new ExportRequest.Image([tag])],
-            }, null, DockerDaemon.BuildDeadline());
+        await using var images = new EngineImages();
+        var tag = images.NewTag("image-exporter");
 
-            Assert.StartsWith("sha256:", result.ImageDigest);
-            Assert.StartsWith("sha256:", result.ConfigDigest);
-            Assert.Equal(tag, result.ExporterResponse["image.name"]);
-            Assert.True(await images.ExistsAsync(tag), $"{tag} is not in the engine's image store");
-        }
-        finally
+        var result = await client.SolveAsync(new SolveRequest
         {
-            await images.RemoveAsync(tag);
-        }
+            ContextDirectory = work.Context,
+            Exports = [new ExportRequest.Image([tag])],
+        }, null, DockerDaemon.BuildDeadline());
+
+        Assert.StartsWith("sha256:", result.ImageDigest);
+        Assert.StartsWith("sha256:", result.ConfigDigest);
+        Assert.Equal(tag, result.ExporterResponse["image.name"]);
+        Assert.True(await images.ExistsAsync(tag), $"{tag} is not in the engine's image store");
     }
 
     [Fact]
     public async Task One_build_can_load_the_Docker_store_and_write_a_tar_and_a_local_export()
     {
-        using var work = new BuildDirectory()
-            .With("Dockerfile", CopyAndRun)
-            .With("hello.txt", "hello\n")
-            .With("sub/nested.txt", "nested\n");
+        using var work = CopyAndRunContext();
         await using var client = await DockerDaemon.ConnectAsync();
-        using var images = new EngineImages();
-        var tag = $"localhost/hybridbuild-test/native-client:{Guid.NewGuid():N}";
-        try
-        {
-            // The image comes first on purpose: the client must still match each file export to its exporter id.
-            var result = await client.SolveAsync(new SolveRequest
-            {
-                ContextDirectory = work.Context,
-                Labels = new Dictionary<string, string> { ["io.hybridbuild.build-id"] = "native-client-test" },
-                Exports =
-                [
-                    new ExportRequest.DockerStore([tag]),
-                    new ExportRequest.Tar(work.Output("result.tar")),
-                    new ExportRequest.Local(work.Output("out")),
-                ],
-            }, null, DockerDaemon.BuildDeadline());
+        await using var images = new EngineImages();
+        var tag = images.NewTag("native-client");
 
-            Assert.True(await images.ExistsAsync(tag), $"{tag} is not in the engine's image store");
-            Assert.StartsWith("sha256:", result.ImageDigest);
-            Assert.Equal("hello\n", (await BuildDirectory.TarFiles(work.Output("result.tar")))["hello.txt"]);
-            Assert.Equal("hello\n", BuildDirectory.Files(work.Output("out"))["hello.txt"]);
-        }
-        finally
+        // The image comes first on purpose: the client must still match each file export to its exporter id.
+        var result = await client.SolveAsync(new SolveRequest
         {
-            await images.RemoveAsync(tag);
-        }
+            ContextDirectory = work.Context,
+            Labels = BuildIdLabel,
+            Exports =
+            [
+                new ExportRequest.DockerStore([tag]),
+                new ExportRequest.Tar(work.Output("result.tar")),
+                new ExportRequest.Local(work.Output("out")),
+            ],
+        }, null, DockerDaemon.BuildDeadline());
+
+        Assert.True(await images.ExistsAsync(tag), $"{tag} is not in the engine's image store");
+        Assert.StartsWith("sha256:", result.ImageDigest);
+        Assert.Equal("hello\n", (await BuildDirectory.TarFiles(work.Output("result.tar")))["hello.txt"]);
+        Assert.Equal("hello\n", BuildDirectory.Files(work.Output("out"))["hello.txt"]);
     }
 
     [Fact]
@@ -209,4 +184,10 @@ public sealed class DockerSolveTests
         Assert.Equal("s3cr3t", files["token"]);
         Assert.Equal("hi there\n", files["greeting"]);
     }
+
+    private static Dictionary<string, string> BuildIdLabel => new() { ["io.hybridbuild.build-id"] = "native-client-test" };
+
+    /// <summary>A context for <see cref="CopyAndRun"/>: a file and a folder to copy.</summary>
+    private static BuildDirectory CopyAndRunContext() =>
+        new BuildDirectory().With("Dockerfile", CopyAndRun).With("hello.txt", "hello\n").With("sub/nested.txt", "nested\n");
 }
