@@ -231,12 +231,10 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
             : stage.Attempts >= max ? (StageStatus.Failed, $"the stage lost its worker {max} times")
             : (StageStatus.Queued, (string?)null);
         var now = clock.GetUtcNow();
-        var changed = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == stage.RunId && s.Status == StageStatus.Running
-                && s.HeartbeatAt == stage.HeartbeatAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, status).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
-                .SetProperty(s => s.Error, error).SetProperty(s => s.EnqueuedAt, now).SetProperty(s => s.JobId, (string?)null)
+        var changed = await leases.EndAbandonedRunAsync(db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Running), stage,
+            u => u.SetProperty(s => s.Status, status).SetProperty(s => s.Error, error).SetProperty(s => s.EnqueuedAt, now)
                 .SetProperty(s => s.FinishedAt, status == StageStatus.Queued ? null : now), cancellationToken);
-        if (changed == 0) return;
+        if (!changed) return;
         if (status == StageStatus.Queued) await DispatchAsync(stage.Id, cancellationToken);
         else await log.StageAsync(stage.BuildId, stage.Name, status, error, cancellationToken);
     }
