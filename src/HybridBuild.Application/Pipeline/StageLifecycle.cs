@@ -239,12 +239,12 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         else await log.StageAsync(stage.BuildId, stage.Name, status, error, cancellationToken);
     }
 
-    /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
     /// <summary>Records the builder a run of the stage solves on (while that run holds the stage).</summary>
     public async Task RecordBuilderAsync(Guid stageId, Guid runId, string builder, CancellationToken cancellationToken) =>
         await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Builder, builder), cancellationToken);
 
+    /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
     public async Task RequeueAsync(Stage stage, CancellationToken cancellationToken)
     {
         if (stage.Build!.CancelRequestedAt is not null)
