@@ -23,15 +23,14 @@ public sealed class DockerSolveTests
     public async Task A_COPY_and_RUN_build_lands_its_files_in_a_local_export(SessionVia sessionVia)
     {
         using var work = CopyAndRunContext().With("unused.txt", "not copied\n");
-        await using var client = await DockerDaemon.ConnectAsync(sessionVia);
         var progress = new RecordedProgress();
 
-        await client.SolveAsync(new SolveRequest
+        await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             NoCache = true,
             Exports = [new ExportRequest.Local(work.Output("out"))],
-        }, progress, DockerDaemon.BuildDeadline());
+        }, progress, sessionVia);
 
         var files = BuildDirectory.Files(work.Output("out"));
         Assert.Equal(["built.txt", "hello.txt", "nested.txt"], files.Keys.Order());
@@ -47,10 +46,8 @@ public sealed class DockerSolveTests
     public async Task A_broken_Dockerfile_fails_with_the_daemons_message()
     {
         using var work = new BuildDirectory().With("Dockerfile", "FROM busybox\nNOTANINSTRUCTION foo\n");
-        await using var client = await DockerDaemon.ConnectAsync();
 
-        var error = await Assert.ThrowsAsync<BuildKitSolveException>(() => client.SolveAsync(
-            new SolveRequest { ContextDirectory = work.Context }, null, DockerDaemon.BuildDeadline()));
+        var error = await Assert.ThrowsAsync<BuildKitSolveException>(() => DockerDaemon.SolveAsync(new SolveRequest { ContextDirectory = work.Context }));
 
         Assert.Contains("unknown instruction", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("NOTANINSTRUCTION", error.Message, StringComparison.OrdinalIgnoreCase);
@@ -60,11 +57,10 @@ public sealed class DockerSolveTests
     public async Task A_failing_RUN_fails_with_its_exit_code_and_its_step_marked_failed()
     {
         using var work = new BuildDirectory().With("Dockerfile", "FROM busybox\nRUN echo about to fail && exit 3\n");
-        await using var client = await DockerDaemon.ConnectAsync();
         var progress = new RecordedProgress();
 
-        var error = await Assert.ThrowsAsync<BuildKitSolveException>(() => client.SolveAsync(
-            new SolveRequest { ContextDirectory = work.Context, NoCache = true }, progress, DockerDaemon.BuildDeadline()));
+        var error = await Assert.ThrowsAsync<BuildKitSolveException>(() => DockerDaemon.SolveAsync(
+            new SolveRequest { ContextDirectory = work.Context, NoCache = true }, progress));
 
         Assert.StartsWith("failed to solve", error.Message);
         Assert.Contains("exit code: 3", error.Message);
@@ -76,13 +72,12 @@ public sealed class DockerSolveTests
     public async Task A_tar_export_writes_one_archive_with_the_built_files()
     {
         using var work = CopyAndRunContext();
-        await using var client = await DockerDaemon.ConnectAsync();
 
-        await client.SolveAsync(new SolveRequest
+        await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             Exports = [new ExportRequest.Tar(work.Output("result.tar"))],
-        }, null, DockerDaemon.BuildDeadline());
+        });
 
         var files = await BuildDirectory.TarFiles(work.Output("result.tar"));
         Assert.Equal("hello\n", files["hello.txt"]);
@@ -94,16 +89,15 @@ public sealed class DockerSolveTests
     public async Task A_Docker_store_export_loads_the_image_with_its_labels_into_the_engine()
     {
         using var work = new BuildDirectory().With("Dockerfile", BakedImage);
-        await using var client = await DockerDaemon.ConnectAsync();
         await using var images = new EngineImages();
         var tag = images.NewTag("native-client");
 
-        var result = await client.SolveAsync(new SolveRequest
+        var result = await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             Labels = BuildIdLabel,
             Exports = [new ExportRequest.DockerStore([tag])],
-        }, null, DockerDaemon.BuildDeadline());
+        });
 
         Assert.StartsWith("sha256:", result.ImageDigest);
         Assert.Equal("native-client-test", await images.LabelAsync(tag, "io.hybridbuild.build-id"));
@@ -113,15 +107,14 @@ public sealed class DockerSolveTests
     public async Task An_image_export_without_push_reports_its_digests_and_lands_in_the_engines_containerd_store()
     {
         using var work = new BuildDirectory().With("Dockerfile", BakedImage);
-        await using var client = await DockerDaemon.ConnectAsync();
         await using var images = new EngineImages();
         var tag = images.NewTag("image-exporter");
 
-        var result = await client.SolveAsync(new SolveRequest
+        var result = await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             Exports = [new ExportRequest.Image([tag])],
-        }, null, DockerDaemon.BuildDeadline());
+        });
 
         Assert.StartsWith("sha256:", result.ImageDigest);
         Assert.StartsWith("sha256:", result.ConfigDigest);
@@ -133,12 +126,11 @@ public sealed class DockerSolveTests
     public async Task One_build_can_load_the_Docker_store_and_write_a_tar_and_a_local_export()
     {
         using var work = CopyAndRunContext();
-        await using var client = await DockerDaemon.ConnectAsync();
         await using var images = new EngineImages();
         var tag = images.NewTag("native-client");
 
         // The image comes first on purpose: the client must still match each file export to its exporter id.
-        var result = await client.SolveAsync(new SolveRequest
+        var result = await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             Labels = BuildIdLabel,
@@ -148,7 +140,7 @@ public sealed class DockerSolveTests
                 new ExportRequest.Tar(work.Output("result.tar")),
                 new ExportRequest.Local(work.Output("out")),
             ],
-        }, null, DockerDaemon.BuildDeadline());
+        });
 
         Assert.True(await images.ExistsAsync(tag), $"{tag} is not in the engine's image store");
         Assert.StartsWith("sha256:", result.ImageDigest);
@@ -168,9 +160,8 @@ public sealed class DockerSolveTests
             FROM busybox AS ignored
             RUN exit 1
             """);
-        await using var client = await DockerDaemon.ConnectAsync();
 
-        await client.SolveAsync(new SolveRequest
+        await DockerDaemon.SolveAsync(new SolveRequest
         {
             ContextDirectory = work.Context,
             Target = "export",
@@ -178,7 +169,7 @@ public sealed class DockerSolveTests
             BuildArgs = new Dictionary<string, string> { ["GREETING"] = "hi there" },
             Secrets = new Dictionary<string, byte[]> { ["token"] = "s3cr3t"u8.ToArray() },
             Exports = [new ExportRequest.Local(work.Output("out"))],
-        }, null, DockerDaemon.BuildDeadline());
+        });
 
         var files = BuildDirectory.Files(work.Output("out"));
         Assert.Equal("s3cr3t", files["token"]);
