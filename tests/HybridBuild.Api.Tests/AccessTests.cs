@@ -149,14 +149,9 @@ public sealed class AccessTests(ServiceFixture service)
 
     private Task<string> CreateKeyAsync(string name, params string[] scopes) => new BuildApi(service.Client).CreateKeyAsync(name, scopes);
 
-    private async Task<bool> DatabaseHoldsAsync(string text)
-    {
-        await using var connection = new NpgsqlConnection(service.ConnectionString);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT count(*) FROM hybridbuild.api_keys WHERE \"Hash\" = @t OR \"Name\" = @t OR \"Scopes\"::text LIKE '%' || @t || '%'", connection);
-        query.Parameters.AddWithValue("t", text);
-        return (long)(await query.ExecuteScalarAsync())! > 0;
-    }
+    private async Task<bool> DatabaseHoldsAsync(string text) =>
+        await Sql.ScalarAsync<long>(service.ConnectionString,
+            "SELECT count(*) FROM hybridbuild.api_keys WHERE \"Hash\" = @t OR \"Name\" = @t OR \"Scopes\"::text LIKE '%' || @t || '%'", ("t", text)) > 0;
 
     [Fact]
     public async Task Basic_credentials_with_the_admin_key_open_the_dashboard_but_not_the_API()

@@ -64,10 +64,11 @@ public sealed class BadInputTests(ServiceFixture service)
     [Fact]
     public async Task A_context_that_is_not_an_archive_is_a_400()
     {
-        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, Encoding.UTF8.GetBytes("this is not a tar archive, just text that goes on for a while ..........................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................."));
+        var notAnArchive = Encoding.UTF8.GetBytes("this is not a tar archive, just text that goes on for a while ...........................................................................................................................................................................................................................................................................................................................................................................................................................................................................................................");
 
-        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
-        Assert.Contains("tar", problem["detail"]!.GetValue<string>());
+        var detail = await InvalidContextDetailAsync(notAnArchive);
+
+        Assert.Contains("tar", detail);
     }
 
     [Fact]
@@ -75,10 +76,9 @@ public sealed class BadInputTests(ServiceFixture service)
     {
         var archive = Contexts.TarWith(new PaxTarEntry(TarEntryType.RegularFile, "../../etc/evil") { DataStream = new MemoryStream([1]) });
 
-        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
+        var detail = await InvalidContextDetailAsync(archive);
 
-        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
-        Assert.Contains("'..'", problem["detail"]!.GetValue<string>());
+        Assert.Contains("'..'", detail);
     }
 
     [Fact]
@@ -86,9 +86,7 @@ public sealed class BadInputTests(ServiceFixture service)
     {
         var archive = Contexts.TarWith(new PaxTarEntry(TarEntryType.SymbolicLink, "passwd") { LinkName = "/etc/passwd" });
 
-        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
-
-        await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+        await InvalidContextDetailAsync(archive);
     }
 
     [Fact]
@@ -96,10 +94,9 @@ public sealed class BadInputTests(ServiceFixture service)
     {
         var archive = Contexts.TarGz(new Dictionary<string, string> { ["README"] = "no Dockerfile here" });
 
-        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, archive);
+        var detail = await InvalidContextDetailAsync(archive);
 
-        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
-        Assert.Contains("Dockerfile", problem["detail"]!.GetValue<string>());
+        Assert.Contains("Dockerfile", detail);
     }
 
     [Fact]
@@ -109,7 +106,7 @@ public sealed class BadInputTests(ServiceFixture service)
         var big = new byte[ServiceFixture.MaxArchiveBytes + 1024];
         Random.Shared.NextBytes(big);
 
-        using var response = await _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, big);
+        using var response = await PostContextAsync(big);
 
         await BuildApi.ProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "too-large");
         Assert.Equal(before, await _api.CountAsync());
@@ -186,4 +183,16 @@ public sealed class BadInputTests(ServiceFixture service)
 
     private Task<HttpResponseMessage> PostAsync(string json) =>
         service.Client.PostAsync("/api/v1/builds", new StringContent(json, Encoding.UTF8, "application/json"));
+
+    /// <summary>Submits a valid one-stage spec with <paramref name="context"/> as its uploaded build context.</summary>
+    private Task<HttpResponseMessage> PostContextAsync(byte[] context) =>
+        _api.PostMultipartAsync(new { stages = new[] { new { name = "a" } } }, context);
+
+    /// <summary>Submits <paramref name="context"/>, expects a 400 invalid-context problem, and returns its detail.</summary>
+    private async Task<string> InvalidContextDetailAsync(byte[] context)
+    {
+        using var response = await PostContextAsync(context);
+        var problem = await BuildApi.ProblemAsync(response, HttpStatusCode.BadRequest, "invalid-context");
+        return problem["detail"]!.GetValue<string>();
+    }
 }

@@ -106,12 +106,6 @@ public sealed class DatabaseOutageTests(ITestOutputHelper output)
         }
     }
 
-    private static async Task<int> AttemptsAsync(string database, Guid buildId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT \"Attempts\" FROM hybridbuild.stages WHERE \"BuildId\" = @id", connection);
-        query.Parameters.AddWithValue("id", buildId);
-        return (int)(await query.ExecuteScalarAsync())!;
-    }
+    private static Task<int> AttemptsAsync(string database, Guid buildId) =>
+        Sql.ScalarAsync<int>(database, "SELECT \"Attempts\" FROM hybridbuild.stages WHERE \"BuildId\" = @id", ("id", buildId));
 }

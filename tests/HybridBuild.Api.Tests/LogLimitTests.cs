@@ -87,13 +87,7 @@ public sealed class LogLimitTests(ServiceFixture service)
         Directory.Delete(shared, recursive: true);
     }
 
-    private static async Task<long> StoredLogBytesAsync(string database, Guid buildId)
-    {
-        await using var connection = new NpgsqlConnection(database);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand(
-            "SELECT coalesce(sum(octet_length(\"Data\")), 0) FROM hybridbuild.log_events WHERE \"BuildId\" = @id AND \"Kind\" = 'Log'", connection);
-        query.Parameters.AddWithValue("id", buildId);
-        return Convert.ToInt64(await query.ExecuteScalarAsync());
-    }
+    private static Task<long> StoredLogBytesAsync(string database, Guid buildId) =>
+        Sql.ScalarAsync<long>(database,
+            "SELECT coalesce(sum(octet_length(\"Data\")), 0) FROM hybridbuild.log_events WHERE \"BuildId\" = @id AND \"Kind\" = 'Log'", ("id", buildId));
 }

@@ -84,11 +84,8 @@ public sealed class RetentionTests(ServiceFixture service)
     /// <summary>Makes the builds look as if they had finished before the fixture's retention age.</summary>
     private async Task FinishedLongAgoAsync(params Guid[] ids)
     {
-        await using var connection = new NpgsqlConnection(service.ConnectionString);
-        await connection.OpenAsync();
-        await using var age = new NpgsqlCommand("UPDATE hybridbuild.builds SET \"FinishedAt\" = @at WHERE \"Id\" = ANY(@ids)", connection);
-        age.Parameters.AddWithValue("at", DateTimeOffset.UtcNow - ServiceFixture.RetentionAge - TimeSpan.FromDays(1));
-        age.Parameters.AddWithValue("ids", ids);
-        Assert.Equal(ids.Length, await age.ExecuteNonQueryAsync());
+        var aged = await Sql.ExecuteAsync(service.ConnectionString, "UPDATE hybridbuild.builds SET \"FinishedAt\" = @at WHERE \"Id\" = ANY(@ids)",
+            ("at", DateTimeOffset.UtcNow - ServiceFixture.RetentionAge - TimeSpan.FromDays(1)), ("ids", ids));
+        Assert.Equal(ids.Length, aged);
     }
 }

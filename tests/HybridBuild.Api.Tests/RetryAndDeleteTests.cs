@@ -128,14 +128,8 @@ public sealed class RetryAndDeleteTests(ServiceFixture service)
         Assert.Equal(1, await PublicationsOfAsync(build.Id));
     }
 
-    private async Task<long> PublicationsOfAsync(Guid buildId)
-    {
-        await using var connection = new NpgsqlConnection(service.ConnectionString);
-        await connection.OpenAsync();
-        await using var count = new NpgsqlCommand("SELECT count(*) FROM hybridbuild.publications WHERE \"BuildId\" = @id", connection);
-        count.Parameters.AddWithValue("id", buildId);
-        return (long)(await count.ExecuteScalarAsync())!;
-    }
+    private Task<long> PublicationsOfAsync(Guid buildId) =>
+        Sql.ScalarAsync<long>(service.ConnectionString, "SELECT count(*) FROM hybridbuild.publications WHERE \"BuildId\" = @id", ("id", buildId));
 
     [Fact]
     public async Task A_succeeded_build_cannot_be_retried_and_an_unknown_one_is_a_404()

@@ -263,18 +263,12 @@ public sealed class SecretTests(ServiceFixture service)
         public void Log(Core.Abstractions.LogLine line) => lines.Add(line.Text);
     }
 
-    private async Task<bool> DatabaseHoldsAsync(string text)
-    {
-        await using var connection = new NpgsqlConnection(service.ConnectionString);
-        await connection.OpenAsync();
-        // every text and bytea column the service writes: builds, stages, log events, secrets
-        await using var query = new NpgsqlCommand("""
+    // every text and bytea column the service writes: builds, stages, log events, secrets
+    private async Task<bool> DatabaseHoldsAsync(string text) =>
+        await Sql.ScalarAsync<long>(service.ConnectionString, """
             SELECT (SELECT count(*) FROM hybridbuild.build_secrets WHERE position(convert_to(@t, 'UTF8') in "Ciphertext") > 0)
                  + (SELECT count(*) FROM hybridbuild.stages s WHERE s::text LIKE '%' || @t || '%')
                  + (SELECT count(*) FROM hybridbuild.builds b WHERE b::text LIKE '%' || @t || '%')
                  + (SELECT count(*) FROM hybridbuild.log_events l WHERE l::text LIKE '%' || @t || '%')
-            """, connection);
-        query.Parameters.AddWithValue("t", text);
-        return (long)(await query.ExecuteScalarAsync())! > 0;
-    }
+            """, ("t", text)) > 0;
 }

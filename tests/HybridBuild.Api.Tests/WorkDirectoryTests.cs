@@ -30,12 +30,6 @@ public sealed class WorkDirectoryTests(ServiceFixture service)
         Assert.False(Directory.Exists(Path.Combine(service.WorkDirectory, runId.ToString("N"))), $"the scratch folder of run {runId} is left");
     }
 
-    private async Task<Guid> RunIdAsync(Guid buildId)
-    {
-        await using var connection = new NpgsqlConnection(service.ConnectionString);
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT \"RunId\" FROM hybridbuild.stages WHERE \"BuildId\" = @id", connection);
-        query.Parameters.AddWithValue("id", buildId);
-        return (Guid)(await query.ExecuteScalarAsync())!;
-    }
+    private Task<Guid> RunIdAsync(Guid buildId) =>
+        Sql.ScalarAsync<Guid>(service.ConnectionString, "SELECT \"RunId\" FROM hybridbuild.stages WHERE \"BuildId\" = @id", ("id", buildId));
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using HybridBuild.Core.Errors;
+using static HybridBuild.Core.Tests.TestTars;
 
 namespace HybridBuild.Core.Tests;
 
@@ -14,17 +15,6 @@ public sealed class ContextArchiveNameTests : IDisposable
     public void Dispose()
     {
         if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true);
-    }
-
-    private static MemoryStream Tar(Action<TarWriter> write, bool gzip = false)
-    {
-        var buffer = new MemoryStream();
-        var target = gzip ? new GZipStream(buffer, CompressionLevel.SmallestSize, leaveOpen: true) : (Stream)buffer;
-        using (var writer = new TarWriter(target, TarEntryFormat.Pax, leaveOpen: true))
-            write(writer);
-        if (gzip) target.Dispose();
-        buffer.Position = 0;
-        return buffer;
     }
 
     private static void AddFile(TarWriter writer, string name, string content = "x") =>

@@ -1,5 +1,6 @@
 using System.Text;
 using HybridBuild.Core.Errors;
+using static HybridBuild.Core.Tests.TestTars;
 
 namespace HybridBuild.Core.Tests;
 
@@ -29,17 +30,6 @@ public sealed class ContextArchiveTests : IDisposable
     }
 
     // ---------- archive building ----------
-
-    private static MemoryStream Tar(Action<TarWriter> write, bool gzip = false)
-    {
-        var buffer = new MemoryStream();
-        var target = gzip ? new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true) : (Stream)buffer;
-        using (var writer = new TarWriter(target, TarEntryFormat.Pax, leaveOpen: true))
-            write(writer);
-        if (gzip) target.Dispose();
-        buffer.Position = 0;
-        return buffer;
-    }
 
     private static void AddFile(TarWriter writer, string name, string content, UnixFileMode mode = Mode644) =>
         writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name)

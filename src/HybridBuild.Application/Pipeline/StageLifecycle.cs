@@ -231,22 +231,20 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
             : stage.Attempts >= max ? (StageStatus.Failed, $"the stage lost its worker {max} times")
             : (StageStatus.Queued, (string?)null);
         var now = clock.GetUtcNow();
-        var changed = await db.Stages.Where(s => s.Id == stage.Id && s.RunId == stage.RunId && s.Status == StageStatus.Running
-                && s.HeartbeatAt == stage.HeartbeatAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, status).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
-                .SetProperty(s => s.Error, error).SetProperty(s => s.EnqueuedAt, now).SetProperty(s => s.JobId, (string?)null)
+        var changed = await leases.EndAbandonedRunAsync(db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Running), stage,
+            u => u.SetProperty(s => s.Status, status).SetProperty(s => s.Error, error).SetProperty(s => s.EnqueuedAt, now)
                 .SetProperty(s => s.FinishedAt, status == StageStatus.Queued ? null : now), cancellationToken);
-        if (changed == 0) return;
+        if (!changed) return;
         if (status == StageStatus.Queued) await DispatchAsync(stage.Id, cancellationToken);
         else await log.StageAsync(stage.BuildId, stage.Name, status, error, cancellationToken);
     }
 
-    /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
     /// <summary>Records the builder a run of the stage solves on (while that run holds the stage).</summary>
     public async Task RecordBuilderAsync(Guid stageId, Guid runId, string builder, CancellationToken cancellationToken) =>
         await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Builder, builder), cancellationToken);
 
+    /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
     public async Task RequeueAsync(Stage stage, CancellationToken cancellationToken)
     {
         if (stage.Build!.CancelRequestedAt is not null)

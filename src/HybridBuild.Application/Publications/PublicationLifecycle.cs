@@ -75,20 +75,17 @@ internal sealed class PublicationLifecycle(BuildDbContext db, Leases leases, IJo
         var max = options.Value.MaxAttempts;
         var failed = publication.Attempts >= max;
         var now = clock.GetUtcNow();
-        var changed = await db.Publications.Where(p => p.Id == publication.Id && p.RunId == publication.RunId && p.Status == PublicationStatus.Running
-                && p.HeartbeatAt == publication.HeartbeatAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(p => p.Status, failed ? PublicationStatus.Failed : PublicationStatus.Queued)
+        var changed = await leases.EndAbandonedRunAsync(db.Publications.Where(p => p.Id == publication.Id && p.Status == PublicationStatus.Running), publication,
+            u => u.SetProperty(p => p.Status, failed ? PublicationStatus.Failed : PublicationStatus.Queued)
                 .SetProperty(p => p.Error, failed ? $"the publication lost its worker {max} times" : null)
-                .SetProperty(p => p.FinishedAt, failed ? now : null).SetProperty(p => p.StartedAt, (DateTimeOffset?)null)
-                .SetProperty(p => p.RunId, (Guid?)null).SetProperty(p => p.NodeId, (Guid?)null).SetProperty(p => p.JobId, (string?)null), cancellationToken);
-        if (changed == 1 && !failed) await DispatchAsync(publication.Id, cancellationToken);
+                .SetProperty(p => p.FinishedAt, failed ? now : null).SetProperty(p => p.StartedAt, (DateTimeOffset?)null), cancellationToken);
+        if (changed && !failed) await DispatchAsync(publication.Id, cancellationToken);
     }
 
     /// <summary>A queued publication whose job is lost (or was never made): handed to the transport again.</summary>
     public async Task RequeueAsync(Publication publication, CancellationToken cancellationToken)
     {
-        var taken = await db.Publications.Where(p => p.Id == publication.Id && p.Status == PublicationStatus.Queued && p.JobId == publication.JobId)
-            .ExecuteUpdateAsync(u => u.SetProperty(p => p.JobId, "requeued"), cancellationToken);
-        if (taken == 1) await DispatchAsync(publication.Id, cancellationToken);
+        if (await leases.TakeOverLostJobAsync(db.Publications.Where(p => p.Id == publication.Id && p.Status == PublicationStatus.Queued), publication, cancellationToken))
+            await DispatchAsync(publication.Id, cancellationToken);
     }
 }

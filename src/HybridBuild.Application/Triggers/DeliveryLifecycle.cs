@@ -58,19 +58,16 @@ internal sealed class DeliveryLifecycle(BuildDbContext db, Leases leases, IJobDi
     {
         var max = options.Value.MaxAttempts;
         var failed = delivery.Attempts >= max;
-        var changed = await db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.RunId == delivery.RunId && d.Outcome == DeliveryOutcome.Running
-                && d.HeartbeatAt == delivery.HeartbeatAt)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.Outcome, failed ? DeliveryOutcome.Failed : DeliveryOutcome.Queued)
-                .SetProperty(d => d.Reason, failed ? $"reading the spec file lost its worker {max} times" : null)
-                .SetProperty(d => d.RunId, (Guid?)null).SetProperty(d => d.NodeId, (Guid?)null).SetProperty(d => d.JobId, (string?)null), cancellationToken);
-        if (changed == 1 && !failed) await DispatchAsync(delivery.Id, cancellationToken);
+        var changed = await leases.EndAbandonedRunAsync(db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.Outcome == DeliveryOutcome.Running), delivery,
+            u => u.SetProperty(d => d.Outcome, failed ? DeliveryOutcome.Failed : DeliveryOutcome.Queued)
+                .SetProperty(d => d.Reason, failed ? $"reading the spec file lost its worker {max} times" : null), cancellationToken);
+        if (changed && !failed) await DispatchAsync(delivery.Id, cancellationToken);
     }
 
     public async Task RequeueAsync(TriggerDelivery delivery, CancellationToken cancellationToken)
     {
-        var taken = await db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.Outcome == DeliveryOutcome.Queued && d.JobId == delivery.JobId)
-            .ExecuteUpdateAsync(u => u.SetProperty(d => d.JobId, "requeued"), cancellationToken);
-        if (taken == 1) await DispatchAsync(delivery.Id, cancellationToken);
+        if (await leases.TakeOverLostJobAsync(db.TriggerDeliveries.Where(d => d.Id == delivery.Id && d.Outcome == DeliveryOutcome.Queued), delivery, cancellationToken))
+            await DispatchAsync(delivery.Id, cancellationToken);
     }
 
     public static string? Clip(string? reason) => reason is { Length: > MaxReasonLength } ? reason[..MaxReasonLength] : reason;

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Pipelines;
+using HybridBuild.BuildKit.Tests.Transport;
 
 namespace HybridBuild.BuildKit.Tests.Session;
 
@@ -16,15 +17,9 @@ internal static class InMemoryTunnel
         return (new PipeEnd(toDaemon.Reader, toSession.Writer), new PipeEnd(toSession.Reader, toDaemon.Writer));
     }
 
-    private sealed class PipeEnd(PipeReader input, PipeWriter output) : Stream
+    private sealed class PipeEnd(PipeReader input, PipeWriter output) : DuplexTestStream
     {
         private int _disposed;
-
-        public override bool CanRead => true;
-        public override bool CanWrite => true;
-        public override bool CanSeek => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -52,26 +47,6 @@ internal static class InMemoryTunnel
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             await output.WriteAsync(buffer, cancellationToken);
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-
-        public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -25,6 +25,13 @@ internal static class DockerDaemon
         }
     }
 
+    /// <summary>Solves <paramref name="request"/> on a connection of its own, within <see cref="BuildDeadline"/>.</summary>
+    public static async Task<SolveResult> SolveAsync(SolveRequest request, ISolveProgress? progress = null, SessionVia sessionVia = SessionVia.Upgrade)
+    {
+        await using var client = await ConnectAsync(sessionVia);
+        return await client.SolveAsync(request, progress, BuildDeadline());
+    }
+
     /// <summary>A deadline for one build on a small machine; a hang fails the test instead of stalling the run.</summary>
     public static CancellationToken BuildDeadline() => new CancellationTokenSource(TimeSpan.FromMinutes(3)).Token;
 }

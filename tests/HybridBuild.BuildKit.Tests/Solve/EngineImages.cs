@@ -1,9 +1,13 @@
 namespace HybridBuild.BuildKit.Tests.Solve;
 
-/// <summary>Just enough of the Engine API to check that an image landed in dockerd's store, and to remove it.</summary>
-internal sealed class EngineImages : IDisposable
+/// <summary>
+/// Just enough of the Engine API to check that an image landed in dockerd's store, and to remove it. The tags it hands
+/// out are removed (with their images) on dispose, whether the test passed or not.
+/// </summary>
+internal sealed class EngineImages : IAsyncDisposable
 {
     private readonly HttpClient _http;
+    private readonly List<string> _tags = [];
 
     public EngineImages()
     {
@@ -22,6 +26,14 @@ internal sealed class EngineImages : IDisposable
         {
             BaseAddress = new Uri(address.SocketPath is null ? $"http://{address.Host}:{address.Port}" : "http://docker"),
         };
+    }
+
+    /// <summary>A tag no other test uses, under <c>localhost/hybridbuild-test/</c>; removed on dispose.</summary>
+    public string NewTag(string repository)
+    {
+        var tag = $"localhost/hybridbuild-test/{repository}:{Guid.NewGuid():N}";
+        _tags.Add(tag);
+        return tag;
     }
 
     public async Task<bool> ExistsAsync(string reference) =>
@@ -45,5 +57,12 @@ internal sealed class EngineImages : IDisposable
     public async Task RemoveAsync(string reference) =>
         await _http.DeleteAsync($"/images/{Uri.EscapeDataString(reference)}?force=1");
 
-    public void Dispose() => _http.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var tag in _tags)
+        {
+            await RemoveAsync(tag);
+        }
+        _http.Dispose();
+    }
 }

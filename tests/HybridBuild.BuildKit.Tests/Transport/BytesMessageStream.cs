@@ -4,7 +4,7 @@ namespace HybridBuild.BuildKit.Tests.Transport;
 
 /// <summary>The daemon's end of a Control/Session tunnel: the bytes inside the BytesMessages, as a stream.</summary>
 internal sealed class BytesMessageStream(
-    IAsyncStreamReader<BytesMessage> incoming, IServerStreamWriter<BytesMessage> outgoing, CancellationToken callEnded) : Stream
+    IAsyncStreamReader<BytesMessage> incoming, IServerStreamWriter<BytesMessage> outgoing, CancellationToken callEnded) : DuplexTestStream
 {
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -12,12 +12,6 @@ internal sealed class BytesMessageStream(
 
     /// <summary>Completes when the client ends its side of the tunnel.</summary>
     public Task Closed => _closed.Task;
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -58,17 +52,6 @@ internal sealed class BytesMessageStream(
             _writeLock.Release();
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count).GetAwaiter().GetResult();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
-    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     public override ValueTask DisposeAsync()
     {

@@ -37,8 +37,7 @@ public sealed class HttpUpgradeTests
         var connection = new ScriptedConnection(Ascii(
             $"HTTP/1.1 409 Conflict\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n{body}"));
 
-        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(
-            () => HttpUpgrade.UpgradeAsync(connection, "/session", "docker", [], CancellationToken.None));
+        var error = await UpgradeRefusedAsync(connection, "/session");
 
         Assert.Contains("409 Conflict", error.Message);
         Assert.Contains("session id already exists", error.Message);
@@ -53,8 +52,7 @@ public sealed class HttpUpgradeTests
             Ascii("HTTP/1.1 400 Bad Request\r\nContent-Length: 30\r\n\r\nUpgrade"),
             Ascii(" h2c is required, sorry"));
 
-        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(
-            () => HttpUpgrade.UpgradeAsync(connection, "/grpc", "docker", [], CancellationToken.None));
+        var error = await UpgradeRefusedAsync(connection);
 
         Assert.EndsWith("(400 Bad Request): Upgrade h2c is required, sorry", error.Message);
     }
@@ -65,8 +63,7 @@ public sealed class HttpUpgradeTests
         var connection = new ScriptedConnection(Ascii(
             "HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n19\r\n{\"message\":\"no builder!\"}\r\n0\r\n\r\n"));
 
-        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(
-            () => HttpUpgrade.UpgradeAsync(connection, "/grpc", "docker", [], CancellationToken.None));
+        var error = await UpgradeRefusedAsync(connection);
 
         Assert.EndsWith(": no builder!", error.Message);
     }
@@ -76,8 +73,7 @@ public sealed class HttpUpgradeTests
     {
         var connection = new ScriptedConnection(Ascii("SSH-2.0-OpenSSH_9.2\r\n\r\n"));
 
-        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(
-            () => HttpUpgrade.UpgradeAsync(connection, "/grpc", "docker", [], CancellationToken.None));
+        var error = await UpgradeRefusedAsync(connection);
 
         Assert.Contains("not HTTP", error.Message);
     }
@@ -87,8 +83,7 @@ public sealed class HttpUpgradeTests
     {
         var connection = new ScriptedConnection(Ascii("HTTP/1.1 101 Switching"));
 
-        var error = await Assert.ThrowsAsync<BuildKitConnectionException>(
-            () => HttpUpgrade.UpgradeAsync(connection, "/grpc", "docker", [], CancellationToken.None));
+        var error = await UpgradeRefusedAsync(connection);
 
         Assert.Contains("closed the connection", error.Message);
     }
@@ -134,6 +129,10 @@ public sealed class HttpUpgradeTests
     }
 
     private static byte[] Ascii(string text) => Encoding.ASCII.GetBytes(text);
+
+    /// <summary>Asks <paramref name="connection"/> to upgrade <paramref name="path"/> and expects the refusal the client reports.</summary>
+    private static Task<BuildKitConnectionException> UpgradeRefusedAsync(ScriptedConnection connection, string path = "/grpc") =>
+        Assert.ThrowsAsync<BuildKitConnectionException>(() => HttpUpgrade.UpgradeAsync(connection, path, "docker", [], CancellationToken.None));
 
     private static async Task<byte[]> ReadToEndAsync(Stream stream)
     {

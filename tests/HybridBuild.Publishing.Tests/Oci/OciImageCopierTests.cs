@@ -11,15 +11,17 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
     private OciImageCopier Copier(OciCopyOptions? options = null) =>
         new(new HttpClient(_recorder, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }, RecordingHandler.Policy(), options);
 
+    /// <summary>Copies <paramref name="source"/> to <paramref name="repository"/>:<paramref name="tag"/> on the password-protected target, with its password.</summary>
+    private Task<CopiedImage> CopyToTargetAsync(ImageReference source, string repository, string tag, OciCopyOptions? options = null) =>
+        Copier(options).CopyAsync(source, null, new ImageReference(registries.Target, repository, tag), RegistryFixture.Credentials, CancellationToken.None);
+
     [Fact]
     public async Task An_image_copied_to_the_password_protected_registry_has_the_same_digest_and_its_blobs_are_there()
     {
         var repository = TestImages.Repository("single");
         var image = await TestImages.PushImageAsync(_sourceApi, repository, "v1");
 
-        var copied = await Copier().CopyAsync(
-            new ImageReference(registries.Source, repository, "v1"), null,
-            new ImageReference(registries.Target, "released/app", "1.0"), RegistryFixture.Credentials, CancellationToken.None);
+        var copied = await CopyToTargetAsync(new ImageReference(registries.Source, repository, "v1"), "released/app", "1.0");
 
         Assert.Equal(image.Manifest.Digest, copied.Digest);
         Assert.Equal(image.Manifest.Digest, copied.Destination.Digest);
@@ -69,9 +71,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         var repository = TestImages.Repository("docker-list");
         var list = await TestImages.PushIndexAsync(_sourceApi, repository, "v2", docker: true);
 
-        var copied = await Copier().CopyAsync(
-            new ImageReference(registries.Source, repository, "v2"), null,
-            new ImageReference(registries.Target, repository, "v2"), RegistryFixture.Credentials, CancellationToken.None);
+        var copied = await CopyToTargetAsync(new ImageReference(registries.Source, repository, "v2"), repository, "v2");
 
         Assert.Equal(list.Manifest.Digest, copied.Digest);
         Assert.Equal(TestImages.DockerList, copied.MediaType);
@@ -97,9 +97,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         });
         var pushed = await TestImages.PushManifestAsync(_sourceApi, repository, "v1", manifest, TestImages.OciImage);
 
-        var copied = await Copier().CopyAsync(
-            new ImageReference(registries.Source, repository, "v1"), null,
-            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None);
+        var copied = await CopyToTargetAsync(new ImageReference(registries.Source, repository, "v1"), repository, "v1");
 
         Assert.Equal(pushed.Digest, copied.Digest);
         Assert.Equal(2, copied.BlobsUploaded);
@@ -152,9 +150,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         var repository = TestImages.Repository("missing");
         await TestImages.PushImageAsync(_sourceApi, repository, "v1");
 
-        var error = await Assert.ThrowsAsync<PublishException>(() => Copier().CopyAsync(
-            new ImageReference(registries.Source, repository, "no-such-tag"), null,
-            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PublishException>(() => CopyToTargetAsync(new ImageReference(registries.Source, repository, "no-such-tag"), repository, "v1"));
 
         Assert.Equal(404, error.StatusCode);
         Assert.Contains("'no-such-tag'", error.Message);
@@ -169,9 +165,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         var repository = TestImages.Repository("chunked");
         var image = await TestImages.PushImageAsync(_sourceApi, repository, "v1", "amd64", 300_000);
 
-        var copied = await Copier(new OciCopyOptions { ChunkSize = 64 * 1024 }).CopyAsync(
-            new ImageReference(registries.Source, repository, "v1"), null,
-            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None);
+        var copied = await CopyToTargetAsync(new ImageReference(registries.Source, repository, "v1"), repository, "v1", new OciCopyOptions { ChunkSize = 64 * 1024 });
 
         Assert.Equal(image.Manifest.Digest, copied.Digest);
         // random bytes do not compress: the gzip layer is about 300 KB, five 64 KiB chunks or more
@@ -203,9 +197,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         await using var source = await FakeSource.StartAsync(tamper: true, flaky: false);
         var repository = TestImages.Repository("tampered");
 
-        var error = await Assert.ThrowsAsync<PublishException>(() => Copier().CopyAsync(
-            new ImageReference(source.Registry, "fake", "v1"), null,
-            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<PublishException>(() => CopyToTargetAsync(new ImageReference(source.Registry, "fake", "v1"), repository, "v1"));
 
         Assert.Contains(source.LayerDigest, error.Message);
         Assert.Contains("arrived with digest", error.Message);
@@ -219,9 +211,7 @@ public sealed class OciImageCopierTests(RegistryFixture registries) : IDisposabl
         await using var source = await FakeSource.StartAsync(tamper: false, flaky: true);
         var repository = TestImages.Repository("flaky");
 
-        var copied = await Copier(new OciCopyOptions { RetryDelays = [TimeSpan.FromMilliseconds(50)] }).CopyAsync(
-            new ImageReference(source.Registry, "fake", "v1"), null,
-            new ImageReference(registries.Target, repository, "v1"), RegistryFixture.Credentials, CancellationToken.None);
+        var copied = await CopyToTargetAsync(new ImageReference(source.Registry, "fake", "v1"), repository, "v1", new OciCopyOptions { RetryDelays = [TimeSpan.FromMilliseconds(50)] });
 
         Assert.Equal(3, source.Refusals); // the manifest, the config, the layer
         Assert.Equal(2, copied.BlobsUploaded);
