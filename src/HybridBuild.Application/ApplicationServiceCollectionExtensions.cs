@@ -57,6 +57,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<Builders.BuilderPool>();
         services.AddSingleton<ScratchSpace>();
         services.AddSingleton<ScratchSweep>();
+        services.AddSingleton<StageSlots>();
+        services.AddSingleton<LocalStages>(); // starts nothing unless the worker role runs it
         services.AddHostedService(sp => sp.GetRequiredService<ScratchSweep>());
 
         services.AddScoped<BuildLifecycle>();
@@ -92,6 +94,7 @@ public static class ApplicationServiceCollectionExtensions
     public static IServiceCollection AddHybridBuildWorker(this IServiceCollection services)
     {
         services.AddHostedService<NodeHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalStages>());
         services.AddHostedService<Builders.BuilderMonitor>();
         // Only the maintenance server runs Hangfire's schedulers (recurring and delayed jobs, so also the retries of stages)
         // and its storage upkeep (expiration, counters); the others are lightweight, workers only. Each of those processes
