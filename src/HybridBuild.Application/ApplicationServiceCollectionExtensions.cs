@@ -57,6 +57,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<Builders.BuilderPool>();
         services.AddSingleton<ScratchSpace>();
         services.AddSingleton<ScratchSweep>();
+        services.AddSingleton<StageSlots>();
+        services.AddSingleton<LocalStages>(); // starts nothing unless the worker role runs it
         services.AddHostedService(sp => sp.GetRequiredService<ScratchSweep>());
 
         services.AddScoped<BuildLifecycle>();
@@ -92,12 +94,20 @@ public static class ApplicationServiceCollectionExtensions
     public static IServiceCollection AddHybridBuildWorker(this IServiceCollection services)
     {
         services.AddHostedService<NodeHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<LocalStages>());
         services.AddHostedService<Builders.BuilderMonitor>();
+        // Only the maintenance server runs Hangfire's schedulers (recurring and delayed jobs, so also the retries of stages)
+        // and its storage upkeep (expiration, counters); the others are lightweight, workers only. Each of those processes
+        // polls the database on a thread of its own, and five servers ran five of each, all doing the same.
         foreach (var kind in Enum.GetValues<JobKind>())
-            AddServer(services, HangfireJobDispatcher.QueueOf(kind), w => w.ConcurrencyOf(kind), o => o.CancellationCheckInterval = TimeSpan.FromSeconds(1));
-        // the reconciler's schedule is every few seconds: this server looks for due recurring jobs that often
+            AddServer(services, HangfireJobDispatcher.QueueOf(kind), w => w.ConcurrencyOf(kind), o =>
+            {
+                o.CancellationCheckInterval = TimeSpan.FromSeconds(1);
+                o.IsLightweightServer = true;
+            });
+        // the reconciler's schedule is every few seconds: this server looks for due recurring jobs (and retries) that often
         AddServer(services, HangfireJobDispatcher.MaintenanceQueue, _ => 1, o => o.SchedulePollingInterval = TimeSpan.FromSeconds(2));
-        AddServer(services, HangfireJobDispatcher.RetentionQueue, _ => 1, _ => { });
+        AddServer(services, HangfireJobDispatcher.RetentionQueue, _ => 1, o => o.IsLightweightServer = true);
         return services;
     }
 

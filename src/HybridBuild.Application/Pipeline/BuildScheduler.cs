@@ -31,6 +31,23 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
         await SettleAsync(buildId, cancellationToken);
     }
 
+    /// <summary>
+    /// Queues the first stages of a build just stored, from its stages as stored: nothing has moved them since (the build
+    /// is not running, and every change is conditional, so a cancellation that came first makes the enqueue a no-op and
+    /// settles the build itself). Spares the new build's path to its first solve the reads of <see cref="AdvanceAsync"/>.
+    /// </summary>
+    public async Task StartAsync(Build build, CancellationToken cancellationToken)
+    {
+        var first = PipelinePlanner.Runnable(build.Stages).ToList();
+        if (first.Count == 0)
+        {
+            await AdvanceAsync(build.Id, cancellationToken);
+            return;
+        }
+        foreach (var stage in first)
+            await stages.EnqueueAsync(stage.Id, cancellationToken);
+    }
+
     /// <summary>Asks a build to stop. Stages not yet started are skipped or cancelled; running ones are stopped by their worker.</summary>
     public async Task CancelAsync(Guid buildId, CancellationToken cancellationToken)
     {

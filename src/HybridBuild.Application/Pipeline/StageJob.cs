@@ -14,12 +14,22 @@ internal sealed partial class StageJob(
     BuildScheduler scheduler,
     BuildLog log,
     LeaseWatch watch,
+    StageSlots slots,
     IOptions<WorkerOptions> options,
     TimeProvider clock,
     ILogger<StageJob> logger)
 {
+    /// <summary>How long a delivered stage waits for one of this node's slots before it is handed back to the queue.</summary>
+    private static readonly TimeSpan HandBackAfter = TimeSpan.FromSeconds(2);
+
+    /// <summary>The transport's delivery: a stage still queued takes one of this node's stage slots before it is claimed.</summary>
     [JobDisplayName("stage {0}")]
-    public async Task RunAsync(Guid stageId, CancellationToken cancellationToken)
+    public Task RunAsync(Guid stageId, CancellationToken cancellationToken) => RunCoreAsync(stageId, slotHeld: false, cancellationToken);
+
+    /// <summary>A run started by this node itself (<see cref="Jobs.LocalStages"/>), which already holds a stage slot for it.</summary>
+    internal Task RunInSlotAsync(Guid stageId, CancellationToken cancellationToken) => RunCoreAsync(stageId, slotHeld: true, cancellationToken);
+
+    private async Task RunCoreAsync(Guid stageId, bool slotHeld, CancellationToken cancellationToken)
     {
         var stage = await db.Stages.AsNoTracking().Include(s => s.Build).FirstOrDefaultAsync(s => s.Id == stageId, cancellationToken);
         if (stage?.Build is null) return;
@@ -29,6 +39,27 @@ internal sealed partial class StageJob(
             await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
             return;
         }
+        // only a stage that may still be claimed needs a slot; one running elsewhere (or here) is only moved on
+        var takesSlot = stage.Status == StageStatus.Queued && !slotHeld;
+        if (takesSlot && !await slots.TakeAsync(HandBackAfter, cancellationToken))
+        {
+            // the transport hands this node no more jobs than it has slots, so the slots are held by stages the node
+            // started itself: the stage goes back to the queue, for a node with room, rather than wait here
+            await stages.HandBackAsync(stage, cancellationToken);
+            return;
+        }
+        try
+        {
+            await ClaimAndRunAsync(stage, cancellationToken);
+        }
+        finally
+        {
+            if (takesSlot) slots.Release();
+        }
+    }
+
+    private async Task ClaimAndRunAsync(Stage stage, CancellationToken cancellationToken)
+    {
         var runId = Guid.NewGuid();
         if (stage.Status.IsTerminal() || !await stages.ClaimAsync(stage.Id, runId, cancellationToken))
         {

@@ -6,7 +6,7 @@ namespace HybridBuild.Application.Pipeline;
 /// to the build's log here, and nowhere else.
 /// </summary>
 internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildDbContext> contexts, Leases leases, IJobDispatcher jobs, BuildLog log,
-    IBlobStore blobs, NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock)
+    IBlobStore blobs, NodeIdentity node, Jobs.LocalStages local, IOptions<WorkerOptions> options, TimeProvider clock)
 {
     public const string CancelledBeforeStart = "cancelled before it started";
     public const string CancelledWhileRunning = "cancelled while running";
@@ -244,6 +244,18 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Builder, builder), cancellationToken);
 
+    /// <summary>
+    /// Queued, and its job delivered to a node whose slots are all taken by stages it started itself: a new job takes the
+    /// stage to a node with room (this one too, once a slot frees). The queue TTL still counts from when it was queued.
+    /// </summary>
+    public async Task HandBackAsync(Stage stage, CancellationToken cancellationToken)
+    {
+        var jobId = jobs.Dispatch(JobKind.Stage, stage.Id);
+        var recorded = await db.Stages.Where(s => s.Id == stage.Id && s.Status == StageStatus.Queued && s.JobId == stage.JobId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
+        if (recorded == 0) jobs.Withdraw(jobId); // claimed, cancelled or handed on meanwhile: the new job has nothing to do
+    }
+
     /// <summary>A queued stage whose job is lost: cancelled if its build was, else handed to the transport again.</summary>
     public async Task RequeueAsync(Stage stage, CancellationToken cancellationToken)
     {
@@ -257,10 +269,16 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         if (taken == 1) await DispatchAsync(stage.Id, cancellationToken);
     }
 
+    /// <summary>
+    /// On a worker node with a free slot, starts the stage here at once; and hands it to the transport all the same, which
+    /// delivers it when it was not started here (or the run here stopped without an outcome), and records the job. The
+    /// job is recorded on a stage the run here has claimed meanwhile too: one handed back to the queue needs it.
+    /// </summary>
     private async Task DispatchAsync(Guid stageId, CancellationToken cancellationToken)
     {
+        local.Offer(stageId);
         var jobId = jobs.Dispatch(JobKind.Stage, stageId);
-        await db.Stages.Where(s => s.Id == stageId && s.Status == StageStatus.Queued)
+        await db.Stages.Where(s => s.Id == stageId && (s.Status == StageStatus.Queued || s.Status == StageStatus.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
     }
 }

@@ -60,7 +60,7 @@ internal sealed class BuildSubmission(
             throw;
         }
         // the build is stored: queue its first stages even if the client has gone away meanwhile
-        await scheduler.AdvanceAsync(build.Id, CancellationToken.None);
+        await scheduler.StartAsync(build, CancellationToken.None);
         return (build, false);
     }
 
