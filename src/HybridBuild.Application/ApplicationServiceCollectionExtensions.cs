@@ -67,6 +67,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
         services.AddScoped<BuildDeletion>();
+        services.AddScoped<UnreferencedBlobs>();
         services.AddScoped<BuildSubmission>();
         services.AddScoped<StageExecutor>();
         services.AddScoped<InputPlacer>();

@@ -18,6 +18,7 @@ internal sealed class StageExecutor(
     BuilderPool builders,
     StageLifecycle stages,
     ArtifactCollector collector,
+    UnreferencedBlobs unreferenced,
     BuildLog log,
     Secrets.SecretCipher cipher,
     ScratchSpace scratch)
@@ -29,6 +30,8 @@ internal sealed class StageExecutor(
         var context = Path.Combine(work, "context");
         var export = Path.Combine(work, "out");
         await using var sink = log.OpenSink(build.Id, stage.Name);
+        // an engine that receives the export itself streams it into blob storage; the buildx engine writes it to `export`
+        await using var streamed = stage.Output.Type == OutputType.Artifacts ? collector.Stream(stage, unreferenced, sink) : null;
         try
         {
             Directory.CreateDirectory(work);
@@ -50,6 +53,7 @@ internal sealed class StageExecutor(
                 Platforms = stage.Platforms,
                 Output = stage.Output,
                 OutputDirectory = export,
+                ExportSink = streamed,
                 Labels = new Dictionary<string, string>
                 {
                     [EngineLabels.BuildId] = build.Id.ToString(),
@@ -59,9 +63,9 @@ internal sealed class StageExecutor(
             };
             var result = await SolveAsync(stage, runId, request, redactor, sink, cancellationToken);
             if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
-            var artifacts = stage.Output.Type == OutputType.Artifacts
-                ? await collector.CollectAsync(stage, export, sink, cancellationToken)
-                : [];
+            var artifacts = stage.Output.Type != OutputType.Artifacts ? []
+                : result.ExportStreamed ? streamed!.Complete()
+                : await collector.CollectAsync(stage, export, sink, cancellationToken);
             return StageOutcome.Succeeded(result.ImageDigest, artifacts);
         }
         finally
@@ -94,6 +98,7 @@ internal sealed class StageExecutor(
                 sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");
                 unreachable = result;
                 if (request.OutputDirectory is { } export) ScratchSpace.Delete(export);
+                if (request.ExportSink is StreamedExport streamed) await streamed.ReleaseAsync();
             }
         }
         return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");
