@@ -103,4 +103,28 @@ public sealed class StreamedExportTests(ServiceFixture service)
         Assert.Subset(before, StoredBlobs());
         Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
     }
+
+    [Fact]
+    public async Task An_uploaded_context_streams_into_blob_storage_byte_for_byte_and_a_refused_one_leaves_no_temporary()
+    {
+        var context = Contexts.TarGz(new Dictionary<string, string>
+        {
+            ["Dockerfile"] = "FROM scratch AS out\nCOPY id.txt /\n", ["id.txt"] = Guid.NewGuid().ToString("N"),
+        });
+
+        var build = await _api.SubmitAsync(new BuildSpec { Stages = [new StageSpec { Name = "out", Target = "out" }] }, context);
+
+        Assert.Equal(context, await File.ReadAllBytesAsync(Path.Combine(service.BlobRoot, "contexts", $"{build.Id:N}.tar.gz")));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
+        var uploads = Path.Combine(service.WorkDirectory, "uploads");
+        Assert.Empty(Directory.Exists(uploads) ? Directory.EnumerateFileSystemEntries(uploads) : []);
+        await _api.WaitSucceededAsync(build.Id);
+
+        var contexts = Directory.EnumerateFiles(Path.Combine(service.BlobRoot, "contexts")).Count();
+        using var notAnArchive = await _api.PostMultipartAsync(new BuildSpec { Stages = [new StageSpec { Name = "out", Target = "out" }] },
+            [.. Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7))]);
+        await BuildApi.ProblemAsync(notAnArchive, HttpStatusCode.BadRequest, "invalid-context");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
+        Assert.Equal(contexts, Directory.EnumerateFiles(Path.Combine(service.BlobRoot, "contexts")).Count());
+    }
 }

@@ -22,8 +22,8 @@ public sealed class ScratchSweepTests(ApplicationFixture fixture) : CoreTest(fix
         var held = RunFolder(scratch, await RunningStageAsync(), old, readOnlyInside: false);
         var recent = RunFolder(scratch, Guid.NewGuid(), young, readOnlyInside: false);
         var checkout = Aged(Directory.CreateDirectory(scratch.SpecCheckout(Guid.NewGuid())).FullName, old);
-        var stuckUpload = AgedFile(scratch.NewUploadFile(), old);
-        var liveUpload = AgedFile(scratch.NewUploadFile(), young);
+        var stuckUpload = AgedFile(SpoolFile(scratch), old);
+        var liveUpload = AgedFile(SpoolFile(scratch), young);
         var foreign = Aged(Directory.CreateDirectory(Path.Combine(scratch.Root, "keep-me")).FullName, old);
         var foreignUpload = AgedFile(Path.Combine(scratch.Root, "uploads", "notes.txt"), old);
 
@@ -80,6 +80,9 @@ public sealed class ScratchSweepTests(ApplicationFixture fixture) : CoreTest(fix
         Directory.SetLastWriteTimeUtc(directory, at);
         return directory;
     }
+
+    /// <summary>Where an earlier version spooled an upload.</summary>
+    private static string SpoolFile(ScratchSpace scratch) => Path.Combine(scratch.Root, "uploads", "context-" + Guid.NewGuid().ToString("N"));
 
     private static string AgedFile(string file, DateTime at)
     {
