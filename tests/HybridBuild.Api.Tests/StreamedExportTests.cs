@@ -15,6 +15,10 @@ public sealed class StreamedExportTests(ServiceFixture service)
         Stages = [new StageSpec { Name = "out", Target = "out", BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N") } }],
     };
 
+    /// <summary>A build whose stage exports what <paramref name="run"/> (a RUN step with ARG nonce) leaves in /out.</summary>
+    private static BuildSpec Exporting(string run) =>
+        Inline($"FROM busybox AS build\nARG nonce\nRUN {run}\nFROM scratch AS out\nCOPY --from=build /out/ /\n");
+
     private string Temporaries => Path.Combine(service.BlobRoot, ".tmp");
 
     /// <summary>Every artifact blob in the store (blobs are named by their SHA-256).</summary>
@@ -24,16 +28,19 @@ public sealed class StreamedExportTests(ServiceFixture service)
         return Directory.Exists(folder) ? [.. Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Select(f => Path.GetFileName(f))] : [];
     }
 
+    /// <summary>No artifact blob beyond those stored <paramref name="before"/>, and no temporary.</summary>
+    private void AssertNothingLeft(HashSet<string> before)
+    {
+        Assert.Subset(before, StoredBlobs());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
+    }
+
     [Fact]
     public async Task A_streamed_export_stores_each_file_by_its_hash_with_its_size_and_mode_and_each_downloads_whole()
     {
-        var spec = Inline("""
-            FROM busybox AS build
-            ARG nonce
-            RUN mkdir -p /out/bin /out/deep && echo $nonce > /out/id.txt && printf '#!/bin/sh\necho $nonce\n' > /out/bin/run && chmod 750 /out/bin/run \
-             && dd if=/dev/urandom of=/out/deep/big bs=1024 count=20000 2>/dev/null && chmod 604 /out/deep/big && ln /out/id.txt /out/same.txt && : > /out/empty
-            FROM scratch AS out
-            COPY --from=build /out/ /
+        var spec = Exporting("""
+            mkdir -p /out/bin /out/deep && echo $nonce > /out/id.txt && printf '#!/bin/sh\necho $nonce\n' > /out/bin/run && chmod 750 /out/bin/run \
+            && dd if=/dev/urandom of=/out/deep/big bs=1024 count=20000 2>/dev/null && chmod 604 /out/deep/big && ln /out/id.txt /out/same.txt && : > /out/empty
             """);
 
         var done = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id);
@@ -58,13 +65,9 @@ public sealed class StreamedExportTests(ServiceFixture service)
     {
         var before = StoredBlobs();
         // files of fresh content first, then one whose path is longer than an artifact's may be: the export is refused there
-        var spec = Inline("""
-            FROM busybox AS build
-            ARG nonce
-            RUN mkdir /out && for i in 1 2 3 4 5 6; do dd if=/dev/urandom of=/out/a$i bs=1024 count=3000 2>/dev/null; done \
-             && long=/out/z && for i in 1 2 3 4 5 6 7 8 9 10 11; do long=$long/$(printf 'd%.0s' $(seq 200)); done && mkdir -p $long && echo $nonce > $long/last
-            FROM scratch AS out
-            COPY --from=build /out/ /
+        var spec = Exporting("""
+            mkdir /out && for i in 1 2 3 4 5 6; do dd if=/dev/urandom of=/out/a$i bs=1024 count=3000 2>/dev/null; done \
+            && long=/out/z && for i in 1 2 3 4 5 6 7 8 9 10 11; do long=$long/$(printf 'd%.0s' $(seq 200)); done && mkdir -p $long && echo $nonce > $long/last
             """);
 
         var done = await _api.WaitFinishedAsync((await _api.SubmitAsync(spec)).Id, TimeSpan.FromMinutes(5));
@@ -72,20 +75,15 @@ public sealed class StreamedExportTests(ServiceFixture service)
         Assert.Equal(BuildStatus.Failed, done.Status);
         Assert.Contains("longer than 2000 bytes", done.Stages.Single().Error);
         Assert.Empty(done.Stages.Single().Artifacts ?? []);
-        Assert.Subset(before, StoredBlobs());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
+        AssertNothingLeft(before);
     }
 
     [Fact]
     public async Task A_build_cancelled_while_its_export_streams_leaves_no_blob_and_no_temporary()
     {
         var before = StoredBlobs();
-        var spec = Inline("""
-            FROM busybox AS build
-            ARG nonce
-            RUN mkdir /out && echo $nonce > /out/id && for i in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/out/part$i bs=1M count=64 2>/dev/null; done
-            FROM scratch AS out
-            COPY --from=build /out/ /
+        var spec = Exporting("""
+            mkdir /out && echo $nonce > /out/id && for i in 1 2 3 4 5 6 7 8; do dd if=/dev/urandom of=/out/part$i bs=1M count=64 2>/dev/null; done
             """);
         var build = await _api.SubmitAsync(spec);
         // a temporary in the store means the export is streaming
@@ -100,8 +98,7 @@ public sealed class StreamedExportTests(ServiceFixture service)
         var done = await _api.WaitFinishedAsync(build.Id, TimeSpan.FromMinutes(2));
 
         Assert.Equal(BuildStatus.Cancelled, done.Status);
-        Assert.Subset(before, StoredBlobs());
-        Assert.Empty(Directory.EnumerateFileSystemEntries(Temporaries));
+        AssertNothingLeft(before);
     }
 
     [Fact]
