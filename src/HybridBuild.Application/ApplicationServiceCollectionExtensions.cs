@@ -10,7 +10,7 @@ public static class ApplicationServiceCollectionExtensions
     /// <summary>
     /// The use cases and their jobs ("Worker", "Outputs", "Secrets", "Publishing", "Retention" sections, and the queue's
     /// cap in "Limits"). Hangfire's storage and servers are the host's; this registers what its jobs resolve, the job
-    /// dispatcher, and the sweep of the work directory (every node has one: API nodes spool uploads there).
+    /// dispatcher, and the sweep of the work directory (every node has one: API nodes too).
     /// </summary>
     public static IServiceCollection AddHybridBuildApplication(this IServiceCollection services, IConfiguration configuration)
     {
@@ -69,6 +69,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
         services.AddScoped<BuildDeletion>();
+        services.AddScoped<UnreferencedBlobs>();
         services.AddScoped<BuildSubmission>();
         services.AddScoped<StageExecutor>();
         services.AddScoped<InputPlacer>();

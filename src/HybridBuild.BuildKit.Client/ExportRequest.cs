@@ -12,6 +12,10 @@ public abstract record ExportRequest
     /// <param name="PlatformSplit">One subdirectory per platform (<c>linux_amd64</c>); null = BuildKit's default (split only for several platforms).</param>
     public sealed record Local(string Directory, bool? PlatformSplit = null) : ExportRequest;
 
+    /// <summary>The result's file system handed to <paramref name="Sink"/> file by file as it arrives; nothing is written to disk.</summary>
+    /// <param name="PlatformSplit">One folder per platform (<c>linux_amd64/</c>) in the paths; null = BuildKit's default (split only for several platforms).</param>
+    public sealed record LocalFiles(IExportFileSink Sink, bool? PlatformSplit = null) : ExportRequest;
+
     /// <summary>The result's file system as one tar file on this machine.</summary>
     public sealed record Tar(string FilePath, bool? PlatformSplit = null) : ExportRequest;
 

@@ -13,7 +13,9 @@ internal static class SolveRequestMapper
     /// exporter ids the daemon sends back on FileSend) line up with the session's export list.
     /// </summary>
     public static IReadOnlyList<ExportRequest> OrderExports(IReadOnlyList<ExportRequest> exports) =>
-        [.. exports.Where(e => e is ExportRequest.Local or ExportRequest.Tar), .. exports.Where(e => e is not (ExportRequest.Local or ExportRequest.Tar))];
+        [.. exports.Where(OnThisSide), .. exports.Where(e => !OnThisSide(e))];
+
+    private static bool OnThisSide(ExportRequest export) => export is ExportRequest.Local or ExportRequest.LocalFiles or ExportRequest.Tar;
 
     public static BuildSession CreateSession(SolveRequest request, IReadOnlyList<ExportRequest> orderedExports, BuildKitClientOptions options)
     {
@@ -34,6 +36,9 @@ internal static class SolveRequestMapper
             {
                 case ExportRequest.Local local:
                     session.Exports.Add(new SessionExport.Directory(Path.GetFullPath(local.Directory), options.MaxExportEntries, options.MaxExportBytes));
+                    break;
+                case ExportRequest.LocalFiles files:
+                    session.Exports.Add(new SessionExport.Files(files.Sink, options.MaxExportEntries, options.MaxExportBytes));
                     break;
                 case ExportRequest.Tar tar:
                     session.Exports.Add(new SessionExport.File(Path.GetFullPath(tar.FilePath)));
@@ -97,6 +102,10 @@ internal static class SolveRequestMapper
             case ExportRequest.Local local:
                 exporter.Type = "local";
                 AddPlatformSplit(exporter, local.PlatformSplit);
+                break;
+            case ExportRequest.LocalFiles files:
+                exporter.Type = "local";
+                AddPlatformSplit(exporter, files.PlatformSplit);
                 break;
             case ExportRequest.Tar tar:
                 exporter.Type = "tar";

@@ -25,6 +25,8 @@ internal static class SolveRequestValidator
             {
                 case ExportRequest.Local { Directory: var directory } when string.IsNullOrWhiteSpace(directory):
                     throw new ArgumentException("A local export needs a directory.", nameof(request));
+                case ExportRequest.LocalFiles { Sink: null }:
+                    throw new ArgumentException("A local files export needs a sink.", nameof(request));
                 case ExportRequest.Tar { FilePath: var file } when string.IsNullOrWhiteSpace(file):
                     throw new ArgumentException("A tar export needs a file path.", nameof(request));
                 case ExportRequest.DockerStore { Names.Count: 0 }:

@@ -11,39 +11,46 @@ using Microsoft.Extensions.Options;
 namespace HybridBuild.Storage.Azure;
 
 /// <summary>
-/// Blobs as block blobs in one container. Uploads stream as blocks (memory: MaxConcurrency blocks) committed at the
-/// end, so a blob appears whole or not at all. Reads are the SDK's seekable ranged reads, pinned to the blob's ETag.
+/// Blobs as block blobs in one container. Writes (<see cref="AzureBlobWrite"/>) stream as blocks (memory: MaxConcurrency
+/// blocks) committed at the end, so a blob appears whole or not at all; a write whose key is known only at its end
+/// stages them on a temporary blob, copied into place at the commit. Reads are the SDK's seekable ranged reads, pinned to the blob's ETag.
 /// </summary>
 internal sealed class AzureBlobStore(BlobContainerClient container, IOptions<AzureStorageOptions> options) : IBlobStore
 {
     private const string ProbeFolder = ".probe";
+    private const string TempFolder = ".tmp";
     private const int ReadBufferSize = 4 << 20;
     private readonly AzureStorageOptions _options = options.Value;
 
-    public async Task<PutResult> PutAsync(string key, Stream content, CancellationToken cancellationToken)
+    public Task<IBlobWrite> BeginWriteAsync(string? key, CancellationToken cancellationToken)
     {
-        var blob = Blob(key);
-        if (await InfoAsync(blob, cancellationToken) is not null) return PutResult.AlreadyExists;
-        var blockSize = Math.Clamp(_options.BlockSizeMiB, 1, 4000) << 20;
-        // no If-None-Match: keys are content-derived, so a writer racing past the check above writes the same bytes;
-        // and Azurite counts a failed upload's uncommitted blocks as a blob, which the condition would then refuse
-        try
+        // a known key is written in place; otherwise blocks need a blob now: a temporary one, copied at the commit
+        var upload = key is not null ? Blob(key) : container.GetBlobClient(Name($"{TempFolder}/{Guid.NewGuid():N}"));
+        return Task.FromResult<IBlobWrite>(new AzureBlobWrite(container, Blob, upload, temporary: key is null,
+            Math.Clamp(_options.BlockSizeMiB, 1, 4000) << 20, _options.MaxConcurrency));
+    }
+
+    public async Task<int> DeleteTemporariesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        // uncommitted ones too: a write that died before its commit left only blocks
+        await foreach (var item in container.GetBlobsAsync(BlobTraits.None, BlobStates.Uncommitted, Name(TempFolder) + "/", cancellationToken))
         {
-            await blob.UploadAsync(content, new BlobUploadOptions
-            {
-                TransferOptions = new StorageTransferOptions
-                {
-                    InitialTransferSize = blockSize, MaximumTransferSize = blockSize, MaximumConcurrency = Math.Max(1, _options.MaxConcurrency),
-                },
-            }, cancellationToken);
-            return PutResult.Created;
+            if ((item.Properties.LastModified ?? item.Properties.CreatedOn) is not { } modified || modified >= startedBefore) continue;
+            await DiscardAsync(container.GetBlockBlobClient(item.Name), cancellationToken);
+            removed++;
         }
-        catch (RequestFailedException e) when (e.ErrorCode == BlobErrorCode.InvalidBlockList)
-        {
-            // a concurrent writer of the same key committed first, which discarded our blocks
-            if (await InfoAsync(blob, cancellationToken) is null) throw;
-            return PutResult.AlreadyExists;
-        }
+        return removed;
+    }
+
+    /// <summary>
+    /// Deletes a temporary, committed or not: a blob of uncommitted blocks only cannot be deleted (there is no blob yet,
+    /// though Azurite lists one), so an empty block list is committed first, which discards those blocks.
+    /// </summary>
+    internal static async Task DiscardAsync(BlockBlobClient temporary, CancellationToken cancellationToken)
+    {
+        await temporary.CommitBlockListAsync([], cancellationToken: cancellationToken);
+        await temporary.DeleteIfExistsAsync(DeleteSnapshotsOption.IncludeSnapshots, cancellationToken: cancellationToken);
     }
 
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
@@ -93,7 +100,7 @@ internal sealed class AzureBlobStore(BlobContainerClient container, IOptions<Azu
     /// <summary>Creates the container unless it exists (Storage:Azure:CreateContainer).</summary>
     internal Task EnsureContainerAsync(CancellationToken cancellationToken) => container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
 
-    private static async Task<BlobProperties?> InfoAsync(BlobClient blob, CancellationToken cancellationToken)
+    internal static async Task<BlobProperties?> InfoAsync(BlobClient blob, CancellationToken cancellationToken)
     {
         try
         {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -8,98 +7,76 @@ using Microsoft.Extensions.Options;
 namespace HybridBuild.Storage.S3;
 
 /// <summary>
-/// Blobs as objects in one bucket. Small blobs go up in one PUT; larger ones as a multipart upload whose parts are
-/// read into two pooled buffers (one uploading while the next fills), so memory stays at two parts whatever the size,
-/// and a failed upload is aborted so no parts linger. Reads are ranged GETs from the stream's position.
+/// Blobs as objects in one bucket. Writes are <see cref="S3BlobWrite"/>s: small blobs go up in one PUT at the commit;
+/// larger ones as a multipart upload (two parts in memory), under a temporary key when the key is known only at the
+/// commit, then copied into place. Reads are ranged GETs from the stream's position.
 /// </summary>
 /// <param name="presigner">Signs download URLs (no request is sent): a client for Storage:S3:PublicServiceUrl, else <paramref name="s3"/>.</param>
 internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3StorageOptions> options) : IBlobStore
 {
     private const string ProbeFolder = ".probe";
+    private const string TempFolder = ".tmp";
+    private const string MarkerSuffix = ".upload";
+    internal const string UploadKeyMetadata = "upload-key";
+    internal const string UploadIdMetadata = "upload-id";
     private readonly S3StorageOptions _options = options.Value;
     private readonly int _partSize = Math.Clamp(options.Value.PartSizeMiB, 5, 512) << 20;
 
-    public async Task<PutResult> PutAsync(string key, Stream content, CancellationToken cancellationToken)
+    public Task<IBlobWrite> BeginWriteAsync(string? key, CancellationToken cancellationToken)
     {
-        var objectKey = Resolve(key);
-        if (await HeadAsync(objectKey, cancellationToken) is not null) return PutResult.AlreadyExists;
-        var first = ArrayPool<byte>.Shared.Rent(_partSize);
-        try
-        {
-            var length = await FillAsync(content, first, cancellationToken);
-            if (length < _partSize)
-            {
-                await RetryAsync(() => s3.PutObjectAsync(new PutObjectRequest
-                {
-                    BucketName = _options.Bucket, Key = objectKey, InputStream = new MemoryStream(first, 0, length, writable: false),
-                    AutoCloseStream = false, UseChunkEncoding = false,
-                }, cancellationToken), cancellationToken);
-                return PutResult.Created;
-            }
-            await UploadInPartsAsync(objectKey, content, first, cancellationToken);
-            return PutResult.Created;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(first);
-        }
+        // a known key is written in place; otherwise a multipart upload needs a name now: a temporary one, copied at the commit
+        var uploadKey = key is not null ? Resolve(key) : Resolve($"{TempFolder}/{Guid.NewGuid():N}", validate: false);
+        var marker = Resolve($"{TempFolder}/{Guid.NewGuid():N}{MarkerSuffix}", validate: false);
+        return Task.FromResult<IBlobWrite>(new S3BlobWrite(this, s3, _options.Bucket, uploadKey, temporary: key is null, marker, _partSize));
     }
 
-    private async Task UploadInPartsAsync(string objectKey, Stream content, byte[] first, CancellationToken cancellationToken)
+    public async Task<int> DeleteTemporariesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
     {
-        var upload = await s3.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = objectKey }, cancellationToken);
-        var second = ArrayPool<byte>.Shared.Rent(_partSize);
-        var buffers = new[] { first, second };
-        var started = new List<Task<UploadPartResponse>>();
+        var removed = 0;
+        var listing = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = Resolve(TempFolder, validate: false) + "/" };
+        ListObjectsV2Response page;
+        do
+        {
+            page = await s3.ListObjectsV2Async(listing, cancellationToken);
+            foreach (var stale in (page.S3Objects ?? []).Where(o => o.LastModified is { } modified && modified.ToUniversalTime() < startedBefore.UtcDateTime))
+            {
+                if (stale.Key.EndsWith(MarkerSuffix, StringComparison.Ordinal)) await AbortMarkedUploadAsync(stale.Key, cancellationToken);
+                await s3.DeleteObjectAsync(new DeleteObjectRequest { BucketName = _options.Bucket, Key = stale.Key }, cancellationToken);
+                removed++;
+            }
+            listing.ContinuationToken = page.NextContinuationToken;
+        } while (page.IsTruncated == true);
+        return removed;
+    }
+
+    /// <summary>Aborts the multipart upload a marker names (<see cref="S3BlobWrite"/>); one that has ended is not an error.</summary>
+    private async Task AbortMarkedUploadAsync(string marker, CancellationToken cancellationToken)
+    {
+        var metadata = (await s3.GetObjectMetadataAsync(new GetObjectMetadataRequest { BucketName = _options.Bucket, Key = marker }, cancellationToken)).Metadata;
+        if (metadata[UploadKeyMetadata] is not { Length: > 0 } key || metadata[UploadIdMetadata] is not { Length: > 0 } id) return;
         try
         {
-            var parts = new List<PartETag>();
-            var (current, length, number) = (0, _partSize, 1);
-            while (true)
+            await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
             {
-                started.Add(UploadPartAsync(objectKey, upload.UploadId, number, buffers[current], length, cancellationToken));
-                if (number > 1) parts.Add(new PartETag(number - 1, (await started[^2]).ETag)); // its buffer is free again
-                if (length < _partSize) break; // the stream ended inside this part
-                current ^= 1;
-                length = await FillAsync(content, buffers[current], cancellationToken);
-                if (length == 0) break;
-                number++;
-            }
-            parts.Add(new PartETag(number, (await started[^1]).ETag));
-            await s3.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = _options.Bucket, Key = objectKey, UploadId = upload.UploadId, PartETags = parts,
+                BucketName = _options.Bucket, Key = Uri.UnescapeDataString(key), UploadId = Uri.UnescapeDataString(id),
             }, cancellationToken);
         }
-        catch
-        {
-            // no part may still read a buffer once it goes back to the pool
-            try { await Task.WhenAll(started); } catch (Exception) { /* the first failure is rethrown below */ }
-            try
-            {
-                await s3.AbortMultipartUploadAsync(new AbortMultipartUploadRequest { BucketName = _options.Bucket, Key = objectKey, UploadId = upload.UploadId }, CancellationToken.None);
-            }
-            catch (Exception) { /* the store's lifecycle rule for incomplete uploads is the backstop */ }
-            throw;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(second);
-        }
+        // gone already (s3rver answers 405 for an upload it no longer knows)
+        catch (AmazonS3Exception e) when (e.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.MethodNotAllowed) { }
     }
 
-    private Task<UploadPartResponse> UploadPartAsync(string objectKey, string uploadId, int number, byte[] buffer, int length, CancellationToken cancellationToken) =>
+    internal Task<UploadPartResponse> UploadPartAsync(string objectKey, string uploadId, int number, ReadOnlyMemory<byte> part, CancellationToken cancellationToken) =>
         RetryAsync(() => s3.UploadPartAsync(new UploadPartRequest
         {
             BucketName = _options.Bucket, Key = objectKey, UploadId = uploadId, PartNumber = number,
-            InputStream = new MemoryStream(buffer, 0, length, writable: false), PartSize = length, UseChunkEncoding = false,
+            InputStream = PartWriteStream.Read(part), PartSize = part.Length, UseChunkEncoding = false,
         }, cancellationToken), cancellationToken);
 
     /// <summary>
     /// Sends a request whose body is in memory again after a transport failure or a 5xx (a keep-alive connection the
     /// store had closed, seen as "Request aborted while sending the message"): at most three tries, backing off.
     /// </summary>
-    private static async Task<T> RetryAsync<T>(Func<Task<T>> send, CancellationToken cancellationToken)
+    internal static async Task<T> RetryAsync<T>(Func<Task<T>> send, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -121,19 +98,6 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3
         Amazon.Runtime.AmazonClientException client => client.InnerException is HttpRequestException or IOException || client.InnerException is null,
         _ => false,
     };
-
-    /// <summary>Reads until the buffer's part is full or the stream ends; returns how much was read.</summary>
-    private async Task<int> FillAsync(Stream content, byte[] buffer, CancellationToken cancellationToken)
-    {
-        var filled = 0;
-        while (filled < _partSize)
-        {
-            var read = await content.ReadAsync(buffer.AsMemory(filled, _partSize - filled), cancellationToken);
-            if (read == 0) break;
-            filled += read;
-        }
-        return filled;
-    }
 
     public async Task<Stream?> OpenReadAsync(string key, CancellationToken cancellationToken)
     {
@@ -184,7 +148,7 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3
         catch (AmazonS3Exception e) when (e.ErrorCode is "BucketAlreadyOwnedByYou" or "BucketAlreadyExists") { }
     }
 
-    private async Task<GetObjectMetadataResponse?> HeadAsync(string objectKey, CancellationToken cancellationToken)
+    internal async Task<GetObjectMetadataResponse?> HeadAsync(string objectKey, CancellationToken cancellationToken)
     {
         try
         {
@@ -196,7 +160,7 @@ internal sealed class S3BlobStore(IAmazonS3 s3, IAmazonS3 presigner, IOptions<S3
         }
     }
 
-    private string Resolve(string key, bool validate = true)
+    internal string Resolve(string key, bool validate = true)
     {
         if (validate) BlobKeys.Validate(key);
         return string.IsNullOrEmpty(_options.Prefix) ? key : _options.Prefix.TrimEnd('/') + "/" + key;

@@ -35,7 +35,7 @@ public static class S3StorageServiceCollectionExtensions
         return services;
     }
 
-    internal static AmazonS3Client CreateClient(S3StorageOptions options)
+    internal static S3Client CreateClient(S3StorageOptions options)
     {
         var config = new AmazonS3Config
         {
@@ -54,8 +54,8 @@ public static class S3StorageServiceCollectionExtensions
             config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
         }
         return options.AccessKeyId is { Length: > 0 } accessKey
-            ? new AmazonS3Client(new BasicAWSCredentials(accessKey, options.ResolveSecretAccessKey()), config)
-            : new AmazonS3Client(config); // the SDK's chain: environment, profile, web identity, instance or task role
+            ? new S3Client(new BasicAWSCredentials(accessKey, options.ResolveSecretAccessKey()), config)
+            : new S3Client(config); // the SDK's chain: environment, profile, web identity, instance or task role
     }
 
     private sealed class S3BucketSetup(S3BlobStore store, IOptions<S3StorageOptions> options) : IHostedService

@@ -1,3 +1,5 @@
+using HybridBuild.Core.Abstractions;
+
 namespace HybridBuild.Application.Tests;
 
 /// <summary>
@@ -20,8 +22,8 @@ public sealed class ScratchSweepTests(ApplicationFixture fixture) : CoreTest(fix
         var held = RunFolder(scratch, await RunningStageAsync(), old, readOnlyInside: false);
         var recent = RunFolder(scratch, Guid.NewGuid(), young, readOnlyInside: false);
         var checkout = Aged(Directory.CreateDirectory(scratch.SpecCheckout(Guid.NewGuid())).FullName, old);
-        var stuckUpload = AgedFile(scratch.NewUploadFile(), old);
-        var liveUpload = AgedFile(scratch.NewUploadFile(), young);
+        var stuckUpload = AgedFile(SpoolFile(scratch), old);
+        var liveUpload = AgedFile(SpoolFile(scratch), young);
         var foreign = Aged(Directory.CreateDirectory(Path.Combine(scratch.Root, "keep-me")).FullName, old);
         var foreignUpload = AgedFile(Path.Combine(scratch.Root, "uploads", "notes.txt"), old);
 
@@ -36,6 +38,30 @@ public sealed class ScratchSweepTests(ApplicationFixture fixture) : CoreTest(fix
         Assert.True(File.Exists(liveUpload));
         Assert.True(Directory.Exists(foreign));
         Assert.True(File.Exists(foreignUpload));
+    }
+
+    [Fact]
+    public async Task A_blob_write_a_node_abandoned_mid_export_goes_once_it_is_older_than_a_stage_may_live_and_a_younger_one_stays()
+    {
+        var lifetime = await Core.WithAsync<Microsoft.Extensions.Options.IOptions<WorkerOptions>, TimeSpan>(o => Task.FromResult(o.Value.MaxStageLifetime()));
+        var temporaries = Path.Combine(await Core.WithAsync<Microsoft.Extensions.Options.IOptions<HybridBuild.Storage.FileSystem.FileSystemStorageOptions>, string>(
+            o => Task.FromResult(Path.GetFullPath(o.Value.Root))), ".tmp");
+        // two writes whose node died: never committed, never disposed
+        var (dead, young) = await Core.WithAsync<IBlobStore, (IBlobWrite, IBlobWrite)>(async b => (await b.BeginWriteAsync(null, CancellationToken.None), await b.BeginWriteAsync(null, CancellationToken.None)));
+        await dead.Content.WriteAsync(new byte[100_000]);
+        await dead.Content.FlushAsync();
+        await young.Content.WriteAsync(new byte[10]);
+        await young.Content.FlushAsync();
+        var deadFile = Directory.EnumerateFiles(temporaries).Single(f => new FileInfo(f).Length == 100_000);
+        File.SetLastWriteTimeUtc(deadFile, DateTime.UtcNow - lifetime - TimeSpan.FromMinutes(5));
+
+        var removed = await Core.WithAsync<ScratchSweep, int>(s => s.SweepBlobTemporariesAsync(CancellationToken.None));
+
+        Assert.True(removed >= 1, "nothing was removed");
+        Assert.False(File.Exists(deadFile));
+        Assert.Single(Directory.EnumerateFiles(temporaries), f => new FileInfo(f).Length == 10);
+        await young.DisposeAsync();
+        await dead.DisposeAsync();
     }
 
     /// <summary>A stage-run folder as a stage leaves it mid-export (optionally with a folder it may not write), last written at <paramref name="at"/>.</summary>
@@ -54,6 +80,9 @@ public sealed class ScratchSweepTests(ApplicationFixture fixture) : CoreTest(fix
         Directory.SetLastWriteTimeUtc(directory, at);
         return directory;
     }
+
+    /// <summary>Where an earlier version spooled an upload.</summary>
+    private static string SpoolFile(ScratchSpace scratch) => Path.Combine(scratch.Root, "uploads", "context-" + Guid.NewGuid().ToString("N"));
 
     private static string AgedFile(string file, DateTime at)
     {

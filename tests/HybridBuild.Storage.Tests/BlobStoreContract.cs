@@ -128,6 +128,110 @@ public abstract class BlobStoreContract : IAsyncLifetime
         Assert.Equal(GeneratedStream.Sha256(6 * 1024 * 1024, seed: 9), Convert.ToHexStringLower(await SHA256.HashDataAsync(read)));
     }
 
+    /// <summary>Writes <paramref name="content"/> into a write in 32 KiB chunks, as an export arrives, hashing on the way.</summary>
+    private static async Task<string> WriteHashedAsync(IBlobWrite write, Stream content, CancellationToken cancellationToken = default)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var chunk = new byte[32 * 1024];
+        int read;
+        while ((read = await content.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            hash.AppendData(chunk, 0, read);
+            await write.Content.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    /// <summary>Temporaries left in the store: a sweep of everything started before an hour from now counts them (and removes them).</summary>
+    private Task<int> TemporariesLeftAsync() => Store.DeleteTemporariesAsync(DateTimeOffset.UtcNow.AddHours(1), CancellationToken.None);
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(100)]
+    [InlineData(LargeSize)]
+    public async Task A_write_committed_under_the_hash_of_its_content_reads_back_whole_and_leaves_no_temporary(int size)
+    {
+        string sha256;
+        await using (var write = await Store.BeginWriteAsync(null, CancellationToken.None))
+        {
+            sha256 = await WriteHashedAsync(write, new GeneratedStream(size, seed: 11));
+            Assert.Equal(size, write.Length);
+            Assert.Equal(PutResult.Created, await write.CommitAsync($"artifacts/{sha256}", CancellationToken.None));
+        }
+
+        Assert.Equal(GeneratedStream.Sha256(size, seed: 11), sha256);
+        Assert.Equal(size, (await Store.GetInfoAsync($"artifacts/{sha256}", CancellationToken.None))!.Size);
+        await using (var read = (await Store.OpenReadAsync($"artifacts/{sha256}", CancellationToken.None))!)
+            Assert.Equal(sha256, Convert.ToHexStringLower(await SHA256.HashDataAsync(read)));
+        Assert.Equal(0, await TemporariesLeftAsync());
+    }
+
+    [Fact]
+    public async Task A_write_committed_under_a_key_that_exists_keeps_the_first_content_and_leaves_no_temporary()
+    {
+        await Store.PutAsync("same-content", new GeneratedStream(LargeSize, seed: 12), CancellationToken.None);
+
+        await using (var write = await Store.BeginWriteAsync(null, CancellationToken.None))
+        {
+            await WriteHashedAsync(write, new GeneratedStream(LargeSize, seed: 13));
+            Assert.Equal(PutResult.AlreadyExists, await write.CommitAsync("same-content", CancellationToken.None));
+        }
+
+        await using (var read = (await Store.OpenReadAsync("same-content", CancellationToken.None))!)
+            Assert.Equal(GeneratedStream.Sha256(LargeSize, seed: 12), Convert.ToHexStringLower(await SHA256.HashDataAsync(read)));
+        Assert.Equal(0, await TemporariesLeftAsync());
+    }
+
+    [Theory]
+    [InlineData(100)]
+    [InlineData(LargeSize)]
+    public async Task A_write_abandoned_before_its_commit_leaves_no_blob_and_no_temporary(int size)
+    {
+        await using (var write = await Store.BeginWriteAsync(null, CancellationToken.None))
+            await WriteHashedAsync(write, new GeneratedStream(size, seed: 14));
+
+        Assert.Equal(0, await TemporariesLeftAsync());
+        Assert.Null(await Store.GetInfoAsync($"artifacts/{GeneratedStream.Sha256(size, seed: 14)}", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_write_cancelled_part_way_leaves_no_temporary()
+    {
+        using var cts = new CancellationTokenSource();
+        var source = new GeneratedStream(LargeSize, seed: 15, onRead: position => { if (position > 12 * 1024 * 1024) cts.Cancel(); });
+
+        await using (var write = await Store.BeginWriteAsync(null, CancellationToken.None))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => WriteHashedAsync(write, source, cts.Token));
+
+        Assert.Equal(0, await TemporariesLeftAsync());
+    }
+
+    [Fact]
+    public async Task A_write_refuses_to_commit_under_a_key_that_is_not_a_plain_relative_path_and_leaves_no_temporary()
+    {
+        await using (var write = await Store.BeginWriteAsync(null, CancellationToken.None))
+        {
+            await WriteHashedAsync(write, new GeneratedStream(LargeSize, seed: 16));
+            await Assert.ThrowsAsync<ArgumentException>(() => write.CommitAsync("../escape", CancellationToken.None));
+        }
+
+        Assert.Equal(0, await TemporariesLeftAsync());
+        await Assert.ThrowsAsync<ArgumentException>(() => Store.BeginWriteAsync(".tmp/x", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task The_sweep_removes_what_a_writer_that_died_mid_write_left_once_it_is_old_enough()
+    {
+        // a node that dies mid-write never disposes its write: its parts or file stay in the store's temporary place
+        var dead = await Store.BeginWriteAsync(null, CancellationToken.None);
+        await WriteHashedAsync(dead, new GeneratedStream(LargeSize, seed: 17));
+
+        Assert.Equal(0, await Store.DeleteTemporariesAsync(DateTimeOffset.UtcNow.AddHours(-1), CancellationToken.None));
+        Assert.True(await TemporariesLeftAsync() >= 1, "the sweep found nothing the dead write left");
+        Assert.Equal(0, await TemporariesLeftAsync());
+        await dead.DisposeAsync(); // what it would remove is gone already
+    }
+
     [Fact]
     public async Task A_read_serves_ranges_by_seeking()
     {

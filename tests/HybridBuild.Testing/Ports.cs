@@ -16,7 +16,7 @@ public static class Ports
     /// <summary>Waits until something listens on the loopback port, or fails naming <paramref name="what"/>.</summary>
     public static async Task WaitListeningAsync(int port, string what)
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < 600; i++) // about a minute: a Node.js emulator starts slowly on a loaded machine
         {
             try
             {

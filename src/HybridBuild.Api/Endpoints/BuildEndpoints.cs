@@ -67,7 +67,7 @@ internal static class BuildEndpoints
         [FromHeader(Name = Idempotency.Header)] string? idempotencyKey, CancellationToken cancellationToken)
     {
         Idempotency.CheckKey(idempotencyKey); // before the body is read
-        using var submitted = await reader.ReadAsync(http.Request, http.User.ToCaller(), cancellationToken);
+        await using var submitted = await reader.ReadAsync(http.Request, http.User.ToCaller(), cancellationToken);
         var (build, replayed) = await submission.SubmitAsync(submitted, idempotencyKey, cancellationToken);
         if (replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
         return TypedResults.Accepted(ApiLinks.Build(build.Id), BuildResponse.From(build));

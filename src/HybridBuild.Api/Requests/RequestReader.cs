@@ -13,9 +13,10 @@ namespace HybridBuild.Api.Requests;
 
 /// <summary>
 /// Reads a build request: a JSON spec, or multipart/form-data with a <c>spec</c> part and a <c>context</c> part.
-/// The context is streamed to a temporary file (never held in memory), bounded in size, then checked entry by entry.
+/// The context is streamed into blob storage as it arrives (never held in memory, never spooled), bounded in size and
+/// checked entry by entry on the way; it is committed under the build's key only once the build is stored.
 /// </summary>
-internal sealed class RequestReader(IOptions<ContextLimits> limits, ScratchSpace scratch)
+internal sealed class RequestReader(IOptions<ContextLimits> limits, IBlobStore blobs)
 {
     private const int MaxSpecBytes = 4 << 20;
     private const int MaxBoundaryLength = 70;
@@ -55,9 +56,8 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, ScratchSpace
     private async Task<SubmittedRequest> ReadMultipartAsync(MultipartReader reader, Caller caller, CancellationToken cancellationToken)
     {
         byte[]? spec = null;
-        string? contextFile = null;
-        string? contextHash = null;
-        long contextSize = 0;
+        IBlobWrite? context = null;
+        (bool Gzip, IReadOnlySet<string> Entries, string Sha256, long Size) upload = default;
         try
         {
             for (var section = await reader.ReadNextSectionAsync(cancellationToken); section is not null;
@@ -69,10 +69,9 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, ScratchSpace
                     case "spec" when spec is null:
                         spec = await BoundedBody.ReadAsync(section.Body, MaxSpecBytes, "The spec part", cancellationToken);
                         break;
-                    case "context" when contextFile is null:
-                        // spooled in the work directory (a data volume in the container), not in a small /tmp
-                        contextFile = scratch.NewUploadFile();
-                        (contextSize, contextHash) = await SpoolAsync(section.Body, contextFile, cancellationToken);
+                    case "context" when context is null:
+                        context = await blobs.BeginWriteAsync(null, cancellationToken);
+                        upload = await StoreAsync(section.Body, context, cancellationToken);
                         break;
                     default:
                         throw new BadRequestException("bad-multipart", "The multipart request is not valid.",
@@ -81,64 +80,56 @@ internal sealed class RequestReader(IOptions<ContextLimits> limits, ScratchSpace
             }
             if (spec is null)
                 throw new BadRequestException("bad-multipart", "The multipart request is not valid.", "The 'spec' part (the build spec as JSON) is missing.", "spec");
-            if (contextFile is null)
+            if (context is null)
                 throw new BadRequestException("bad-multipart", "The multipart request is not valid.", "The 'context' part (a tar or tar.gz build context) is missing.", "context");
 
             var parsedSpec = ParseSpec(spec, "spec");
-            bool gzip;
-            IReadOnlySet<string> entries;
-            await using (var archive = new FileStream(contextFile, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true))
-            {
-                gzip = ContextArchive.IsGzip(archive);
-                entries = await ContextArchive.ValidateAsync(archive, gzip, limits.Value, cancellationToken);
-            }
             var dockerfile = parsedSpec.Dockerfile ?? "Dockerfile";
-            if (SpecRules.IsSafeRelativePath(dockerfile) && !entries.Contains(dockerfile.Trim('/')))
+            if (SpecRules.IsSafeRelativePath(dockerfile) && !upload.Entries!.Contains(dockerfile.Trim('/')))
                 throw new InvalidContextException($"The context has no '{dockerfile}' (set 'dockerfile' in the spec to its path inside the context).");
             var request = new SubmittedRequest
             {
                 Caller = caller,
                 Spec = parsedSpec,
-                Fingerprint = Idempotency.Fingerprint([.. spec, .. Encoding.ASCII.GetBytes(contextHash!)]),
-                ContextFile = contextFile,
-                ContextIsGzip = gzip,
-                ContextSize = contextSize,
+                Fingerprint = Idempotency.Fingerprint([.. spec, .. Encoding.ASCII.GetBytes(upload.Sha256!)]),
+                Context = context,
+                ContextIsGzip = upload.Gzip,
+                ContextSize = upload.Size,
             };
-            contextFile = null; // owned by the request now
+            context = null; // owned by the request now
             return request;
         }
         finally
         {
-            if (contextFile is not null) File.Delete(contextFile);
+            if (context is not null) await context.DisposeAsync(); // abandoned: its temporary goes
         }
     }
 
-    private async Task<(long Size, string Sha256)> SpoolAsync(Stream body, string path, CancellationToken cancellationToken)
+    /// <summary>Streams the context part into <paramref name="blob"/>, validating the archive as it passes.</summary>
+    private async Task<(bool Gzip, IReadOnlySet<string> Entries, string Sha256, long Size)> StoreAsync(Stream body, IBlobWrite blob, CancellationToken cancellationToken)
     {
-        var max = limits.Value.MaxArchiveBytes;
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-        var buffer = new byte[1 << 16];
-        long total = 0;
-        int read;
-        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+        await using var upload = new UploadStream(body, blob, limits.Value.MaxArchiveBytes);
+        var gzip = await upload.StartsWithGzipAsync(cancellationToken);
+        try
         {
-            total += read;
-            if (total > max)
-                throw new PayloadTooLargeException($"The context is larger than {max} bytes (Limits:MaxArchiveBytes).");
-            hash.AppendData(buffer, 0, read);
-            try
-            {
-                await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-            }
-            catch (IOException e)
-            {
-                // the server's disk, not the request: not a 400
-                throw new InvalidOperationException($"Could not spool the uploaded context: {e.Message}", e);
-            }
+            var entries = await ContextArchive.ValidateAsync(upload, gzip, limits.Value, cancellationToken);
+            var sha256 = await upload.FinishAsync(cancellationToken);
+            if (upload.Total == 0) throw new InvalidContextException("The context part is empty.");
+            return (gzip, entries, sha256, upload.Total);
         }
-        if (total == 0) throw new InvalidContextException("The context part is empty.");
-        return (total, Convert.ToHexStringLower(hash.GetHashAndReset()));
+        catch (InvalidContextException) when (upload.Total == 0)
+        {
+            throw new InvalidContextException("The context part is empty.");
+        }
+        catch (InvalidContextException)
+        {
+            await upload.DiscardRestAsync(cancellationToken); // too large is the answer when it is both
+            throw;
+        }
+        catch (UploadStream.StoreFailedException e)
+        {
+            throw new InvalidOperationException(e.Message, e.InnerException);
+        }
     }
 
     private static BuildSpec ParseSpec(byte[] json, string where)

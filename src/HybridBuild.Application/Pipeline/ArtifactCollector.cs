@@ -18,12 +18,10 @@ internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits
         var root = Path.GetFullPath(exportDirectory);
         // the export is the build's output: links are not followed and FIFOs or devices never opened
         var (files, skipped) = UnixFileType.Walk(root, limits.Value.MaxEntries);
-        foreach (var (path, kind) in skipped)
-            log.Note($"artifact {path} is a {(kind == FileKind.SymbolicLink ? "symbolic link" : "special file")}; only regular files are stored");
+        foreach (var (path, kind) in skipped) NoteSkipped(log, path, kind == FileKind.SymbolicLink);
         foreach (var relative in files)
         {
-            if (System.Text.Encoding.UTF8.GetByteCount(relative) > MaxPathBytes)
-                throw new InvalidOperationException($"the export has a path longer than {MaxPathBytes} bytes: {relative[..Math.Min(80, relative.Length)]}...");
+            CheckPath(relative);
             var path = Path.Combine(root, relative);
             var sha256 = await HashAsync(path, cancellationToken);
             var key = BlobKeys.Artifact(sha256);
@@ -33,24 +31,43 @@ internal sealed class ArtifactCollector(IBlobStore blobs, IOptions<ContextLimits
                 size = content.Length;
                 await blobs.PutAsync(key, content, cancellationToken);
             }
-            artifacts.Add(new Artifact
-            {
-                Id = Guid.CreateVersion7(),
-                BuildId = stage.BuildId,
-                StageId = stage.Id,
-                StageName = stage.Name,
-                Path = relative,
-                Platform = PlatformOf(stage, relative),
-                Size = size,
-                Sha256 = sha256,
-                Mode = (int)File.GetUnixFileMode(path) & 0x1FF,
-                BlobKey = key,
-                CreatedAt = clock.GetUtcNow(),
-            });
+            artifacts.Add(Record(stage, relative, size, sha256, File.GetUnixFileMode(path)));
         }
-        log.Note($"stored {artifacts.Count} artifact(s), {artifacts.Sum(a => a.Size)} bytes");
+        NoteStored(log, artifacts);
         return artifacts;
     }
+
+    /// <summary>A stage's export streamed into blob storage as the engine receives it (<see cref="StreamedExport"/>).</summary>
+    public StreamedExport Stream(Stage stage, UnreferencedBlobs release, LogSink log) => new(this, stage, blobs, release, limits.Value.MaxEntries, log);
+
+    /// <exception cref="InvalidOperationException">The path is too long to keep.</exception>
+    public static void CheckPath(string relative)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(relative) > MaxPathBytes)
+            throw new InvalidOperationException($"the export has a path longer than {MaxPathBytes} bytes: {relative[..Math.Min(80, relative.Length)]}...");
+    }
+
+    public static void NoteSkipped(LogSink log, string path, bool symbolicLink) =>
+        log.Note($"artifact {path} is a {(symbolicLink ? "symbolic link" : "special file")}; only regular files are stored");
+
+    public static void NoteStored(LogSink log, IReadOnlyCollection<Artifact> artifacts) =>
+        log.Note($"stored {artifacts.Count} artifact(s), {artifacts.Sum(a => a.Size)} bytes");
+
+    /// <summary>The record of a stored file: path, size, SHA-256 and permission bits, its platform and its blob.</summary>
+    public Artifact Record(Stage stage, string relative, long size, string sha256, UnixFileMode mode) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        BuildId = stage.BuildId,
+        StageId = stage.Id,
+        StageName = stage.Name,
+        Path = relative,
+        Platform = PlatformOf(stage, relative),
+        Size = size,
+        Sha256 = sha256,
+        Mode = (int)mode & 0x1FF,
+        BlobKey = BlobKeys.Artifact(sha256),
+        CreatedAt = clock.GetUtcNow(),
+    };
 
     /// <summary>BuildKit's local exporter puts each platform of a multi-platform build in its own folder (linux_amd64/...).</summary>
     private static string? PlatformOf(Stage stage, string relativePath)

@@ -14,7 +14,7 @@ namespace HybridBuild.Application.Pipeline;
 /// The context blob of an upload is keyed by the build's id, so it is its own and simply removed.
 /// </summary>
 internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, StageLifecycle stages, PublicationLifecycle publications,
-    DeliveryLifecycle deliveries, IBlobStore blobs)
+    DeliveryLifecycle deliveries, UnreferencedBlobs unreferenced, IBlobStore blobs)
 {
     /// <exception cref="NotFoundException">No such build.</exception>
     /// <exception cref="ConflictException">The build has not finished or is pinned, or a publication of it is still to run.</exception>
@@ -53,18 +53,8 @@ internal sealed class BuildDeletion(BuildDbContext db, BuildLifecycle builds, St
         });
         if (!held) return false;
         // the records are gone: from here on the work is only cleaning up, and is finished even if the client leaves
-        foreach (var key in artifactKeys) await DeleteUnreferencedAsync(key);
+        foreach (var key in artifactKeys) await unreferenced.DeleteAsync(key);
         if (contextKey is not null) await blobs.DeleteAsync(contextKey, CancellationToken.None);
         return true;
     }
-
-    private Task DeleteUnreferencedAsync(string key) =>
-        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-            await BlobLock.HoldAsync(db, [key], CancellationToken.None);
-            if (!await db.Artifacts.AnyAsync(a => a.BlobKey == key, CancellationToken.None))
-                await blobs.DeleteAsync(key, CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-        });
 }

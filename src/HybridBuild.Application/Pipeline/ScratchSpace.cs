@@ -2,7 +2,7 @@ namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
 /// The layout of Worker:WorkDirectory, in one place: a stage run's folder (named by its run id), a spec file's checkout
-/// (named by its delivery), and the spool files of uploaded contexts (under <c>uploads/</c>). Whoever makes one removes it
+/// (named by its delivery), and the spool files earlier versions made for uploaded contexts (under <c>uploads/</c>). Whoever makes one removes it
 /// when done (<see cref="Delete"/>); what a killed node left behind is found by <see cref="ScratchSweep"/> by these names.
 /// </summary>
 internal sealed class ScratchSpace(IOptions<WorkerOptions> options)
@@ -17,10 +17,6 @@ internal sealed class ScratchSpace(IOptions<WorkerOptions> options)
 
     public string SpecCheckout(Guid deliveryId) => Path.Combine(Root, SpecPrefix + deliveryId.ToString("N"));
 
-    /// <summary>A new spool file's path for an uploaded context, its folder made.</summary>
-    public string NewUploadFile() =>
-        Path.Combine(Directory.CreateDirectory(Path.Combine(Root, UploadsFolder)).FullName, UploadPrefix + Guid.NewGuid().ToString("N"));
-
     /// <summary>The run a folder of the work directory belongs to, when its name is a run's.</summary>
     public static Guid? RunOf(string directory) => Guid.TryParseExact(Path.GetFileName(directory), "N", out var run) ? run : null;
 
@@ -29,7 +25,10 @@ internal sealed class ScratchSpace(IOptions<WorkerOptions> options)
         Path.GetFileName(directory) is { } name && name.StartsWith(SpecPrefix, StringComparison.Ordinal)
         && Guid.TryParseExact(name[SpecPrefix.Length..], "N", out var delivery) ? delivery : null;
 
-    /// <summary>The upload spool files there are, whoever made them.</summary>
+    /// <summary>
+    /// The upload spool files there are, whoever made them: uploads now stream into blob storage, but a node of an
+    /// earlier version that was killed mid-upload left its spool file under <c>uploads/context-…</c>.
+    /// </summary>
     public IEnumerable<string> UploadFiles()
     {
         var folder = Path.Combine(Root, UploadsFolder);

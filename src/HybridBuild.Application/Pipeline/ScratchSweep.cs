@@ -8,8 +8,10 @@ namespace HybridBuild.Application.Pipeline;
 /// are older than a stage may live (<see cref="WorkerOptions.MaxStageLifetime"/>). The age spares the scratch space of
 /// another node sharing the directory, and of a run ended without its executor having stopped; only names
 /// <see cref="ScratchSpace"/> makes are touched, so a work directory set to a folder holding other files loses none.
+/// The blob store's temporaries of that age go too (<see cref="SweepBlobTemporariesAsync"/>): a stage's export streams
+/// there, and a node killed mid-write leaves one behind.
 /// </summary>
-internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFactory<BuildDbContext> contexts, IOptions<WorkerOptions> options,
+internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFactory<BuildDbContext> contexts, IBlobStore blobs, IOptions<WorkerOptions> options,
     TimeProvider clock, ILogger<ScratchSweep> logger) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
@@ -21,6 +23,7 @@ internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFacto
             try
             {
                 await SweepAsync(stoppingToken);
+                await SweepBlobTemporariesAsync(stoppingToken);
             }
             catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
             {
@@ -57,6 +60,20 @@ internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFacto
         if (removed > 0) LogRemoved(removed, scratch.Root);
         return removed;
     }
+
+    /// <summary>
+    /// Removes the blob store's temporaries started longer ago than a stage may live (no write of a running stage or
+    /// upload is that old); returns how many. Every node sweeps the shared store; a temporary removed twice is no error.
+    /// </summary>
+    public async Task<int> SweepBlobTemporariesAsync(CancellationToken cancellationToken)
+    {
+        var removed = await blobs.DeleteTemporariesAsync(clock.GetUtcNow() - options.Value.MaxStageLifetime(), cancellationToken);
+        if (removed > 0) LogRemovedTemporaries(removed);
+        return removed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} temporary blob(s) that writes which never finished left in blob storage")]
+    private partial void LogRemovedTemporaries(int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Removed {Count} left-over folder(s) and file(s) from the work directory {Root}")]
     private partial void LogRemoved(int count, string root);

@@ -19,6 +19,7 @@ internal sealed class StageExecutor(
     BuilderPool builders,
     StageLifecycle stages,
     ArtifactCollector collector,
+    UnreferencedBlobs unreferenced,
     BuildLog log,
     Secrets.SecretCipher cipher,
     ScratchSpace scratch,
@@ -35,6 +36,8 @@ internal sealed class StageExecutor(
         var context = Path.Combine(work, "context");
         var export = Path.Combine(work, "out");
         await using var sink = log.OpenSink(build.Id, stage.Name);
+        // an engine that receives the export itself streams it into blob storage; the buildx engine writes it to `export`
+        await using var streamed = stage.Output.Type == OutputType.Artifacts ? collector.Stream(stage, unreferenced, sink) : null;
         try
         {
             Directory.CreateDirectory(work);
@@ -56,6 +59,7 @@ internal sealed class StageExecutor(
                 Platforms = stage.Platforms,
                 Output = stage.Output,
                 OutputDirectory = export,
+                ExportSink = streamed,
                 Labels = new Dictionary<string, string>
                 {
                     [EngineLabels.BuildId] = build.Id.ToString(),
@@ -73,9 +77,9 @@ internal sealed class StageExecutor(
                 return StageOutcome.Expired($"expired: {e.Message} past its queue TTL of {Core.Specs.SpecRules.FormatDuration(QueueTtl(stage)!.Value)}");
             }
             if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
-            var artifacts = stage.Output.Type == OutputType.Artifacts
-                ? await collector.CollectAsync(stage, export, sink, cancellationToken)
-                : [];
+            var artifacts = stage.Output.Type != OutputType.Artifacts ? []
+                : result.ExportStreamed ? streamed!.Complete()
+                : await collector.CollectAsync(stage, export, sink, cancellationToken);
             return StageOutcome.Succeeded(result.ImageDigest, artifacts);
         }
         finally
@@ -109,6 +113,7 @@ internal sealed class StageExecutor(
                 sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");
                 unreachable = result;
                 if (request.OutputDirectory is { } export) ScratchSpace.Delete(export);
+                if (request.ExportSink is StreamedExport streamed) await streamed.ReleaseAsync();
             }
         }
         return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");

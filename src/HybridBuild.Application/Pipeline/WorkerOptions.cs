@@ -17,7 +17,7 @@ public sealed record WorkerOptions
     /// <summary>Spec files (of triggers whose spec lives in the repository) this node reads at once, beside its stages and publications.</summary>
     public int SpecFileConcurrency { get; init; } = 1;
 
-    /// <summary>Scratch space for contexts and exports; emptied after each stage. Uploaded contexts are spooled under its <c>uploads/</c>.</summary>
+    /// <summary>Scratch space for contexts and the buildx engine's exports; emptied after each stage. Uploads and the native engine's exports stream to blob storage.</summary>
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "hybridbuild-work");
 
     /// <summary>How long one stage may run when its spec sets no <c>timeout</c>.</summary>

@@ -26,7 +26,7 @@ internal sealed class BuildSubmission(
     public async Task<(Build Build, bool Replayed)> SubmitAsync(SubmittedRequest submitted, string? idempotencyKey, CancellationToken cancellationToken)
     {
         Idempotency.CheckKey(idempotencyKey);
-        var errors = SpecValidator.Validate(submitted.Spec, submitted.ContextFile is not null, out var stages);
+        var errors = SpecValidator.Validate(submitted.Spec, submitted.Context is not null, out var stages);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
         if (errors.Count == 0) errors = await secrets.CheckGrantsAsync(stages, submitted.Caller, cancellationToken);
         if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
@@ -38,7 +38,7 @@ internal sealed class BuildSubmission(
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
             return (earlier, true);
 
-        // before the context is stored, to spare the blob store an upload that is refused anyway; checked again as it is stored
+        // before an uploaded context becomes the build's blob (a refused request's upload is abandoned); checked again as the build is stored
         await CheckQueueAsync(cancellationToken);
         var build = NewBuild(submitted, idempotencyKey, stages);
         await StoreContextAsync(build, submitted, cancellationToken);
@@ -105,7 +105,7 @@ internal sealed class BuildSubmission(
             Status = BuildStatus.Queued,
             CreatedAt = clock.GetUtcNow(),
             Dockerfile = (spec.Dockerfile ?? "Dockerfile").Trim('/'),
-            SourceKind = submitted.ContextFile is not null ? SourceKind.Upload
+            SourceKind = submitted.Context is not null ? SourceKind.Upload
                 : spec.Source?.Inline is not null ? SourceKind.Inline : SourceKind.Git,
             GitUrl = spec.Source?.Git?.Url,
             GitRef = spec.Source?.Git?.Ref,
@@ -142,12 +142,12 @@ internal sealed class BuildSubmission(
 
     private async Task StoreContextAsync(Build build, SubmittedRequest submitted, CancellationToken cancellationToken)
     {
-        if (submitted.ContextFile is not null)
+        if (submitted.Context is not null)
         {
             build.ContextKey = BlobKeys.Context(build.Id, submitted.ContextIsGzip);
             build.ContextSize = submitted.ContextSize;
-            await using var file = File.OpenRead(submitted.ContextFile);
-            await blobs.PutAsync(build.ContextKey, file, cancellationToken);
+            // streamed into the store as the request arrived; it becomes the build's blob now
+            await submitted.Context.CommitAsync(build.ContextKey, cancellationToken);
         }
         else if (submitted.Spec.Source?.Inline is { } inline)
         {

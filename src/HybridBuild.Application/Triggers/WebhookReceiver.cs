@@ -89,7 +89,7 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
         var key = delivery.ContentSha256 is { } content ? $"trigger:{trigger.Id}:sha256:{content}" : $"trigger:{trigger.Id}:{delivery.DeliveryKey}";
         try
         {
-            using var submitted = new SubmittedRequest { Caller = Caller.ForTrigger(trigger), Spec = spec, Fingerprint = Idempotency.Fingerprint(spec) };
+            await using var submitted = new SubmittedRequest { Caller = Caller.ForTrigger(trigger), Spec = spec, Fingerprint = Idempotency.Fingerprint(spec) };
             var (build, _) = await submission.SubmitAsync(submitted, key, cancellationToken);
             (delivery.Outcome, delivery.BuildId) = (DeliveryOutcome.Started, build.Id);
         }

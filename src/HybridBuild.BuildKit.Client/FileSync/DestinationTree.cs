@@ -5,7 +5,7 @@ namespace HybridBuild.BuildKit.Client.FileSync;
 /// written into a directory that was empty (or made here), every entry is created with calls that fail rather than
 /// follow an existing link, and only below directories this transfer created (checked again with lstat).
 /// </summary>
-internal sealed class DestinationTree
+internal sealed class DestinationTree : IReceiveTarget
 {
     private readonly string _root;
     private readonly HashSet<string> _created = new(StringComparer.Ordinal) { "" };
@@ -51,10 +51,13 @@ internal sealed class DestinationTree
         UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
     });
 
+    public ValueTask<Stream> CreateFileAsync(ReceivedEntry entry, CancellationToken ct) => ValueTask.FromResult<Stream>(CreateFile(entry.Path));
+
     /// <summary>Permissions after the content, then mtime after closing (closing would not change it, but flushing would).</summary>
-    public static async Task CompleteFileAsync(FileStream file, ReceivedEntry entry)
+    public async ValueTask CompleteFileAsync(Stream stream, ReceivedEntry entry, CancellationToken ct)
     {
-        await file.FlushAsync().ConfigureAwait(false);
+        var file = (FileStream)stream;
+        await file.FlushAsync(ct).ConfigureAwait(false);
         File.SetUnixFileMode(file.SafeFileHandle, SafeMode(entry.Mode));
         var path = file.Name;
         await file.DisposeAsync().ConfigureAwait(false);
@@ -87,7 +90,7 @@ internal sealed class DestinationTree
     }
 
     // The export runs as the service's user: setuid/setgid bits from a build have no business on its files.
-    private static UnixFileMode SafeMode(uint goMode) =>
+    internal static UnixFileMode SafeMode(uint goMode) =>
         GoFileMode.ToUnixFileMode(goMode) & ~(UnixFileMode.SetUser | UnixFileMode.SetGroup);
 
     private string FullPathUnderOwnedParent(string path)

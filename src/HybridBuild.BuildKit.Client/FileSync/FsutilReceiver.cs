@@ -10,19 +10,26 @@ internal static class FsutilReceiver
     public static Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveLimits limits, CancellationToken ct) =>
         ReceiveAsync(destination, incoming, outgoing, new ReceiveBudget(limits), beforeFin: null, ct);
 
+    /// <summary>Receives into <paramref name="destination"/>, an empty directory (made when missing).</summary>
+    public static Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveBudget budget, Action? beforeFin, CancellationToken ct) =>
+        ReceiveAsync(() => DestinationTree.Prepare(destination), $"Writing the export to {destination}", incoming, outgoing, budget, beforeFin, ct);
+
     /// <summary>
     /// Receives within what is left of <paramref name="budget"/>, which other streams into the same destination share.
     /// <paramref name="beforeFin"/> runs once everything is written, before our FIN: the FIN lets the sender report the
     /// transfer complete, so what must be done by then (moving the output into place) goes there, and its failure
     /// reaches the sender as an ERR.
     /// </summary>
-    public static async Task ReceiveAsync(string destination, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing, ReceiveBudget budget, Action? beforeFin, CancellationToken ct)
+    /// <param name="target">Makes the target, inside the receive so that its failure is reported to the sender.</param>
+    /// <param name="writing">What a local I/O failure's message starts with.</param>
+    public static async Task ReceiveAsync(Func<IReceiveTarget> target, string writing, IAsyncStreamReader<Packet> incoming, IAsyncStreamWriter<Packet> outgoing,
+        ReceiveBudget budget, Action? beforeFin, CancellationToken ct)
     {
         using var writer = new PacketWriter(outgoing);
         ReceiveRun? run = null;
         try
         {
-            run = new ReceiveRun(DestinationTree.Prepare(destination), new StatValidator(budget), writer, budget, beforeFin);
+            run = new ReceiveRun(target(), new StatValidator(budget), writer, budget, beforeFin);
             while (await incoming.MoveNext(ct).ConfigureAwait(false))
             {
                 // The daemon cancels the call right after its FIN: return at once, before that cancellation lands.
@@ -34,7 +41,7 @@ internal static class FsutilReceiver
         {
             await writer.TrySendErrorAsync(e.Message).ConfigureAwait(false);
             if (e is FileTransferException) throw;
-            throw new FileTransferException($"Writing the export to {destination} failed: {e.Message}", e);
+            throw new FileTransferException($"{writing} failed: {e.Message}", e);
         }
         finally
         {

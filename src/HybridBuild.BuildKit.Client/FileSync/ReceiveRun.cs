@@ -1,13 +1,13 @@
 namespace HybridBuild.BuildKit.Client.FileSync;
 
 /// <summary>The state of one receive: the listing so far, the files requested and being written, what is left to finish.</summary>
-internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, PacketWriter writer, ReceiveBudget budget, Action? beforeFin) : IAsyncDisposable
+internal sealed class ReceiveRun(IReceiveTarget tree, StatValidator validator, PacketWriter writer, ReceiveBudget budget, Action? beforeFin) : IAsyncDisposable
 {
     // Go's sender streams 4 files at a time; far more open files than that is a sender misbehaving.
     private const int MaxOpenFiles = 64;
 
     private readonly Dictionary<uint, ReceivedEntry> _requested = [];
-    private readonly Dictionary<uint, FileStream> _open = [];
+    private readonly Dictionary<uint, Stream> _open = [];
     private readonly Dictionary<string, ReceivedEntry> _filesByPath = new(StringComparer.Ordinal);
     private readonly List<ReceivedEntry> _hardLinks = [];
     private readonly List<ReceivedEntry> _directories = [];
@@ -74,19 +74,21 @@ internal sealed class ReceiveRun(DestinationTree tree, StatValidator validator, 
         if (!_open.TryGetValue(id, out var file))
         {
             if (_open.Count >= MaxOpenFiles) throw new FileTransferException($"The sender is streaming more than {MaxOpenFiles} files at once.");
-            file = tree.CreateFile(entry.Path);
+            file = await tree.CreateFileAsync(entry, ct).ConfigureAwait(false);
             _open[id] = file;
         }
         if (data.IsEmpty)
         {
             _open.Remove(id);
             _requested.Remove(id);
-            await DestinationTree.CompleteFileAsync(file, entry).ConfigureAwait(false);
+            await tree.CompleteFileAsync(file, entry, ct).ConfigureAwait(false);
             await FinishIfCompleteAsync(ct).ConfigureAwait(false);
             return;
         }
         budget.TakeReceivedBytes(data.Length);
-        file.Write(data.Span);
+        // a file on disk takes the chunk into its buffer (the page cache beats a thread-pool write per 32 KiB chunk)
+        if (file is FileStream onDisk) onDisk.Write(data.Span);
+        else await file.WriteAsync(data.Memory, ct).ConfigureAwait(false);
     }
 
     private async Task FinishIfCompleteAsync(CancellationToken ct)

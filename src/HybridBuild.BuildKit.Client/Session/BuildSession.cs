@@ -15,7 +15,7 @@ public sealed class BuildSession
     private const int IdLength = 25;
     private const string Name = "hybridbuild";
 
-    private readonly ConcurrentDictionary<SessionExport.Directory, ReceiveBudget> _exportBudgets = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<SessionExport, ReceiveBudget> _exportBudgets = new(ReferenceEqualityComparer.Instance);
     private Exception? _exportFailure;
 
     /// <summary>Creates a session with a fresh random <see cref="Id"/>.</summary>
@@ -102,8 +102,8 @@ public sealed class BuildSession
     public Exception? ExportFailure => Volatile.Read(ref _exportFailure);
 
     /// <summary>Keeps the first failure: later ones are usually consequences of it.</summary>
-    /// <summary>One budget per directory target, shared by all its streams (one per platform), so the limits bound them together.</summary>
-    internal ReceiveBudget ExportBudget(SessionExport.Directory target) => _exportBudgets.GetOrAdd(target, static t => new ReceiveBudget(t.Limits));
+    /// <summary>One budget per directory or sink target, shared by all its streams (one per platform), so the limits bound them together.</summary>
+    internal ReceiveBudget ExportBudget(SessionExport target, ReceiveLimits limits) => _exportBudgets.GetOrAdd(target, static (_, l) => new ReceiveBudget(l), limits);
 
     internal void RecordExportFailure(Exception failure) => Interlocked.CompareExchange(ref _exportFailure, failure, null);
 }

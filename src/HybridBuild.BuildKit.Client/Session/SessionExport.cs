@@ -42,6 +42,26 @@ public abstract record SessionExport
         internal ReceiveLimits Limits { get; }
     }
 
+    /// <summary>A sink, for the <c>local</c> exporter: the daemon's file tree is validated as for a directory and handed over file by file.</summary>
+    public sealed record Files : SessionExport
+    {
+        /// <summary>Creates a sink target.</summary>
+        /// <param name="sink">Takes the files.</param>
+        /// <param name="maxEntries">How many entries the daemon may send.</param>
+        /// <param name="maxBytes">How many bytes of file content the daemon may send.</param>
+        public Files(IExportFileSink sink, long maxEntries, long maxBytes)
+        {
+            ArgumentNullException.ThrowIfNull(sink);
+            Sink = sink;
+            Limits = new ReceiveLimits(maxEntries, maxBytes);
+        }
+
+        /// <summary>Takes the files.</summary>
+        public IExportFileSink Sink { get; }
+
+        internal ReceiveLimits Limits { get; }
+    }
+
     /// <summary>A file, for the <c>tar</c>, <c>oci</c> and <c>docker</c> exporters: the daemon sends one archive.</summary>
     /// <param name="Path">The destination file; replaced only once the archive is complete.</param>
     public sealed record File(string Path) : SessionExport;

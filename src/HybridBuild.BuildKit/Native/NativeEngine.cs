@@ -104,7 +104,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             if (request.Output is { Type: OutputType.Image, Push: true } && _onDockerClientsEngine && _options.RemovePushedImages)
                 foreach (var tag in request.Output.Tags)
                     await _docker.RemoveImageAsync(tag, CancellationToken.None);
-            return StageBuildResult.Success(result.ImageDigest);
+            return StageBuildResult.Success(result.ImageDigest) with { ExportStreamed = request.Output.Type == OutputType.Artifacts && request.ExportSink is not null };
         }
         catch (BuildKitSolveException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -148,6 +148,8 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
 
     private List<ExportRequest> Exports(StageBuildRequest request) => request.Output.Type switch
     {
+        // streamed to the sink as it arrives when there is one: no copy in the output directory first
+        OutputType.Artifacts when request.ExportSink is { } sink => [new ExportRequest.LocalFiles(new ExportSinkAdapter(sink))],
         OutputType.Artifacts => [new ExportRequest.Local(request.OutputDirectory ?? throw new ArgumentException("An artifacts output needs an output directory."))],
         // kept images go to the Docker engine's image store, as buildx's docker driver does; pushed ones are pushed
         OutputType.Image when !request.Output.Push && OnDocker => [new ExportRequest.DockerStore(request.Output.Tags)],
@@ -183,6 +185,19 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
     }
 
     public ValueTask DisposeAsync() => _client.DisposeAsync();
+
+    /// <summary>The client's sink is the client library's own type (it does not know Core): this one passes each call on.</summary>
+    private sealed class ExportSinkAdapter(IExportSink sink) : IExportFileSink
+    {
+        public ValueTask<Stream> OpenFileAsync(string path, CancellationToken cancellationToken) => sink.OpenFileAsync(path, cancellationToken);
+
+        public ValueTask CompleteFileAsync(string path, Stream content, UnixFileMode mode, CancellationToken cancellationToken) =>
+            sink.CompleteFileAsync(path, content, mode, cancellationToken);
+
+        public ValueTask LinkAsync(string path, string source, CancellationToken cancellationToken) => sink.LinkAsync(path, source, cancellationToken);
+
+        public void SymbolicLink(string path, string target) => sink.SymbolicLink(path, target);
+    }
 
     /// <summary>Hands the client's status updates to the same step tracker the buildx engine feeds.</summary>
     private sealed class StatusForwarder(StepTracker steps) : ISolveProgress

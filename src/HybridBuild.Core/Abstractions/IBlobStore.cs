@@ -14,8 +14,18 @@ public sealed record BlobDownload(string ContentDisposition, string ContentType,
 /// </summary>
 public interface IBlobStore
 {
-    /// <summary>Writes a blob unless one already exists under the key (keys are content-derived, so an existing blob is the same).</summary>
-    Task<PutResult> PutAsync(string key, Stream content, CancellationToken cancellationToken);
+    /// <summary>
+    /// Starts a blob whose key is known only once it is written (a content hash): the content goes to a temporary place
+    /// of the store's own, and becomes a blob only by <see cref="IBlobWrite.CommitAsync"/>. With <paramref name="key"/>,
+    /// the key is known already and the store may write under it directly; the commit must then name that key.
+    /// </summary>
+    Task<IBlobWrite> BeginWriteAsync(string? key, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Removes temporaries that writes started before <paramref name="startedBefore"/> left behind (a node that died
+    /// mid-write); returns how many it removed. Writes in progress are younger than that, and are left alone.
+    /// </summary>
+    Task<int> DeleteTemporariesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken);
 
     /// <summary>
     /// Opens a blob for reading, or null when there is none. The stream is seekable and knows its length, so ranges

@@ -20,8 +20,14 @@ public sealed record StageBuildRequest
     public IReadOnlyDictionary<string, string> BuildArgs { get; init; } = new Dictionary<string, string>();
     public IReadOnlyList<string> Platforms { get; init; } = [];
     public required StageOutput Output { get; init; }
-    /// <summary>Where an artifacts output is written.</summary>
+    /// <summary>Where an artifacts output is written, by an engine that does not stream it to <see cref="ExportSink"/>.</summary>
     public string? OutputDirectory { get; init; }
+    /// <summary>
+    /// Takes an artifacts output file by file as it arrives, from an engine that receives the export itself (the
+    /// native one); such an engine then says so in <see cref="StageBuildResult.ExportStreamed"/> and writes nothing to
+    /// <see cref="OutputDirectory"/>.
+    /// </summary>
+    public IExportSink? ExportSink { get; init; }
     /// <summary>Labels put on images the stage produces, so they can be found and cleaned up.</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     /// <summary>Build secrets by id (<c>RUN --mount=type=secret,id=...</c>); never logged, never stored with the build.</summary>
@@ -32,6 +38,9 @@ public sealed record StageBuildResult(bool Succeeded, string? Error, string? Ima
 {
     /// <summary>The daemon could not be reached (down, unreachable, gone mid-solve): the stage may run again on another builder.</summary>
     public bool Unreachable { get; init; }
+
+    /// <summary>The artifacts went to <see cref="StageBuildRequest.ExportSink"/>, not to the output directory.</summary>
+    public bool ExportStreamed { get; init; }
 
     public static StageBuildResult Success(string? digest) => new(true, null, digest);
     public static StageBuildResult Failure(string error) => new(false, error, null);
@@ -54,6 +63,26 @@ public sealed record Builder(string Name, IBuildEngine Engine, int MaxSolves, IR
 public interface IBuilders
 {
     IReadOnlyList<Builder> All { get; }
+}
+
+/// <summary>
+/// Takes a stage's artifacts as an engine receives them, file by file, with no copy on disk first. Paths are relative
+/// and <c>/</c>-separated, already validated by the engine (clean, never through a link, within the export's limits);
+/// the streams of a multi-platform export arrive concurrently. A stream opened and never completed is disposed (the
+/// export failed or was cancelled).
+/// </summary>
+public interface IExportSink
+{
+    ValueTask<Stream> OpenFileAsync(string path, CancellationToken cancellationToken);
+
+    /// <summary>All of the file's content is in <paramref name="content"/>, the stream <see cref="OpenFileAsync"/> gave; <paramref name="mode"/> its permission bits.</summary>
+    ValueTask CompleteFileAsync(string path, Stream content, UnixFileMode mode, CancellationToken cancellationToken);
+
+    /// <summary><paramref name="path"/> has the content of <paramref name="source"/>, completed earlier (a hard link).</summary>
+    ValueTask LinkAsync(string path, string source, CancellationToken cancellationToken);
+
+    /// <summary>A symbolic link, which has no content of its own to store.</summary>
+    void SymbolicLink(string path, string target);
 }
 
 /// <summary>Receives a solve's progress as it happens.</summary>

@@ -24,18 +24,37 @@ internal sealed class FileSystemBlobStore : IBlobStore
         Directory.CreateDirectory(Path.Combine(_root, TempFolder));
     }
 
-    public async Task<PutResult> PutAsync(string key, Stream content, CancellationToken cancellationToken)
+    public Task<IBlobWrite> BeginWriteAsync(string? key, CancellationToken cancellationToken)
     {
-        var path = Resolve(key);
-        if (File.Exists(path)) return PutResult.AlreadyExists;
+        if (key is not null) Resolve(key);
         var temp = Path.Combine(_root, TempFolder, Guid.NewGuid().ToString("N"));
+        return Task.FromResult<IBlobWrite>(new FileSystemBlobWrite(this, temp));
+    }
+
+    public Task<int> DeleteTemporariesAsync(DateTimeOffset startedBefore, CancellationToken cancellationToken)
+    {
+        var removed = 0;
+        // a temporary is written from its creation on: its last write is at least its start
+        foreach (var file in new DirectoryInfo(Path.Combine(_root, TempFolder)).EnumerateFiles())
+        {
+            if (file.LastWriteTimeUtc >= startedBefore.UtcDateTime) continue;
+            try
+            {
+                file.Delete();
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* the next sweep tries again */ }
+        }
+        return Task.FromResult(removed);
+    }
+
+    /// <summary>Moves a complete temporary into place under <paramref name="key"/>; it is gone afterwards either way.</summary>
+    internal PutResult Commit(string temp, string key)
+    {
         try
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-            {
-                await content.CopyToAsync(file, cancellationToken);
-                await file.FlushAsync(cancellationToken);
-            }
+            var path = Resolve(key);
+            if (File.Exists(path)) return PutResult.AlreadyExists;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             try
             {

@@ -4,7 +4,7 @@ namespace HybridBuild.BuildKit.Tests.Engines;
 [Collection(EngineCollection.Name)]
 public sealed class EngineComparisonTests(EngineFixture fixture)
 {
-    private static readonly StageOutput Artifacts = new() { Type = OutputType.Artifacts };
+    internal static readonly StageOutput Artifacts = new() { Type = OutputType.Artifacts };
 
     [Fact]
     public async Task Both_engines_export_the_same_files_with_the_same_bytes_modes_and_layout()
@@ -150,7 +150,8 @@ public sealed class EngineComparisonTests(EngineFixture fixture)
 
     internal static async Task<StageBuildResult> BuildAsync(IBuildEngine engine, Workspace work, StageOutput output, string? outputDirectory,
         string? target = null, IReadOnlyList<string>? platforms = null, IReadOnlyDictionary<string, string>? labels = null,
-        IReadOnlyDictionary<string, byte[]>? secrets = null, RecordingProgress? progress = null, CancellationToken cancellationToken = default)
+        IReadOnlyDictionary<string, byte[]>? secrets = null, RecordingProgress? progress = null, CancellationToken cancellationToken = default,
+        IExportSink? sink = null)
     {
         var request = new StageBuildRequest
         {
@@ -160,6 +161,7 @@ public sealed class EngineComparisonTests(EngineFixture fixture)
             Platforms = platforms ?? [],
             Output = output,
             OutputDirectory = outputDirectory,
+            ExportSink = sink,
             Labels = labels ?? new Dictionary<string, string>(),
             Secrets = secrets ?? new Dictionary<string, byte[]>(),
         };

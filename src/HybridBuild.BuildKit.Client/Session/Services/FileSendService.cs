@@ -22,7 +22,12 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
             switch (FindExport(session, exporterId))
             {
                 case SessionExport.Directory directory:
-                    await ReceiveDirectoryAsync(directory, session.ExportBudget(directory), requestStream, responseStream, context.CancellationToken);
+                    await ReceiveDirectoryAsync(directory, session.ExportBudget(directory, directory.Limits), requestStream, responseStream, context.CancellationToken);
+                    break;
+                case SessionExport.Files files:
+                    // each stream (one per platform) goes straight to the sink: no staging, nothing to merge
+                    await ReceiveAsync(() => new SinkTarget(files.Sink), "Streaming the export", session.ExportBudget(files, files.Limits), beforeFin: null,
+                        requestStream, responseStream, context.CancellationToken);
                     break;
                 case SessionExport.File file:
                     await FileExportWriter.WriteAsync(file.Path, requestStream, context.CancellationToken);
@@ -56,23 +61,30 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
         var staging = ExportStaging.Create(target.Path);
         try
         {
-            var incoming = new RawPacketReader(requests);
-            var outgoing = new RawPacketWriter(responses);
-            try
-            {
-                // Merged before our FIN: the daemon reports the export done (and may answer the Solve) once it has our FIN.
-                await FsutilReceiver.ReceiveAsync(staging, incoming, outgoing, budget, () => ExportStaging.MergeInto(staging, target), cancellationToken);
-            }
-            catch (Exception e) when (outgoing.FinSent && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
-            {
-                // The daemon answers our FIN with its own and cancels the call at once instead of half-closing; the
-                // reset can overtake its FIN. We send FIN only once every file has arrived and is merged, so nothing is missing.
-                // Only our FIN says so: a FIN from the daemon before ours means the transfer stopped short.
-            }
+            // Merged before our FIN: the daemon reports the export done (and may answer the Solve) once it has our FIN.
+            await ReceiveAsync(() => DestinationTree.Prepare(staging), $"Writing the export to {staging}", budget, () => ExportStaging.MergeInto(staging, target),
+                requests, responses, cancellationToken);
         }
         finally
         {
             ExportStaging.Remove(staging);
+        }
+    }
+
+    private static async Task ReceiveAsync(Func<IReceiveTarget> target, string writing, ReceiveBudget budget, Action? beforeFin,
+        IAsyncStreamReader<byte[]> requests, IServerStreamWriter<byte[]> responses, CancellationToken cancellationToken)
+    {
+        var incoming = new RawPacketReader(requests);
+        var outgoing = new RawPacketWriter(responses);
+        try
+        {
+            await FsutilReceiver.ReceiveAsync(target, writing, incoming, outgoing, budget, beforeFin, cancellationToken);
+        }
+        catch (Exception e) when (outgoing.FinSent && IsCallEnding(e is FileTransferException { InnerException: { } inner } ? inner : e, cancellationToken))
+        {
+            // The daemon answers our FIN with its own and cancels the call at once instead of half-closing; the
+            // reset can overtake its FIN. We send FIN only once every file has arrived (and is merged), so nothing is missing.
+            // Only our FIN says so: a FIN from the daemon before ours means the transfer stopped short.
         }
     }
 
