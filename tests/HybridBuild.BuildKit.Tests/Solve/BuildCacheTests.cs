@@ -46,6 +46,20 @@ public sealed class BuildCacheTests
     }
 
     [Fact]
+    public async Task A_prune_to_a_keep_storage_below_the_caches_size_removes_the_least_recently_used_records()
+    {
+        await using var client = await DockerDaemon.ConnectAsync();
+        var described = await BuildCacheAsync(client);
+        string[] mine = [$"id=={Assert.Single(await client.DiskUsageAsync(described, DockerDaemon.BuildDeadline())).Id}"];
+
+        var pruned = await client.PruneAsync(new PruneOptions { KeepStorage = 1, All = true, Filters = mine }, DockerDaemon.BuildDeadline());
+
+        Assert.Equal(1, pruned.Records);
+        Assert.True(pruned.Bytes >= FourMiB, $"removed {pruned.Bytes} bytes");
+        Assert.Empty(await client.DiskUsageAsync(mine, DockerDaemon.BuildDeadline()));
+    }
+
+    [Fact]
     public void Negative_sizes_and_durations_are_refused_before_any_call()
     {
         var client = BuildKitClient.Create(new BuildKitClientOptions { Address = "unix:///nonexistent/buildkitd.sock" });
