@@ -22,4 +22,12 @@ public sealed record BuilderOptions
 
     /// <summary>Solves it runs at once, counted across every node.</summary>
     public int MaxSolves { get; init; } = 4;
+
+    /// <summary>MiB of build cache it keeps: a recurring job prunes it to less (0 keeps none). Unset: never pruned.</summary>
+    public long? CacheKeepStorageMiB { get; init; }
+
+    /// <summary>Cache used within this time is kept whatever its size; unset keeps none for its age.</summary>
+    public TimeSpan? CacheKeepFor { get; init; }
+
+    internal CacheLimit? CacheLimit => CacheKeepStorageMiB is { } mib ? new CacheLimit(mib << 20, CacheKeepFor) : null;
 }
