@@ -11,6 +11,9 @@ internal sealed partial class BuilderCachePrune(BuilderPool pool, ILogger<Builde
 {
     public const string JobId = "builder-cache-prune";
 
+    /// <summary>As long as <see cref="BuilderMonitor"/> waits for an answer: a daemon that takes longer counts as down.</summary>
+    private static readonly TimeSpan CheckTimeout = TimeSpan.FromSeconds(10);
+
     /// <summary>Prunes every builder that has a limit; returns the bytes removed.</summary>
     [DisableConcurrentExecution(timeoutInSeconds: 60), AutomaticRetry(Attempts = 0)]
     public async Task<long> RunAsync(CancellationToken cancellationToken)
@@ -33,10 +36,9 @@ internal sealed partial class BuilderCachePrune(BuilderPool pool, ILogger<Builde
     {
         try
         {
-            var state = await pool.CheckAsync(builder, cancellationToken);
-            if (!state.Up)
+            if (await DownBecauseAsync(builder, cancellationToken) is { } reason)
             {
-                LogSkipped(builder.Name, state.Description);
+                LogSkipped(builder.Name, reason);
                 return 0;
             }
             var pruned = await cache.PruneCacheAsync(limit, cancellationToken);
@@ -47,6 +49,22 @@ internal sealed partial class BuilderCachePrune(BuilderPool pool, ILogger<Builde
         {
             LogFailed(e, builder.Name);
             return 0;
+        }
+    }
+
+    /// <summary>Why the builder counts as down now, or null when it answers.</summary>
+    private async Task<string?> DownBecauseAsync(Builder builder, CancellationToken cancellationToken)
+    {
+        using var check = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        check.CancelAfter(CheckTimeout);
+        try
+        {
+            var state = await pool.CheckAsync(builder, check.Token);
+            return state.Up ? null : state.Description;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return $"no answer within {CheckTimeout.TotalSeconds:0} s";
         }
     }
 
