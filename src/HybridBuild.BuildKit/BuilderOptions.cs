@@ -29,5 +29,8 @@ public sealed record BuilderOptions
     /// <summary>Cache used within this time is kept whatever its size; unset keeps none for its age.</summary>
     public TimeSpan? CacheKeepFor { get; init; }
 
-    internal CacheLimit? CacheLimit => CacheKeepStorageMiB is { } mib ? new CacheLimit(mib << 20, CacheKeepFor) : null;
+    internal CacheLimit? CacheLimit => ToCacheLimit(CacheKeepStorageMiB, CacheKeepFor);
+
+    /// <summary>The limit of a configured size, in MiB; none without one.</summary>
+    internal static CacheLimit? ToCacheLimit(long? keepMiB, TimeSpan? keepFor) => keepMiB is { } mib ? new CacheLimit(mib << 20, keepFor) : null;
 }

@@ -19,8 +19,10 @@ internal sealed class BuilderSet : IBuilders, IAsyncDisposable
     {
         if (engine.Value.Builders.Count == 0)
         {
-            var limit = native.Value.CacheKeepStorageMiB is { } mib ? new CacheLimit(mib << 20, native.Value.CacheKeepFor) : null;
-            All = [new Builder(DefaultName, single(), int.MaxValue, []) { Cache = limit }];
+            All = [new Builder(DefaultName, single(), int.MaxValue, [])
+            {
+                Cache = BuilderOptions.ToCacheLimit(native.Value.CacheKeepStorageMiB, native.Value.CacheKeepFor),
+            }];
             return;
         }
         All = [.. engine.Value.Builders.Select(b =>

@@ -5,8 +5,8 @@ namespace HybridBuild.BuildKit.Native;
 internal sealed partial class NativeEngine : IBuildCache
 {
     /// <summary>
-    /// Prunes with <c>all</c>, as BuildKit's own size-bound collector does: context uploads, frontend images and
-    /// records shared with the image store count toward the size, so they must be removable for the bound to hold.
+    /// Prunes with <c>all</c>, as BuildKit's own size-bound collector does: context uploads and frontend images count
+    /// toward the size, so they must be removable for the bound to hold.
     /// </summary>
     public async Task<CachePruneResult> PruneCacheAsync(CacheLimit limit, CancellationToken cancellationToken)
     {
