@@ -82,6 +82,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<SecretService>();
         services.AddScoped<Reconciler>();
         services.AddScoped<EngineHousekeeping>();
+        services.AddScoped<Builders.BuilderCachePrune>();
         services.AddScoped<RetentionSweep>();
         return services;
     }
@@ -136,11 +137,16 @@ public static class ApplicationServiceCollectionExtensions
         server.ServerCheckInterval = worker.NodeTimeout;
     }
 
-    /// <summary>The recurring jobs: the reconciler every few seconds, retention every ten minutes, engine housekeeping hourly.</summary>
+    /// <summary>
+    /// The recurring jobs: the reconciler every few seconds, retention every ten minutes, builders' cache pruning every
+    /// fifteen minutes, engine housekeeping hourly.
+    /// </summary>
     public static void ScheduleHybridBuildJobs(this IRecurringJobManager recurring)
     {
         recurring.AddOrUpdate<Reconciler>(Reconciler.JobId, HangfireJobDispatcher.MaintenanceQueue, r => r.RunAsync(CancellationToken.None), "*/5 * * * * *");
         recurring.AddOrUpdate<RetentionSweep>(RetentionSweep.JobId, HangfireJobDispatcher.RetentionQueue, r => r.RunAsync(CancellationToken.None), "*/10 * * * *");
+        recurring.AddOrUpdate<Builders.BuilderCachePrune>(Builders.BuilderCachePrune.JobId, HangfireJobDispatcher.MaintenanceQueue,
+            p => p.RunAsync(CancellationToken.None), "*/15 * * * *");
         recurring.AddOrUpdate<EngineHousekeeping>(EngineHousekeeping.JobId, HangfireJobDispatcher.MaintenanceQueue, h => h.RunAsync(CancellationToken.None), Cron.Hourly());
     }
 

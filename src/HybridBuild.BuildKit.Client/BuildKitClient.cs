@@ -8,7 +8,7 @@ namespace HybridBuild.BuildKit.Client;
 /// <summary>
 /// A native BuildKit client: Dockerfile builds over gRPC against a Docker Engine's embedded BuildKit or a
 /// standalone buildkitd, with the session (context upload, local exports, credentials, secrets) served in-process.
-/// Thread-safe; builds may run concurrently. Dispose it to close its connections and its session server.
+/// Also measures and prunes the daemon's build cache. Thread-safe; builds may run concurrently. Dispose it to close its connections and its session server.
 /// </summary>
 public sealed class BuildKitClient : IAsyncDisposable
 {
@@ -71,6 +71,36 @@ public sealed class BuildKitClient : IAsyncDisposable
         catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented)
         {
             return null;
+        }
+    }
+
+    /// <summary>The records of the daemon's build cache that match every filter (BuildKit's syntax, as <see cref="PruneOptions.Filters"/>).</summary>
+    /// <exception cref="BuildKitConnectionException">The daemon cannot be reached.</exception>
+    public Task<IReadOnlyList<CacheRecord>> DiskUsageAsync(IReadOnlyList<string>? filters, CancellationToken cancellationToken) =>
+        CallAsync(() => CacheCalls.DiskUsageAsync(_control, filters ?? [], cancellationToken));
+
+    /// <summary>
+    /// Removes build cache records no build is using, as <paramref name="options"/> bound it, and returns how many and
+    /// how many bytes. Records a running build holds are never removed.
+    /// </summary>
+    /// <exception cref="BuildKitConnectionException">The daemon cannot be reached.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size or duration is negative.</exception>
+    public Task<PruneResult> PruneAsync(PruneOptions options, CancellationToken cancellationToken)
+    {
+        var request = CacheCalls.ToRequest(options);
+        return CallAsync(() => CacheCalls.PruneAsync(_control, request, cancellationToken));
+    }
+
+    private async Task<T> CallAsync<T>(Func<Task<T>> call)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (IsConnectionFailure(e))
+        {
+            throw ConnectionFailure(e, _connector.Address);
         }
     }
 

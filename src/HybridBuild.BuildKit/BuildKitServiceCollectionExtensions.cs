@@ -49,7 +49,16 @@ public static partial class BuildKitServiceCollectionExtensions
                 "Engine:Builders names must be unique.")
             .Validate(o => o.Builders.All(b => IsAddress(b.Address)),
                 "Engine:Builders:N:Address must be docker, docker+unix:///path, docker+tcp://host:port, unix:///path or tcp://host:port.")
-            .Validate(o => o.Builders.All(b => b.MaxSolves is >= 1 and <= 1000), "Engine:Builders:N:MaxSolves must be between 1 and 1000.");
+            .Validate(o => o.Builders.All(b => b.MaxSolves is >= 1 and <= 1000), "Engine:Builders:N:MaxSolves must be between 1 and 1000.")
+            .Validate(o => o.Builders.All(b => ValidCacheLimit(b.CacheKeepStorageMiB, b.CacheKeepFor)),
+                "Engine:Builders:N:CacheKeepStorageMiB must be between 0 and 2^40 (1 EiB) and Engine:Builders:N:CacheKeepFor not negative.");
+        services.AddOptions<NativeEngineOptions>()
+            .Validate(o => ValidCacheLimit(o.CacheKeepStorageMiB, o.CacheKeepFor),
+                "Engine:Native:CacheKeepStorageMiB must be between 0 and 2^40 (1 EiB) and Engine:Native:CacheKeepFor not negative.")
+            .Validate<IOptions<EngineOptions>>((o, engine) => o.CacheKeepStorageMiB is null
+                || !engine.Value.Provider.Equals("buildx", StringComparison.OrdinalIgnoreCase),
+                "Engine:Native:CacheKeepStorageMiB bounds the native engine's cache; a buildx builder keeps its cache by its own GC policy "
+                + "(buildkitd.toml, or the Docker engine's builder.gc), so leave it unset with Engine:Provider=Buildx.");
         services.TryAddSingleton<IBuilders>(sp => new BuilderSet(sp.GetRequiredService<IOptions<EngineOptions>>(),
             sp.GetRequiredService<IOptions<NativeEngineOptions>>(), sp.GetRequiredService<IOptions<DockerEngineOptions>>(),
             sp.GetRequiredService<DockerEngine>(),
@@ -62,6 +71,8 @@ public static partial class BuildKitServiceCollectionExtensions
 
     [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
     private static partial System.Text.RegularExpressions.Regex BuilderName();
+
+    private static bool ValidCacheLimit(long? keepMiB, TimeSpan? keepFor) => keepMiB is null or (>= 0 and <= 1L << 40) && keepFor is not { Ticks: < 0 };
 
     private static bool IsAddress(string address)
     {

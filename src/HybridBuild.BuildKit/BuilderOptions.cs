@@ -22,4 +22,15 @@ public sealed record BuilderOptions
 
     /// <summary>Solves it runs at once, counted across every node.</summary>
     public int MaxSolves { get; init; } = 4;
+
+    /// <summary>MiB of build cache it keeps: a recurring job prunes it to less (0 keeps none). Unset: never pruned.</summary>
+    public long? CacheKeepStorageMiB { get; init; }
+
+    /// <summary>Cache used within this time is kept whatever its size; unset keeps none for its age.</summary>
+    public TimeSpan? CacheKeepFor { get; init; }
+
+    internal CacheLimit? CacheLimit => ToCacheLimit(CacheKeepStorageMiB, CacheKeepFor);
+
+    /// <summary>The limit of a configured size, in MiB; none without one.</summary>
+    internal static CacheLimit? ToCacheLimit(long? keepMiB, TimeSpan? keepFor) => keepMiB is { } mib ? new CacheLimit(mib << 20, keepFor) : null;
 }

@@ -19,7 +19,10 @@ internal sealed class BuilderSet : IBuilders, IAsyncDisposable
     {
         if (engine.Value.Builders.Count == 0)
         {
-            All = [new Builder(DefaultName, single(), int.MaxValue, [])];
+            All = [new Builder(DefaultName, single(), int.MaxValue, [])
+            {
+                Cache = BuilderOptions.ToCacheLimit(native.Value.CacheKeepStorageMiB, native.Value.CacheKeepFor),
+            }];
             return;
         }
         All = [.. engine.Value.Builders.Select(b =>
@@ -27,7 +30,7 @@ internal sealed class BuilderSet : IBuilders, IAsyncDisposable
             var nativeEngine = new NativeEngine(native.Value with { Address = b.Address, Tls = b.Tls, SessionVia = b.SessionVia },
                 engine, docker, dockerEngine, loggerFactory);
             _owned.Add(nativeEngine);
-            return new Builder(b.Name, nativeEngine, b.MaxSolves, b.Platforms);
+            return new Builder(b.Name, nativeEngine, b.MaxSolves, b.Platforms) { Cache = b.CacheLimit };
         })];
     }
 

@@ -22,9 +22,9 @@ public sealed class ApplicationFixture : IAsyncLifetime
 
     /// <summary>
     /// The application core on a new, migrated database; blobs and the work directory under a temporary directory it
-    /// removes; <paramref name="settings"/> on top of the defaults.
+    /// removes; <paramref name="settings"/> on top of the defaults, and what <paramref name="addServices"/> adds (an engine).
     /// </summary>
-    public async Task<WiredCore> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    public async Task<WiredCore> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection, IConfiguration>? addServices = null)
     {
         var connectionString = await _postgres!.CreateDatabaseAsync("hybridbuild_app");
         var scratch = new TempDirectory();
@@ -37,12 +37,13 @@ public sealed class ApplicationFixture : IAsyncLifetime
         }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var hangfire = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, hangfire), hangfire);
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration).AddLogging()
             .AddSingleton<JobStorage>(storage).AddSingleton<IBackgroundJobClient>(new BackgroundJobClient(storage))
             .AddHybridBuildCore(configuration).AddHybridBuildStorage(configuration).AddHybridBuildData(configuration)
-            .AddHybridBuildApplication(configuration)
-            .BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+            .AddHybridBuildApplication(configuration);
+        addServices?.Invoke(collection, configuration);
+        var services = collection.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         await using (var scope = services.CreateAsyncScope())
             await scope.ServiceProvider.GetRequiredService<BuildDbContext>().Database.MigrateAsync();
         return new WiredCore(services, storage, scratch);
@@ -95,7 +96,10 @@ public abstract class CoreTest(ApplicationFixture fixture) : IAsyncLifetime
     /// <summary>Configuration of this class's tests, on top of the fixture's.</summary>
     protected virtual IReadOnlyDictionary<string, string?> Settings { get; } = new Dictionary<string, string?>();
 
-    public async Task InitializeAsync() => Core = await fixture.StartAsync(Settings);
+    /// <summary>Services of this class's tests, on top of the core's.</summary>
+    protected virtual void AddServices(IServiceCollection services, IConfiguration configuration) { }
+
+    public async Task InitializeAsync() => Core = await fixture.StartAsync(Settings, AddServices);
 
     public async Task DisposeAsync() => await Core.DisposeAsync();
 }

@@ -28,4 +28,12 @@ public sealed record NativeEngineOptions
     public long MaxExportEntries { get; init; } = 100_000;
 
     public long MaxExportBytes { get; init; } = 20L << 30;
+
+    /// <summary>
+    /// MiB of build cache the <c>default</c> builder keeps (no Engine:Builders), as Engine:Builders:N:CacheKeepStorageMiB.
+    /// </summary>
+    public long? CacheKeepStorageMiB { get; init; }
+
+    /// <summary>As Engine:Builders:N:CacheKeepFor, for the <c>default</c> builder.</summary>
+    public TimeSpan? CacheKeepFor { get; init; }
 }

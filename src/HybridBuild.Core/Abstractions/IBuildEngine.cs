@@ -57,7 +57,11 @@ public sealed record EngineStatus(bool Ready, string Description, IReadOnlyDicti
 /// One BuildKit daemon of the pool, with its engine: at most <see cref="MaxSolves"/> solves at once across all nodes,
 /// and the platforms it builds (<see cref="Platforms"/> when configured, else what the daemon reports).
 /// </summary>
-public sealed record Builder(string Name, IBuildEngine Engine, int MaxSolves, IReadOnlyList<string> Platforms);
+public sealed record Builder(string Name, IBuildEngine Engine, int MaxSolves, IReadOnlyList<string> Platforms)
+{
+    /// <summary>The bound a recurring job prunes its build cache to; null when it is not pruned.</summary>
+    public CacheLimit? Cache { get; init; }
+}
 
 /// <summary>The configured builders, in the order they were configured.</summary>
 public interface IBuilders
