@@ -97,6 +97,7 @@ public static class ApplicationServiceCollectionExtensions
     {
         services.AddHostedService<NodeHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<LocalStages>());
+        services.AddHostedService<StageOffers>();
         services.AddHostedService<Builders.BuilderMonitor>();
         // Only the maintenance server runs Hangfire's schedulers (recurring and delayed jobs, so also the retries of stages)
         // and its storage upkeep (expiration, counters); the others are lightweight, workers only. Each of those processes

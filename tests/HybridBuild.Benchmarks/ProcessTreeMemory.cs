@@ -17,6 +17,14 @@ internal static class ProcessTreeMemory
     /// <summary>The tree's resident bytes now.</summary>
     public static long Current(int root) => TreeResidentBytes(root);
 
+    /// <summary>One process's resident memory now, split into anonymous (heaps, JIT code) and file-backed (mapped assemblies).</summary>
+    public static Resident Split(int pid)
+    {
+        long Field(string name) => File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+            .Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
+        return new Resident(Field("VmRSS"), Field("RssAnon"), Field("RssFile"));
+    }
+
     private static long TreeResidentBytes(int root)
     {
         var parents = new Dictionary<int, int>();
@@ -56,4 +64,9 @@ internal static class ProcessTreeMemory
         catch (IOException) { }
         return 0;
     }
+}
+
+internal readonly record struct Resident(long Total, long Anonymous, long File)
+{
+    public override string ToString() => $"{Total / 1048576.0:F0} MiB ({Anonymous / 1048576.0:F0} anon + {File / 1048576.0:F0} file)";
 }

@@ -1,4 +1,4 @@
-// Five benchmarks.
+// Seven benchmarks.
 //
 // engines: the service with the native BuildKit engine against the service with the buildx engine, side by side
 // on the same BuildKit: POST-to-succeeded and the peak memory of the service's process tree, for a build that
@@ -21,6 +21,11 @@
 // p50/p99 per kind, and the node's resident memory before, at the peak and after.
 //
 //   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- load --postgres "..." [--clients 100] [--rate 5] [--seconds 30]
+//
+// handoff: POST accepted -> stage running on a node that accepts and runs builds against an API-only node and a worker
+// node; idle: resident memory after builds and a hostile burst, idle, with the idle trim on and off (see NodeFigures.cs).
+//
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- handoff|idle --postgres "..." [--runs 15] [--builds 20]
 //
 // service (the default): the running service against a direct `docker buildx build` of the same Dockerfile on
 // the same engine: POST-to-succeeded against the CLI's wall time, uncached and fully cached, and POST-to-running.
@@ -47,6 +52,12 @@ switch (args.FirstOrDefault())
         return;
     case "load":
         await LoadBenchmark.RunAsync(args);
+        return;
+    case "handoff":
+        await NodeFigures.HandoffAsync(args);
+        return;
+    case "idle":
+        await NodeFigures.IdleAsync(args);
         return;
 }
 

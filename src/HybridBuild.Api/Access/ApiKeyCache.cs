@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.Hosting;
-using Npgsql;
+using HybridBuild.Application.Nodes;
 
 namespace HybridBuild.Api.Access;
 
@@ -53,43 +52,16 @@ internal sealed class ApiKeyCache(TimeProvider clock)
     }
 }
 
-/// <summary>Listens for revocations made on any node and evicts those keys; reconnects after an outage.</summary>
-internal sealed partial class KeyRevocationListener(ApiKeyCache cache, IConfiguration configuration, ILogger<KeyRevocationListener> logger) : BackgroundService
+/// <summary>Listens for revocations made on any node and evicts those keys; while it is not listening, nothing is cached.</summary>
+internal sealed class KeyRevocationListener(ApiKeyCache cache, IConfiguration configuration, ILogger<KeyRevocationListener> logger)
+    : NodeNotifications(ApiKeyCache.Channel, configuration, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override void OnNotification(string payload)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = new NpgsqlConnection(Data.DataServiceCollectionExtensions.ConnectionString(configuration));
-                connection.Notification += (_, e) =>
-                {
-                    if (Guid.TryParse(e.Payload, out var id)) cache.Evict(id);
-                };
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ApiKeyCache.Channel}", connection))
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                cache.StartedListening();
-                while (!stoppingToken.IsCancellationRequested) await connection.WaitAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                if (cache.Listening) LogLost(e.Message);
-                cache.StoppedListening();
-                try { await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken); } catch (OperationCanceledException) { return; }
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            finally
-            {
-                cache.StoppedListening();
-            }
-        }
+        if (Guid.TryParse(payload, out var id)) cache.Evict(id);
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stopped listening for key revocations ({Reason}); keys are checked against the database until it is back")]
-    private partial void LogLost(string reason);
+    protected override void OnListening() => cache.StartedListening();
+
+    protected override void OnStopped() => cache.StoppedListening();
 }

@@ -1,3 +1,5 @@
+using HybridBuild.Application.Nodes;
+
 namespace HybridBuild.Api.Endpoints;
 
 /// <summary>API keys, for admins: create (the key is shown once), list, revoke.</summary>
@@ -53,7 +55,7 @@ internal static class KeyEndpoints
             throw new NotFoundException($"There is no API key {id}.");
         // here at once; on the other nodes as the notification arrives (a node that misses it is not caching)
         cache.Evict(id);
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({ApiKeyCache.Channel}, {id.ToString()})", cancellationToken);
+        await NodeNotifications.NotifyAsync(db, ApiKeyCache.Channel, id.ToString(), cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -32,6 +32,7 @@ internal static class ServiceSetup
         services.AddHybridBuildKestrel();
         services.AddSingleton<RequestReader>();
         services.AddHostedService<EngineStartupCheck>();
+        if (configuration.GetValue("Runtime:TrimWhenIdle", true)) services.AddHostedService<IdleTrim>();
 
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         // Swashbuckle describes types with MVC's JSON options: the same settings keep the document true to the wire

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
 namespace HybridBuild.Application.Jobs;
@@ -25,7 +26,8 @@ internal sealed class StageSlots(IOptions<WorkerOptions> options)
 /// through the queue's notification, fetch and state changes. Both ways run the same <see cref="StageJob"/>, whose claim
 /// lets exactly one run: the job that arrives for a stage running here finds it claimed and only moves the build on.
 /// A stage offered while every slot is busy is left to the transport. On nodes without the worker role nothing is
-/// started (the service is not running there).
+/// started (the service is not running there). A stage no slot of the node that queued it took is offered to the other
+/// worker nodes too (<see cref="StageOffers"/>).
 /// </summary>
 internal sealed partial class LocalStages(IServiceScopeFactory scopes, StageSlots slots, ILogger<LocalStages> logger) : BackgroundService
 {
@@ -33,13 +35,17 @@ internal sealed partial class LocalStages(IServiceScopeFactory scopes, StageSlot
     private CancellationToken _stopping = new(canceled: true);
     private volatile bool _accepting;
 
-    /// <summary>Starts the stage on this node if it is a worker with a free slot; otherwise the transport's delivery runs it.</summary>
-    public void Offer(Guid stageId)
+    /// <summary>
+    /// Starts the stage on this node if it is a worker with a free slot (true); otherwise the transport's delivery, or
+    /// another node's offer, runs it.
+    /// </summary>
+    public bool Offer(Guid stageId)
     {
-        if (!_accepting || !slots.TryTake()) return;
+        if (!_accepting || _runs.ContainsKey(stageId) || !slots.TryTake()) return false;
         var run = Task.Run(() => RunAsync(stageId), CancellationToken.None);
         _runs[stageId] = run;
         _ = run.ContinueWith(_ => _runs.TryRemove(new KeyValuePair<Guid, Task>(stageId, run)), TaskScheduler.Default);
+        return true;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -85,4 +91,20 @@ internal sealed partial class LocalStages(IServiceScopeFactory scopes, StageSlot
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {StageId} started on this node failed outside its run; its job or the reconciler takes it over")]
     private partial void LogFailed(Exception exception, Guid stageId);
+}
+
+/// <summary>
+/// Stages queued by another node (an API-only node, or a worker whose slots were full) start on this worker at once,
+/// without the queue's fetch and state changes: each worker with a free slot races for the stage, and the claim lets
+/// one run it (the others only move the build on). Hangfire's delivery stays the durable way; this is the fast one.
+/// </summary>
+internal sealed class StageOffers(LocalStages local, IConfiguration configuration, ILogger<StageOffers> logger)
+    : Nodes.NodeNotifications(Channel, configuration, logger)
+{
+    public const string Channel = "hybridbuild_stage_queued";
+
+    protected override void OnNotification(string payload)
+    {
+        if (Guid.TryParse(payload, out var stageId)) local.Offer(stageId);
+    }
 }

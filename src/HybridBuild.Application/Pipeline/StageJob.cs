@@ -33,6 +33,8 @@ internal sealed partial class StageJob(
     {
         var stage = await db.Stages.AsNoTracking().Include(s => s.Build).FirstOrDefaultAsync(s => s.Id == stageId, cancellationToken);
         if (stage?.Build is null) return;
+        // an offer that another node (or the job) took first: the run that has it moves the build on
+        if (slotHeld && stage.Status != StageStatus.Queued) return;
         // a delivery that comes after the stage's queue TTL ends it instead of running it
         if (stage.Status == StageStatus.Queued && await stages.ExpireAsync(stage, cancellationToken))
         {

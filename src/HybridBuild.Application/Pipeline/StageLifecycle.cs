@@ -272,13 +272,23 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
     /// <summary>
     /// On a worker node with a free slot, starts the stage here at once; and hands it to the transport all the same, which
     /// delivers it when it was not started here (or the run here stopped without an outcome), and records the job. The
-    /// job is recorded on a stage the run here has claimed meanwhile too: one handed back to the queue needs it.
+    /// job is recorded on a stage the run here has claimed meanwhile too: one handed back to the queue needs it. A stage
+    /// not started here is offered to the other worker nodes, the first with a free slot starts it.
     /// </summary>
     private async Task DispatchAsync(Guid stageId, CancellationToken cancellationToken)
     {
-        local.Offer(stageId);
+        var here = local.Offer(stageId);
         var jobId = jobs.Dispatch(JobKind.Stage, stageId);
         await db.Stages.Where(s => s.Id == stageId && (s.Status == StageStatus.Queued || s.Status == StageStatus.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.JobId, jobId), cancellationToken);
+        if (here) return;
+        try
+        {
+            await Nodes.NodeNotifications.NotifyAsync(db, Jobs.StageOffers.Channel, stageId.ToString(), cancellationToken);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // only the fast way is lost: the job is queued and recorded, and its delivery runs the stage
+        }
     }
 }
