@@ -6,7 +6,10 @@ namespace HybridBuild.Benchmarks;
 
 /// <summary>
 /// Reads under submissions, load generator on the same machine: 100 clients (by default) reading build records and
-/// build lists as fast as they are answered, while builds are submitted at 5 a second, for 30 s. Prints errors and
+/// build lists as fast as they are answered (or, with <c>--think MS</c>, each pausing that long between its requests,
+/// as clients that poll a build do), while builds are submitted at 5 a second, for 30 s. As fast as answered, the clients
+/// always keep 100 requests waiting, so a request's time is 100 over the node's rate (Little's law) on a saturated machine;
+/// paced, it is the time of one request under the same submissions. Prints errors and
 /// p50/p99 for reads, lists and submissions (POST to 202), and the node's resident memory before, at the peak and
 /// after. Each client has a key of its own (created first), so the key cache and the database both see realistic keys.
 /// </summary>
@@ -21,6 +24,7 @@ internal static class LoadBenchmark
         var clients = int.Parse(Figures.Argument(args, "--clients") ?? "100");
         var rate = int.Parse(Figures.Argument(args, "--rate") ?? "5");
         var seconds = int.Parse(Figures.Argument(args, "--seconds") ?? "30");
+        var think = TimeSpan.FromMilliseconds(int.Parse(Figures.Argument(args, "--think") ?? "0"));
 
         await using var node = await BenchNode.StartAsync(api, "load", await BenchNode.CreateDatabaseAsync(server), []);
         var seeded = new List<string>();
@@ -53,6 +57,7 @@ internal static class LoadBenchmark
                 var list = random.Next(3) == 0;
                 var url = list ? "/api/v1/builds?pageSize=20" : $"/api/v1/builds/{seeded[random.Next(seeded.Count)]}";
                 await (list ? lists : reads).TimeAsync(() => http.GetAsync(url, stop.Token));
+                if (think > TimeSpan.Zero) { try { await Task.Delay(think, stop.Token); } catch (OperationCanceledException) { } }
             }
         }).ToList();
         var submitter = Task.Run(async () =>
@@ -79,7 +84,7 @@ internal static class LoadBenchmark
         await Task.Delay(5000);
         var after = ProcessTreeMemory.Current(node.ProcessId);
 
-        Console.WriteLine($"{clients} clients reading for {seconds} s while {rate} builds/s are submitted (load generator on this machine)");
+        Console.WriteLine($"{clients} clients reading for {seconds} s ({(think > TimeSpan.Zero ? $"{think.TotalMilliseconds:F0} ms between a client's requests" : "each as fast as answered")}) while {rate} builds/s are submitted (load generator on this machine)");
         reads.Report("build record GET");
         lists.Report("build list GET");
         submissions.Report("submission POST");

@@ -20,7 +20,7 @@
 // load: 100 clients reading build records and lists while 5 builds a second are submitted, for 30 s: errors,
 // p50/p99 per kind, and the node's resident memory before, at the peak and after.
 //
-//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- load --postgres "..." [--clients 100] [--rate 5] [--seconds 30]
+//   dotnet run -c Release --project tests/HybridBuild.Benchmarks -- load --postgres "..." [--clients 100] [--rate 5] [--seconds 30] [--think 0]
 //
 // handoff: POST accepted -> stage running on a node that accepts and runs builds against an API-only node and a worker
 // node; idle: resident memory after builds and a hostile burst, idle, with the idle trim on and off (see NodeFigures.cs).
