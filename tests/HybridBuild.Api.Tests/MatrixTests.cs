@@ -107,6 +107,21 @@ public sealed class MatrixTests(ServiceFixture service)
         Assert.Equal(["a-1-1", "a-1-2", "a-2-1", "a-2-2"], build.Stages.Select(s => s.Name));
     }
 
+    [Fact]
+    public async Task The_Swagger_matrix_example_is_a_valid_spec_that_expands_into_one_stage_per_runtime()
+    {
+        var document = await service.Client.GetFromJsonAsync<JsonObject>("/swagger/v1/swagger.json");
+        var example = document!["paths"]!["/api/v1/builds"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!["matrix"]!["value"]!;
+        var axes = document["components"]!["schemas"]!["MatrixSpec"]!["additionalProperties"]!;
+        Assert.Equal("array", axes["type"]!.GetValue<string>());
+
+        var spec = example.Deserialize<BuildSpec>(ApiJson.Strict)!;
+
+        Assert.Empty(SpecValidator.Validate(spec, contextUploaded: false, out var stages));
+        Assert.Equal(["publish-win-x64", "publish-linux-x64", "publish-linux-musl-x64"], stages.Select(s => s.Name));
+        Assert.Equal(["win-x64", "linux-x64", "linux-musl-x64"], stages.Select(s => s.BuildArgs["dotnet_runtime"]));
+    }
+
     private static MatrixSpec Matrix(string axis, params string[] values) =>
         new() { Axes = new() { [axis] = JsonSerializer.SerializeToElement(values) } };
 }
