@@ -141,6 +141,30 @@ public class SpecValidatorMatrixTests
     }
 
     [Fact]
+    public void An_axis_with_far_more_values_than_the_limit_is_refused_at_once()
+    {
+        var values = string.Join(',', Enumerable.Range(0, 5000).Select(i => "'bad value'"));
+
+        var error = ErrorAt("{'name':'s','matrix':{'v':[" + values + "]}}", "stages[0].matrix.v");
+
+        Assert.Contains("lists 5000 values", error);
+        Assert.DoesNotContain("stages[0].matrix.v[0]", Validate("{'name':'s','matrix':{'v':[" + values + "]}}", out _).Keys);
+    }
+
+    [Fact]
+    public void A_name_in_a_request_stands_for_its_stage_or_every_combination_of_a_matrix_stage()
+    {
+        Assert.Empty(Validate("{'name':'publish','matrix':{'v':['b','a']}},{'name':'pack'}", out var stages));
+
+        Assert.Equal(["publish-b", "publish-a"], StageNames.Resolve(stages, "publish"));
+        Assert.Equal(["publish-a"], StageNames.Resolve(stages, "publish-a"));
+        Assert.Equal(["pack"], StageNames.Resolve(stages, "pack"));
+        Assert.Empty(StageNames.Resolve(stages, "ghost"));
+        Assert.Equal(["pack", "publish-b", "publish-a"], StageNames.ResolveAll(stages, ["pack", "publish", "publish-a"]));
+        Assert.Null(StageNames.ResolveAll(stages, null));
+    }
+
+    [Fact]
     public void An_expanded_name_longer_than_a_stage_name_may_be_is_refused()
     {
         Assert.Contains("longer than 63 characters", ErrorAt($"{{'name':'{new string('a', 40)}','matrix':{{'v':['{new string('b', 30)}']}}}}", "stages[0].matrix"));

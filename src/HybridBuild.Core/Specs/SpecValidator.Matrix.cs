@@ -9,6 +9,9 @@ public static partial class SpecValidator
 
     private sealed record Axis(string Name, List<string> Values);
 
+    // how far past Limits:MaxMatrixCombinations a cross product may go before exclude (bounds the work of expanding it)
+    private const int CrossProductFactor = 64;
+
     private enum ReferenceKind { Stage, Matrix, Combination }
 
     /// <summary>What a name in <c>needs</c> or <c>inputs</c> stands for: the spec's stage at <paramref name="Index"/>, as these stages.</summary>
@@ -23,13 +26,13 @@ public static partial class SpecValidator
         var field = $"{at}.matrix";
         if (spec.Output?.Tags is { Count: > 0 })
             errors.Add($"{at}.output.tags", "a matrix stage cannot take tags: every combination would write the same ones");
-        var axes = CheckAxes(spec, field, errors);
+        var max = limits.MaxMatrixCombinations;
+        var axes = CheckAxes(spec, field, max * CrossProductFactor, errors);
         var excludes = axes is null ? null : CheckExcludes(spec.Matrix!.Exclude ?? [], axes, field, errors);
         if (axes is null || excludes is null) return null;
 
-        var max = limits.MaxMatrixCombinations;
         var product = axes.Aggregate(1.0, (p, a) => p * a.Values.Count);
-        if (product > max * 64.0) // bounds the work below; exclude entries cannot bring so many down to the limit in practice
+        if (product > max * CrossProductFactor)
         {
             errors.Add(field, $"its axes make {product:N0} combinations; at most {max} are allowed (Limits:MaxMatrixCombinations)");
             return null;
@@ -54,7 +57,7 @@ public static partial class SpecValidator
         return null;
     }
 
-    private static List<Axis>? CheckAxes(StageSpec spec, string field, ErrorBag errors)
+    private static List<Axis>? CheckAxes(StageSpec spec, string field, int maxValues, ErrorBag errors)
     {
         var raw = spec.Matrix!.Axes ?? [];
         if (raw.Count == 0)
@@ -75,17 +78,22 @@ public static partial class SpecValidator
                 errors.Add(field, $"'{name}' is not a valid build argument name, so it cannot be an axis");
             else if (spec.BuildArgs?.ContainsKey(name) == true)
                 errors.Add($"{field}.{name}", "is also in buildArgs: an axis sets that build argument for each combination");
-            else if (CheckValues($"{field}.{name}", element, errors) is { } values)
+            else if (CheckValues($"{field}.{name}", element, maxValues, errors) is { } values)
                 axes.Add(new Axis(name, values));
         }
         return axes.Count == raw.Count ? axes : null;
     }
 
-    private static List<string>? CheckValues(string field, JsonElement element, ErrorBag errors)
+    private static List<string>? CheckValues(string field, JsonElement element, int maxValues, ErrorBag errors)
     {
         if (element.ValueKind != JsonValueKind.Array)
         {
             errors.Add(field, "must be a list of values, e.g. [\"linux\", \"windows\"]");
+            return null;
+        }
+        if (element.GetArrayLength() > maxValues)
+        {
+            errors.Add(field, $"lists {element.GetArrayLength()} values, more than a matrix may expand into (Limits:MaxMatrixCombinations)");
             return null;
         }
         var values = new List<string>();
