@@ -41,9 +41,10 @@ public static partial class SpecValidator
         var positions = new int[axes.Count];
         for (var n = 0; n < product; n++)
         {
-            var values = axes.Select((a, i) => (a.Name, Value: a.Values[positions[i]])).ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
+            var picked = axes.Select((a, i) => a.Values[positions[i]]).ToList();
+            var values = axes.Select((a, i) => (a.Name, Value: picked[i])).ToDictionary(v => v.Name, v => v.Value, StringComparer.Ordinal);
             if (!excludes.Any(e => e.All(v => values[v.Key] == v.Value)))
-                combinations.Add(new Combination($"{spec.Name}-{string.Join('-', values.Values)}", values));
+                combinations.Add(new Combination($"{spec.Name}-{string.Join('-', picked)}", values));
             for (var i = axes.Count - 1; i >= 0 && ++positions[i] == axes[i].Values.Count; i--) positions[i] = 0;
         }
 
