@@ -8,13 +8,14 @@ namespace HybridBuild.Core;
 
 public static class CoreServiceCollectionExtensions
 {
-    /// <summary>Source fetching and the limits on uploaded contexts ("Sources", "Limits" sections).</summary>
+    /// <summary>Source fetching, the limits on uploaded contexts and on specs ("Sources", "Limits" sections).</summary>
     public static IServiceCollection AddHybridBuildCore(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<SourceOptions>().Bind(configuration.GetSection(SourceOptions.Section)).ValidateOnStart();
         services.AddOptions<ContextLimits>().Bind(configuration.GetSection("Limits"))
             .Validate(l => l.MaxArchiveBytes > 0 && l.MaxExtractedBytes > 0 && l.MaxEntries > 0 && l.MaxPathDepth > 0, "Limits must be positive.")
             .ValidateOnStart();
+        services.AddOptions<Specs.SpecLimits>().Bind(configuration.GetSection("Limits")).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<Network.NetworkOptions>().Bind(configuration.GetSection(Network.NetworkOptions.Section))
             .Validate(o => o.AllowedHosts.All(h => !string.IsNullOrWhiteSpace(h)), "Network:AllowedHosts entries must not be empty.")
             .ValidateOnStart();

@@ -63,6 +63,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.Inputs));
             Json(s.Property(x => x.Output));
             Json(s.Property(x => x.Secrets));
+            Json(s.Property(x => x.Matrix));
             s.Ignore(x => x.Dependencies);
         });
 

@@ -26,12 +26,12 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
 
     public Task DisposeAsync() => _repository.DisposeAsync().AsTask();
 
-    private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null, string? specPath = null)
+    private async Task<string> CreateTriggerAsync(string provider, string[]? branches = null, string[]? tags = null, string? specPath = null, object? spec = null)
     {
         using var response = await service.Client.PostAsJsonAsync("/api/v1/triggers", new
         {
             name = $"{provider} trigger", repositoryUrl = _url, provider, branches = branches ?? ["main"], tags = tags ?? [], secret = Secret,
-            spec = specPath is null ? new { stages = new[] { new { name = "out", target = "out" } } } : null,
+            spec = specPath is null ? spec ?? new { stages = new[] { new { name = "out", target = "out" } } } : null,
             specPath,
         });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
@@ -113,6 +113,25 @@ public sealed class TriggerTests(ServiceFixture service) : IAsyncLifetime
         var replayed = Guid.Parse((await replay.Content.ReadFromJsonAsync<JsonObject>())!["buildId"]!.GetValue<string>());
         Assert.NotEqual(buildId, replayed);
         Assert.Equal(_commit, (await _api.WaitSucceededAsync(replayed)).Source.GitCommit);
+    }
+
+    [Fact]
+    public async Task A_trigger_keeps_a_matrix_spec_and_its_builds_run_every_combination_and_too_many_is_a_400()
+    {
+        var webhook = await CreateTriggerAsync("github", spec: new { stages = new[] { new { name = "out", target = "out", matrix = new { v = new[] { "a", "b" } } } } });
+        using var accepted = await DeliverGithubAsync(webhook, "push", GithubPush("refs/heads/main", _commit));
+        Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+
+        var done = await _api.WaitSucceededAsync(Guid.Parse((await BuildIdAsync(accepted))!));
+        Assert.Equal(["out-a", "out-b"], done.Stages.Select(s => s.Name));
+        Assert.Equal(["a", "b"], done.Stages.Select(s => s.Matrix!.Values["v"]));
+
+        var tooMany = await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync("/api/v1/triggers", new
+        {
+            name = "x", repositoryUrl = _url, provider = "github", secret = Secret,
+            spec = new { stages = new[] { new { name = "s", matrix = new { v = new[] { "1", "2", "3", "4", "5" } } } } },
+        }), HttpStatusCode.BadRequest, "validation");
+        Assert.Contains("at most 4", tooMany["errors"]!["spec.stages[0].matrix"]![0]!.GetValue<string>());
     }
 
     [Fact]

@@ -25,7 +25,7 @@ public sealed record BuildResponse(
             ApiLinks.BuildRetry(build.Id), ApiLinks.BuildPin(build.Id));
         var source = new SourceResponse(build.SourceKind,
             build.GitUrl is null ? null : GitUrl.Redact(build.GitUrl), build.GitRef, build.GitCommit, build.ContextSize);
-        var stages = build.Stages.OrderBy(s => s.Ordinal)
+        var stages = build.Stages.OrderBy(s => s.Ordinal).ThenBy(s => s.Matrix?.Index)
             .Select(s => StageResponse.From(build.Id, s, artifacts?.Where(a => a.StageId == s.Id).ToList()))
             .ToList();
         return new BuildResponse(build.Id, build.Status, build.CreatedAt, build.StartedAt, build.FinishedAt,
@@ -37,7 +37,10 @@ public sealed record BuildLinks(string Self, string Logs, string Artifacts, stri
 
 public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? GitRef, string? GitCommit, long? ContextSize);
 
-/// <summary>A stage as the API shows it; <c>timeout</c> and <c>queueTtl</c> are the spec's, absent when the node's defaults apply.</summary>
+/// <summary>
+/// A stage as the API shows it; <c>timeout</c> and <c>queueTtl</c> are the spec's, absent when the node's defaults apply;
+/// <c>matrix</c> is present on the combinations a matrix stage expanded into.
+/// </summary>
 public sealed record StageResponse(
     string Name,
     string? Target,
@@ -57,6 +60,7 @@ public sealed record StageResponse(
     string? ImageDigest,
     int Attempts,
     string? Builder,
+    StageMatrixResponse? Matrix,
     IReadOnlyList<ArtifactResponse>? Artifacts)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
@@ -65,8 +69,12 @@ public sealed record StageResponse(
         stage.Timeout, stage.QueueTtl, stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
         stage.Error, stage.ImageDigest, stage.Attempts, stage.Builder,
+        stage.Matrix is { } matrix ? new StageMatrixResponse(matrix.Stage, matrix.Values) : null,
         artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
 }
+
+/// <summary>The matrix stage of the spec a stage is a combination of, and the combination's axis values.</summary>
+public sealed record StageMatrixResponse(string Stage, IReadOnlyDictionary<string, string> Values);
 
 public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push);
 

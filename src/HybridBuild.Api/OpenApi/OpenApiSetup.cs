@@ -25,6 +25,7 @@ internal static class OpenApiSetup
             });
             o.AddSecurityRequirement(document => new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("ApiKey", document)] = [] });
             o.OperationFilter<SubmitBuildExamples>();
+            o.SchemaFilter<MatrixAxes>();
             o.DocumentFilter<TagOrder>();
             o.SupportNonNullableReferenceTypes();
         });
@@ -55,6 +56,18 @@ internal static class OpenApiSetup
             };
     }
 
+    /// <summary>A matrix's axes are its properties other than <c>exclude</c>, each a list of values.</summary>
+    private sealed class MatrixAxes : ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (context.Type != typeof(MatrixSpec) || schema is not OpenApiSchema matrix) return;
+            matrix.AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } };
+            matrix.Description = "Each property but exclude is an axis: a build argument and its values, e.g. {\"dotnet_runtime\": [\"win-x64\", \"linux-x64\"]}. "
+                + "The stage runs once per combination as {name}-{value}[-{value}...], less the combinations holding every value of an exclude entry.";
+        }
+    }
+
     /// <summary>Ready-to-run request examples for POST /builds, and the multipart form for uploading a context.</summary>
     private sealed class SubmitBuildExamples : IOperationFilter
     {
@@ -75,6 +88,9 @@ internal static class OpenApiSetup
                     ["artifactory"] = Example("Artifactory: win-x64 and linux-x64 executables as artifacts",
                         "Two independent stages build the seed's .NET console app with --target staging and dotnet_runtime=win-x64 / linux-x64; download the executables from /artifacts.",
                         ScenarioExamples.Artifactory()),
+                    ["matrix"] = Example("Matrix: the Artifactory build once per runtime, from one stage",
+                        "A matrix stage expands into publish-win-x64, publish-linux-x64 and publish-linux-musl-x64, each with its dotnet_runtime build argument; each axis is a build argument with its values, 'exclude' leaves combinations out. Another stage's needs or inputs may name 'publish' (every combination; inputs land in {path}/{expanded name}/) or one combination.",
+                        ScenarioExamples.Matrix()),
                     ["wasm"] = Example("WASM: export the .wasm, then package it as a wasi/wasm image",
                         "The first stage exports HelloWasm.wasm; the second takes it as an input at docker_out/ and builds --platform wasi/wasm into an image pushed to the local registry (localhost:5000 in docker compose).",
                         ScenarioExamples.Wasm()),

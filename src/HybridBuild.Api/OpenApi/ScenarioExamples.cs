@@ -23,6 +23,23 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>
+    /// The Artifactory scenario as one matrix stage: a stage per runtime (<c>publish-win-x64</c>, <c>publish-linux-x64</c>,
+    /// <c>publish-linux-musl-x64</c>), each with <c>dotnet_runtime</c> set.
+    /// </summary>
+    public static BuildSpec Matrix() => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("artifactory") } },
+        Stages =
+        [
+            new StageSpec
+            {
+                Name = "publish", Target = "staging", Output = new OutputSpec { Type = OutputType.Artifacts },
+                Matrix = new MatrixSpec { Axes = new() { ["dotnet_runtime"] = JsonSerializer.SerializeToElement<string[]>(["win-x64", "linux-x64", "linux-musl-x64"]) } },
+            },
+        ],
+    };
+
     /// <summary>Compile on the default platform, then package the .wasm as a wasi/wasm image pushed to <paramref name="tag"/>.</summary>
     public static BuildSpec Wasm(string tag = "localhost:5000/hellowasm:latest") => new()
     {

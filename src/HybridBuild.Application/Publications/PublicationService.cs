@@ -34,9 +34,9 @@ internal sealed class PublicationService(BuildDbContext db, IOptions<PublishingO
             ?? throw new NotFoundException($"There is no build {buildId}.");
         if (build.Status != BuildStatus.Succeeded)
             throw new ConflictException("build-not-succeeded", "Only a succeeded build can be published.", $"Build {buildId} is {build.Status.ToString().ToLowerInvariant()}.");
-        var stages = request.Stages ?? [];
-        if (stages.FirstOrDefault(s => build.Stages.All(b => b.Name != s)) is { } missing)
+        if (request.Stages?.FirstOrDefault(s => StageNames.Resolve(build.Stages, s).Count == 0) is { } missing)
             throw Invalid($"'{missing}' is not a stage of build {buildId}.", "stages");
+        var stages = StageNames.ResolveAll(build.Stages, request.Stages) ?? []; // a matrix stage's name: its combinations
         var files = isOci ? PlanImages(build, stages, template) : await PlanFilesAsync(build, stages, template, properties, cancellationToken);
         if (files.FirstOrDefault(f => !PathTemplate.IsSafe(f.Destination)) is { } unsafePath)
             throw Invalid($"path renders to '{unsafePath.Destination}' for {unsafePath.Stage}/{unsafePath.Path}, which is not a clean relative path.", "path");

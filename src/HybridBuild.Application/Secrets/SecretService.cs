@@ -51,7 +51,7 @@ internal sealed class SecretService(BuildDbContext db, SecretCipher cipher, Time
                     errors[field] = [$"there is no build secret '{secret}' (an admin creates it with PUT /api/v1/secrets/{secret})"];
             }
         if (refused.Count > 0)
-            throw new ForbiddenException(string.Join("; ", refused.Select(r => caller.TriggerSecrets is null
+            throw new ForbiddenException(string.Join("; ", refused.Distinct().Select(r => caller.TriggerSecrets is null
                 ? $"{r.Field}: the API key '{caller.Name}' may not mount the build secret '{r.Secret}' (an admin grants it by adding the key's id or name to the secret's allowedKeys)"
                 : $"{r.Field}: {caller.Name} may not mount the build secret '{r.Secret}' (an admin lists it in the trigger's secrets)")), refused[0].Field);
         return errors;

@@ -14,6 +14,7 @@ internal sealed class BuildSubmission(
     BuildLifecycle builds,
     SecretService secrets,
     IOptions<QueueLimits> queue,
+    IOptions<SpecLimits> specLimits,
     IOptions<OutputOptions> outputs,
     OutboundPolicy network,
     IOptions<PublishingOptions> publishing,
@@ -26,13 +27,13 @@ internal sealed class BuildSubmission(
     public async Task<(Build Build, bool Replayed)> SubmitAsync(SubmittedRequest submitted, string? idempotencyKey, CancellationToken cancellationToken)
     {
         Idempotency.CheckKey(idempotencyKey);
-        var errors = SpecValidator.Validate(submitted.Spec, submitted.Context is not null, out var stages);
+        var errors = SpecValidator.Validate(submitted.Spec, submitted.Context is not null, out var stages, specLimits.Value);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
         if (errors.Count == 0) errors = await secrets.CheckGrantsAsync(stages, submitted.Caller, cancellationToken);
         if (errors.Count == 0 && submitted.Spec.Source?.Git?.Url is { } gitUrl
             && await network.CheckAsync(GitUrl.Host(gitUrl), cancellationToken) is { } refused)
             errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
-        if (errors.Count == 0) errors = CheckPublishTargets(submitted.Spec);
+        if (errors.Count == 0) errors = CheckPublishTargets(submitted.Spec, stages);
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
@@ -109,7 +110,8 @@ internal sealed class BuildSubmission(
                 : spec.Source?.Inline is not null ? SourceKind.Inline : SourceKind.Git,
             GitUrl = spec.Source?.Git?.Url,
             GitRef = spec.Source?.Git?.Ref,
-            Publish = [.. (spec.Publish ?? []).Where(p => p is not null)],
+            // a matrix stage's name stands for its combinations, which are what the publication finds
+            Publish = [.. (spec.Publish ?? []).Where(p => p is not null).Select(p => p with { Stages = StageNames.ResolveAll(stages, p.Stages) })],
             IdempotencyKey = idempotencyKey,
             RequestFingerprint = submitted.Fingerprint,
             Pinned = spec.Pinned,
@@ -124,7 +126,7 @@ internal sealed class BuildSubmission(
         return build;
     }
 
-    private Dictionary<string, string[]> CheckPublishTargets(BuildSpec spec)
+    private Dictionary<string, string[]> CheckPublishTargets(BuildSpec spec, List<Stage> stages)
     {
         var errors = new Dictionary<string, string[]>();
         var publish = spec.Publish ?? [];
@@ -132,7 +134,7 @@ internal sealed class BuildSubmission(
         {
             if (publish[i]?.Target is not { } target || !publishing.Value.Targets.ContainsKey(target))
                 errors[$"publish[{i}].target"] = [$"must name a configured target: {string.Join(", ", publishing.Value.Targets.Keys.Order())}"];
-            else if (publish[i].Stages?.FirstOrDefault(s => spec.Stages?.All(st => st?.Name != s) ?? true) is { } unknown)
+            else if (publish[i].Stages?.FirstOrDefault(s => StageNames.Resolve(stages, s).Count == 0) is { } unknown)
                 errors[$"publish[{i}].stages"] = [$"'{unknown}' is not a stage of this build"];
             else if (publish[i].Path is { } path && PathTemplate.Unknown(path) is { } placeholder)
                 errors[$"publish[{i}].path"] = [$"{{{placeholder}}} is not a known placeholder"];

@@ -1,7 +1,7 @@
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>Triggers, for admins: create (checked, the secret encrypted), read, delete, and their delivery logs.</summary>
-internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, TimeProvider clock)
+internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, IOptions<SpecLimits> specLimits, TimeProvider clock)
 {
     public const int MaxDeliveriesListed = 200;
     public const int MaxSecrets = 100;
@@ -19,7 +19,7 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         if (request.SpecPath is not null && !SpecRules.IsSafeRelativePath(request.SpecPath)) throw Invalid("specPath must be a relative path inside the repository.", "specPath");
         var spec = (request.Spec ?? new BuildSpec()) with { Source = new SourceSpec { Git = new GitSourceSpec { Url = request.RepositoryUrl, Ref = "main" } } };
         var stages = new List<Stage>();
-        var errors = (request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out stages))
+        var errors = (request.Spec is null ? new Dictionary<string, string[]>() : SpecValidator.Validate(spec, false, out stages, specLimits.Value))
             .ToDictionary(e => "spec." + e.Key, e => e.Value);
         CheckFilters(request.Branches, "branches", errors);
         CheckFilters(request.Tags, "tags", errors);

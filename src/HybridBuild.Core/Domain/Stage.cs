@@ -21,6 +21,8 @@ public sealed class Stage : ILeased
     public TimeSpan? Timeout { get; set; }
     /// <summary>How long the stage may wait for a worker once queued (the spec's <c>queueTtl</c>); null: Worker:QueueTtl.</summary>
     public TimeSpan? QueueTtl { get; set; }
+    /// <summary>The matrix combination this stage is, when a matrix stage of the spec expanded into it.</summary>
+    public StageMatrix? Matrix { get; set; }
 
     public StageStatus Status { get; set; }
     public DateTimeOffset? EnqueuedAt { get; set; }
@@ -45,6 +47,12 @@ public sealed class Stage : ILeased
 }
 
 public sealed record StageInput(string Stage, string Path);
+
+/// <summary>
+/// Where a stage came from: the spec's matrix stage <paramref name="Stage"/>, with the axis values of this combination
+/// (also among its build arguments); <paramref name="Index"/> is the combination's position, to list them in order.
+/// </summary>
+public sealed record StageMatrix(string Stage, Dictionary<string, string> Values, int Index);
 
 public sealed record StageOutput
 {

@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace HybridBuild.Core.Specs;
 
@@ -62,6 +64,29 @@ public sealed record StageSpec
     public string? Timeout { get; init; }
     /// <summary>How long the stage may wait for a worker once it is ready, as <c>hh:mm:ss</c>; past it the stage ends expired. Worker:QueueTtl when absent.</summary>
     public string? QueueTtl { get; init; }
+    /// <summary>
+    /// Build-argument axes: the stage runs once per combination of their values, as stages named
+    /// <c>{name}-{value}[-{value}…]</c> (values in axis order); see <see cref="MatrixSpec"/>.
+    /// </summary>
+    public MatrixSpec? Matrix { get; init; }
+}
+
+/// <summary>
+/// A stage's matrix. Every property but <c>exclude</c> is an axis: a build argument and the list of its values,
+/// <c>{"os": ["linux", "windows"], "arch": ["x64", "arm64"]}</c>. The stage expands into one stage per combination of
+/// the cross product (the last axis varying fastest), each with those build arguments set, less the combinations that
+/// hold every value of an <c>exclude</c> entry (<c>[{"os": "windows", "arch": "arm64"}]</c>). Another stage's
+/// <c>needs</c> or <c>inputs</c> may name the matrix stage (all its combinations; inputs go to <c>{path}/{expanded name}/</c>)
+/// or one combination by its expanded name.
+/// </summary>
+public sealed record MatrixSpec
+{
+    /// <summary>Combinations to leave out: each entry maps some axes to one of their values.</summary>
+    public List<Dictionary<string, string>>? Exclude { get; init; }
+
+    /// <summary>The axes, in the order written: build-argument name to a list of values.</summary>
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? Axes { get; init; }
 }
 
 public sealed record StageInputSpec

@@ -14,6 +14,8 @@ public static partial class SpecRules
     public const int MaxBuildArgNameLength = 128;
     public const int MaxPlatforms = 16;
     public const int MaxTags = 32;
+    /// <summary>Most stages a spec may expand into once its matrix stages are expanded.</summary>
+    public const int MaxExpandedStages = 256;
 
     /// <summary>
     /// Longest <c>timeout</c> a stage may ask for. A run takes up to its timeout plus Worker:StopGrace, and the transport
@@ -26,6 +28,10 @@ public static partial class SpecRules
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}\\z")]
     public static partial Regex StageName();
+
+    // A matrix axis value: what a stage name may hold after its first character, as the value becomes part of one.
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,62}\\z")]
+    public static partial Regex MatrixValue();
 
     // Dockerfile stage names: a letter first, then letters, digits, '_', '-', '.'.
     [GeneratedRegex("^[A-Za-z][A-Za-z0-9_.-]{0,127}\\z")]

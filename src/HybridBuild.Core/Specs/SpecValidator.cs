@@ -12,8 +12,13 @@ public static partial class SpecValidator
     private const int DockerfileColumn = 1024, StageNameColumn = 63, TargetColumn = 128, SecretNameColumn = 64;
     private const int PlatformLength = 64, TagLength = 255, InputPathLength = 1024, DurationLength = 32;
 
-    public static IReadOnlyDictionary<string, string[]> Validate(BuildSpec spec, bool contextUploaded, out List<Stage> stages)
+    /// <summary>
+    /// The errors by field (none: <paramref name="stages"/> are the stages to store, matrix stages expanded into their
+    /// combinations); <paramref name="limits"/> are the configured ones, the defaults when absent.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string[]> Validate(BuildSpec spec, bool contextUploaded, out List<Stage> stages, SpecLimits? limits = null)
     {
+        limits ??= new SpecLimits();
         var errors = new ErrorBag();
         stages = [];
 
@@ -35,8 +40,13 @@ public static partial class SpecValidator
         }
 
         var names = CheckNames(spec.Stages, errors);
+        var matrices = new List<Combination>?[spec.Stages.Count];
         for (var i = 0; i < spec.Stages.Count; i++)
-            if (spec.Stages[i] is { } stage) stages.Add(ToStage(stage, i, names, spec.Stages, errors));
+            if (spec.Stages[i] is { Matrix: not null } matrixStage && names.Contains(matrixStage.Name!))
+                matrices[i] = ExpandMatrix(matrixStage, $"stages[{i}]", limits, errors);
+        var references = References(spec.Stages, names, matrices, errors);
+        for (var i = 0; i < spec.Stages.Count; i++)
+            if (spec.Stages[i] is { } stage) stages.AddRange(Expand(ToStage(stage, i, references, spec.Stages, errors), matrices[i]));
 
         if (errors.IsEmpty)
         {
@@ -65,7 +75,7 @@ public static partial class SpecValidator
         return names;
     }
 
-    private static Stage ToStage(StageSpec spec, int index, HashSet<string> names, List<StageSpec> all, ErrorBag errors)
+    private static Stage ToStage(StageSpec spec, int index, Dictionary<string, Reference> references, List<StageSpec> all, ErrorBag errors)
     {
         var at = $"stages[{index}]";
         if (spec.Target is not null && errors.CheckText($"{at}.target", spec.Target, TextKind.Name, TargetColumn)
@@ -81,14 +91,24 @@ public static partial class SpecValidator
             errors.Add($"{at}", $"a stage may name at most {SpecRules.MaxStages} needs and inputs each");
             return new Stage { Name = spec.Name ?? "" };
         }
+        var needed = new List<string>();
         for (var n = 0; n < needs.Count; n++)
-            if (!errors.IsNull($"{at}.needs[{n}]", needs[n], "a stage name"))
-                CheckReference($"{at}.needs[{n}]", needs[n], spec.Name, names, errors);
+            if (!errors.IsNull($"{at}.needs[{n}]", needs[n], "a stage name")
+                && CheckReference($"{at}.needs[{n}]", needs[n], index, spec.Name, references, errors) is { } reference)
+                needed.AddRange(reference.Stages);
 
         var inputs = spec.Inputs ?? [];
+        var placed = new List<StageInput>();
         for (var n = 0; n < inputs.Count; n++)
-            if (!errors.IsNull($"{at}.inputs[{n}]", inputs[n], "an input (stage and path)"))
-                CheckInput($"{at}.inputs[{n}]", inputs[n], spec.Name, names, all, errors);
+            if (!errors.IsNull($"{at}.inputs[{n}]", inputs[n], "an input (stage and path)")
+                && CheckInput($"{at}.inputs[{n}]", inputs[n], index, spec.Name, references, all, errors) is { } reference)
+            {
+                // a whole matrix: each combination's artifacts in a folder of its own
+                var path = (inputs[n].Path ?? "").Trim('/');
+                placed.AddRange(reference.Kind == ReferenceKind.Matrix
+                    ? reference.Stages.Select(s => new StageInput(s, $"{path}/{s}"))
+                    : [new StageInput(inputs[n].Stage!, path)]);
+            }
 
         var output = spec.Output ?? new OutputSpec();
         CheckOutput($"{at}.output", output, errors);
@@ -110,8 +130,8 @@ public static partial class SpecValidator
             Target = spec.Target,
             BuildArgs = new Dictionary<string, string>(spec.BuildArgs ?? [], StringComparer.Ordinal),
             Platforms = [.. platforms],
-            Needs = [.. needs.Distinct()],
-            Inputs = [.. inputs.Select(i => new StageInput(i?.Stage ?? "", (i?.Path ?? "").Trim('/')))],
+            Needs = [.. needed.Distinct()],
+            Inputs = placed,
             Output = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
             Timeout = timeout,
@@ -171,26 +191,34 @@ public static partial class SpecValidator
         return platforms;
     }
 
-    private static void CheckInput(string at, StageInputSpec input, string? self, HashSet<string> names, List<StageSpec> all, ErrorBag errors)
+    /// <summary>What the input's stage stands for when the input is valid; null otherwise (the errors added).</summary>
+    private static Reference? CheckInput(string at, StageInputSpec input, int self, string? selfName, Dictionary<string, Reference> references,
+        List<StageSpec> all, ErrorBag errors)
     {
-        if (CheckReference($"{at}.stage", input.Stage, self, names, errors))
+        var reference = CheckReference($"{at}.stage", input.Stage, self, selfName, references, errors);
+        if (reference is not null && all[reference.Index].Output?.Type is { } type && type != OutputType.Artifacts)
         {
-            var source = all.First(s => s?.Name == input.Stage);
-            if ((source.Output?.Type ?? OutputType.Artifacts) != OutputType.Artifacts)
-                errors.Add($"{at}.stage", $"stage '{input.Stage}' does not export artifacts (its output type is {source.Output!.Type.ToString().ToLowerInvariant()})");
+            errors.Add($"{at}.stage", $"stage '{input.Stage}' does not export artifacts (its output type is {type.ToString().ToLowerInvariant()})");
+            reference = null;
         }
         if ((input.Path is null || errors.CheckText($"{at}.path", input.Path, TextKind.Name, InputPathLength))
             && !SpecRules.IsSafeRelativePath(input.Path))
+        {
             errors.Add($"{at}.path", "must be a relative path inside the context, without '..'");
+            reference = null;
+        }
+        return reference;
     }
 
-    private static bool CheckReference(string field, string? name, string? self, HashSet<string> names, ErrorBag errors)
+    private static Reference? CheckReference(string field, string? name, int self, string? selfName, Dictionary<string, Reference> references, ErrorBag errors)
     {
-        if (string.IsNullOrEmpty(name)) { errors.Add(field, "must name a stage"); return false; }
-        if (!errors.CheckText(field, name, TextKind.Name, StageNameColumn)) return false;
-        if (name == self) { errors.Add(field, $"stage '{name}' cannot depend on itself"); return false; }
-        if (!names.Contains(name)) { errors.Add(field, $"'{name}' is not a stage of this build"); return false; }
-        return true;
+        if (string.IsNullOrEmpty(name)) errors.Add(field, "must name a stage");
+        else if (!errors.CheckText(field, name, TextKind.Name, StageNameColumn)) { }
+        else if (name == selfName) errors.Add(field, $"stage '{name}' cannot depend on itself");
+        else if (!references.TryGetValue(name, out var reference)) errors.Add(field, $"'{name}' is not a stage of this build");
+        else if (reference.Index == self) errors.Add(field, $"'{name}' is one of this stage's own combinations: a stage cannot depend on itself");
+        else return reference;
+        return null;
     }
 
     private static void CheckOutput(string at, OutputSpec output, ErrorBag errors)

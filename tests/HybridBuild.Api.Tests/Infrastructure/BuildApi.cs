@@ -27,6 +27,23 @@ public sealed class BuildApi(HttpClient client)
         return await client.SendAsync(request);
     }
 
+    /// <summary>
+    /// Posts a spec written as JSON text that must be refused: checks that the answer is a 400 validation problem and that
+    /// no build was stored, and returns the problem's errors at <paramref name="field"/> (failing when there are none).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RefusedAsync(string json, string field)
+    {
+        var before = await CountAsync();
+
+        using var response = await client.PostAsync("/api/v1/builds", new StringContent(json, Encoding.UTF8, "application/json"));
+
+        var problem = await ProblemAsync(response, HttpStatusCode.BadRequest, "validation");
+        var errors = problem["errors"]?[field]?.AsArray().Select(e => e!.GetValue<string>()).ToList();
+        Assert.True(errors is not null, $"expected errors at '{field}', got: {problem["errors"]?.ToJsonString()}");
+        Assert.Equal(before, await CountAsync());
+        return errors;
+    }
+
     /// <summary>Submits a spec and returns the accepted build (fails the test unless the answer is 202).</summary>
     public async Task<BuildResponse> SubmitAsync(BuildSpec spec)
     {

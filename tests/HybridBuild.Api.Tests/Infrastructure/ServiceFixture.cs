@@ -14,6 +14,8 @@ namespace HybridBuild.Api.Tests.Infrastructure;
 public sealed class ServiceFixture : IAsyncLifetime
 {
     public const long MaxArchiveBytes = 8L << 20;
+    /// <summary>Small, so that a test can pass it with a matrix that still runs quickly.</summary>
+    public const int MaxMatrixCombinations = 4;
     /// <summary>The configured admin key of the services the tests start; the fixture's client sends it.</summary>
     public static readonly string AdminKey = "test-admin-" + Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N");
 
@@ -57,6 +59,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Retention:Succeeded"] = RetentionAge.ToString(),
                 ["Retention:Failed"] = RetentionAge.ToString(),
                 ["Limits:MaxArchiveBytes"] = MaxArchiveBytes.ToString(),
+                ["Limits:MaxMatrixCombinations"] = MaxMatrixCombinations.ToString(),
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
                 ["Auth:AdminKey"] = AdminKey,
