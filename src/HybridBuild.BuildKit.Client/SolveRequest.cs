@@ -27,6 +27,15 @@ public sealed record SolveRequest
     /// <summary>Ignore the build cache for every stage.</summary>
     public bool NoCache { get; init; }
 
+    /// <summary>Dockerfile stages to build without the cache (the others may use it); ignored with <see cref="NoCache"/>.</summary>
+    public IReadOnlyList<string> NoCacheFilter { get; init; } = [];
+
+    /// <summary>Where the solve may find cache (e.g. <c>registry</c> with <c>ref</c>).</summary>
+    public IReadOnlyList<CacheTransfer> CacheImports { get; init; } = [];
+
+    /// <summary>Where the solve writes its cache (e.g. <c>registry</c> with <c>ref</c> and <c>mode</c>, or <c>inline</c>).</summary>
+    public IReadOnlyList<CacheTransfer> CacheExports { get; init; } = [];
+
     /// <summary>Secrets for <c>RUN --mount=type=secret,id=...</c>, by id. Never logged.</summary>
     public IReadOnlyDictionary<string, byte[]> Secrets { get; init; } = new Dictionary<string, byte[]>();
 
@@ -42,3 +51,6 @@ public sealed record SolveRequest
     /// <summary>Where the result goes; empty = build only (the cache keeps it).</summary>
     public IReadOnlyList<ExportRequest> Exports { get; init; } = [];
 }
+
+/// <summary>A cache import or export: BuildKit's type (<c>registry</c>, <c>inline</c>, …) and its attributes.</summary>
+public sealed record CacheTransfer(string Type, IReadOnlyDictionary<string, string> Attributes);

@@ -58,6 +58,12 @@ internal static class SolveRequestMapper
         };
         solve.FrontendAttrs.Add(FrontendAttributes(request));
         solve.Exporters.AddRange(orderedExports.Select(ToExporter));
+        if (request.CacheImports.Count > 0 || request.CacheExports.Count > 0)
+        {
+            solve.Cache = new Wire.CacheOptions();
+            solve.Cache.Imports.AddRange(request.CacheImports.Select(ToCacheEntry));
+            solve.Cache.Exports.AddRange(request.CacheExports.Select(ToCacheEntry));
+        }
         // Daemons before v0.13 read only the first exporter, from the deprecated fields; newer ones prefer field 13.
         if (solve.Exporters.Count > 0)
         {
@@ -91,7 +97,24 @@ internal static class SolveRequestMapper
             // Present and empty: no cache for any stage (a value would name the stages).
             attributes["no-cache"] = "";
         }
+        else if (request.NoCacheFilter.Count > 0)
+        {
+            attributes["no-cache"] = string.Join(',', request.NoCacheFilter);
+        }
+        if (request.CacheImports.Count > 0)
+        {
+            // the frontend resolves its own imports: it reads them here, as the Go client copies them (Go field names)
+            attributes["cache-imports"] = System.Text.Json.JsonSerializer.Serialize(
+                request.CacheImports.Select(i => new Dictionary<string, object> { ["Type"] = i.Type, ["Attrs"] = i.Attributes }));
+        }
         return attributes;
+    }
+
+    private static Wire.CacheOptionsEntry ToCacheEntry(CacheTransfer record)
+    {
+        var entry = new Wire.CacheOptionsEntry { Type = record.Type };
+        foreach (var (key, value) in record.Attributes) entry.Attrs[key] = value;
+        return entry;
     }
 
     public static Wire.Exporter ToExporter(ExportRequest export)

@@ -21,6 +21,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<Trigger> Triggers => Set<Trigger>();
     public DbSet<TriggerDelivery> TriggerDeliveries => Set<TriggerDelivery>();
     public DbSet<Node> Nodes => Set<Node>();
+    public DbSet<StepTiming> StepTimings => Set<StepTiming>();
 
     protected override void OnModelCreating(ModelBuilder model)
     {
@@ -64,7 +65,17 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(s.Property(x => x.Output));
             Json(s.Property(x => x.Secrets));
             Json(s.Property(x => x.Matrix));
+            Json(s.Property(x => x.Cache));
+            Json(s.Property(x => x.CacheUse));
             s.Ignore(x => x.Dependencies);
+        });
+
+        model.Entity<StepTiming>(t =>
+        {
+            t.ToTable("step_timings");
+            t.HasKey(x => x.Digest);
+            t.Property(x => x.Digest).HasMaxLength(100);
+            t.HasIndex(x => x.RecordedAt); // retention removes timings no solve has refreshed for a while
         });
 
         model.Entity<Trigger>(t =>

@@ -39,7 +39,8 @@ public sealed record SourceResponse(SourceKind Kind, string? GitUrl, string? Git
 
 /// <summary>
 /// A stage as the API shows it; <c>timeout</c> and <c>queueTtl</c> are the spec's, absent when the node's defaults apply;
-/// <c>matrix</c> is present on the combinations a matrix stage expanded into.
+/// <c>matrix</c> is present on the combinations a matrix stage expanded into; <c>cache</c> shows its cache settings
+/// (buildx's form) and <c>cacheUse</c> what the cache did for its last solve.
 /// </summary>
 public sealed record StageResponse(
     string Name,
@@ -61,6 +62,8 @@ public sealed record StageResponse(
     int Attempts,
     string? Builder,
     StageMatrixResponse? Matrix,
+    StageCacheResponse Cache,
+    CacheUse? CacheUse,
     IReadOnlyList<ArtifactResponse>? Artifacts)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
@@ -70,11 +73,17 @@ public sealed record StageResponse(
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
         stage.Error, stage.ImageDigest, stage.Attempts, stage.Builder,
         stage.Matrix is { } matrix ? new StageMatrixResponse(matrix.Stage, matrix.Values) : null,
+        new StageCacheResponse([.. stage.Cache.From.Select(e => e.ToString())], [.. stage.Cache.To.Select(e => e.ToString())],
+            stage.Cache.NoCache, stage.Cache.NoCacheFilter),
+        stage.CacheUse,
         artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
 }
 
 /// <summary>The matrix stage of the spec a stage is a combination of, and the combination's axis values.</summary>
 public sealed record StageMatrixResponse(string Stage, IReadOnlyDictionary<string, string> Values);
+
+/// <summary>A stage's cache imports and exports as buildx writes them, and what it builds without cache.</summary>
+public sealed record StageCacheResponse(IReadOnlyList<string> From, IReadOnlyList<string> To, bool NoCache, IReadOnlyList<string> NoCacheFilter);
 
 public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push);
 

@@ -23,7 +23,8 @@ internal sealed class StageExecutor(
     BuildLog log,
     Secrets.SecretCipher cipher,
     ScratchSpace scratch,
-    IOptions<WorkerOptions> options)
+    IOptions<WorkerOptions> options,
+    TimeProvider clock)
 {
     /// <summary>
     /// Runs the stage. When every builder is full it waits for room, which counts against the stage's queue TTL (from when
@@ -66,6 +67,7 @@ internal sealed class StageExecutor(
                     [EngineLabels.Stage] = stage.Name,
                 },
                 Secrets = secrets.Values,
+                Cache = stage.Cache,
             };
             StageBuildResult result;
             try
@@ -107,7 +109,14 @@ internal sealed class StageExecutor(
                 tried.Add(builder.Name);
                 await stages.RecordBuilderAsync(stage.Id, runId, builder.Name, cancellationToken);
                 if (builders.All.Count > 1) sink.Note($"solving on builder {builder.Name}");
-                var result = await builder.Engine.BuildAsync(request, progress, cancellationToken);
+                var meter = new CacheUseMeter(progress);
+                var started = clock.GetTimestamp();
+                var result = await builder.Engine.BuildAsync(request, meter, cancellationToken);
+                if (!result.Unreachable)
+                {
+                    var use = await meter.ConcludeAsync(db, clock.GetElapsedTime(started), clock, cancellationToken);
+                    if (use is not null) await stages.RecordCacheUseAsync(stage.Id, runId, use, cancellationToken);
+                }
                 if (!result.Unreachable || builders.All.Count == 1) return result;
                 builders.MarkDown(builder.Name, result.Error ?? "it does not answer");
                 sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");

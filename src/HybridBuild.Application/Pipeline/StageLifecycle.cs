@@ -244,6 +244,11 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
             .ExecuteUpdateAsync(u => u.SetProperty(s => s.Builder, builder), cancellationToken);
 
+    /// <summary>Records what the cache did for the solve of the run that holds the stage.</summary>
+    public async Task RecordCacheUseAsync(Guid stageId, Guid runId, CacheUse use, CancellationToken cancellationToken) =>
+        await db.Stages.Where(s => s.Id == stageId && s.RunId == runId)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.CacheUse, use), cancellationToken);
+
     /// <summary>
     /// Queued, and its job delivered to a node whose slots are all taken by stages it started itself: a new job takes the
     /// stage to a node with room (this one too, once a slot frees). The queue TTL still counts from when it was queued.

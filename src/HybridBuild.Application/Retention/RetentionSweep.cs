@@ -7,12 +7,14 @@ namespace HybridBuild.Application.Retention;
 /// build is held only while it is still what the sweep found, so one pinned or retried meanwhile is kept. Each build
 /// is deleted on its own: one that fails (a publication of it still running, an outage of the blob store) is left for
 /// the next sweep, and the sweep goes on with the others. Runs on one node at a time (<see cref="DisableConcurrentExecutionAttribute"/>);
-/// two at once would only race for the same conditional deletions.
+/// two at once would only race for the same conditional deletions. It also removes step timings (<see cref="StepTiming"/>)
+/// that no uncached solve has refreshed for 30 days, so that table stays as large as the steps still in use.
 /// </summary>
 internal sealed partial class RetentionSweep(BuildLifecycle builds, BuildDeletion deletion, BuildDbContext db, IOptions<RetentionOptions> options,
     TimeProvider clock, ILogger<RetentionSweep> logger)
 {
     public const string JobId = "retention";
+    private static readonly TimeSpan StepTimingAge = TimeSpan.FromDays(30);
 
     /// <summary>Deletes what has expired; returns how many builds it deleted.</summary>
     [DisableConcurrentExecution(timeoutInSeconds: 60), AutomaticRetry(Attempts = 0)]
@@ -34,6 +36,8 @@ internal sealed partial class RetentionSweep(BuildLifecycle builds, BuildDeletio
             }
         }
         if (deleted > 0) LogDeleted(deleted);
+        // the timings that estimate what a cached step saved: one no solve ran uncached for a long time has no say any more
+        await db.StepTimings.Where(t => t.RecordedAt < now - StepTimingAge).ExecuteDeleteAsync(cancellationToken);
         return deleted;
     }
 

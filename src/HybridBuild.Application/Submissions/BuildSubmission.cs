@@ -164,18 +164,26 @@ internal sealed class BuildSubmission(
 
     /// <summary>
     /// Image tags land in the engine's image store (and registries): where Outputs:AllowedTagPrefixes is set,
-    /// a tag must start with one of them, so a build cannot replace an image the host itself runs.
+    /// a tag (and a registry cache reference) must start with one of them, so a build cannot replace an image the host
+    /// itself runs, nor read or write another team's cache with the engine's credentials.
     /// </summary>
     private Dictionary<string, string[]> CheckTagPolicy(List<Stage> stages)
     {
         var allowed = outputs.Value.AllowedTagPrefixes;
         var errors = new Dictionary<string, string[]>();
         if (allowed.Count == 0) return errors;
+        void Check(string field, string? reference)
+        {
+            if (reference is not null && !allowed.Any(prefix => reference.StartsWith(prefix, StringComparison.Ordinal)))
+                errors[field] = [$"'{reference}' is not under an allowed prefix ({string.Join(", ", allowed)})"];
+        }
         foreach (var stage in stages)
-            for (var t = 0; t < stage.Output.Tags.Count; t++)
-                if (!allowed.Any(prefix => stage.Output.Tags[t].StartsWith(prefix, StringComparison.Ordinal)))
-                    errors[$"stages[{stage.Ordinal}].output.tags[{t}]"] =
-                        [$"'{stage.Output.Tags[t]}' is not under an allowed prefix ({string.Join(", ", allowed)})"];
+        {
+            for (var t = 0; t < stage.Output.Tags.Count; t++) Check($"stages[{stage.Ordinal}].output.tags[{t}]", stage.Output.Tags[t]);
+            // a registry cache is read and written with the engine's registry credentials: the same prefixes bound it
+            for (var c = 0; c < stage.Cache.From.Count; c++) Check($"stages[{stage.Ordinal}].cache.from[{c}]", stage.Cache.From[c].Reference);
+            for (var c = 0; c < stage.Cache.To.Count; c++) Check($"stages[{stage.Ordinal}].cache.to[{c}]", stage.Cache.To[c].Reference);
+        }
         return errors;
     }
 

@@ -16,6 +16,11 @@ internal static class BuildxArguments
             args.AddRange(["--build-arg", $"{name}={value}"]);
         if (request.Platforms.Count > 0) args.AddRange(["--platform", string.Join(',', request.Platforms)]);
         args.Add($"--provenance={(provenance ? "true" : "false")}");
+        if (request.Cache.NoCache) args.Add("--no-cache");
+        else if (request.Cache.NoCacheFilter.Count > 0) args.Add($"--no-cache-filter={string.Join(',', request.Cache.NoCacheFilter)}");
+        // validated entries: known keys, image references and fixed values, no quotes or commas inside a value
+        foreach (var entry in request.Cache.From) args.AddRange(["--cache-from", entry.ToString()]);
+        foreach (var entry in request.Cache.To) args.AddRange(["--cache-to", entry.ToString()]);
         if (request.Output.Type == OutputType.Image)
             foreach (var (name, value) in request.Labels.OrderBy(l => l.Key, StringComparer.Ordinal))
                 args.AddRange(["--label", $"{name}={value}"]);

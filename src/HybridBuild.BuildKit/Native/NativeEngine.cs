@@ -95,6 +95,10 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             Secrets = request.Secrets,
             Credentials = Credentials,
             Exports = Exports(request),
+            NoCache = request.Cache.NoCache,
+            NoCacheFilter = request.Cache.NoCacheFilter,
+            CacheImports = [.. request.Cache.From.Select(e => new CacheTransfer(e.Type, e.Attributes))],
+            CacheExports = [.. request.Cache.To.Select(e => new CacheTransfer(e.Type, e.Attributes))],
         };
         LogStarting(request.Target ?? "(last stage)", string.Join(',', request.Platforms));
         try

@@ -32,6 +32,8 @@ public sealed record StageBuildRequest
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     /// <summary>Build secrets by id (<c>RUN --mount=type=secret,id=...</c>); never logged, never stored with the build.</summary>
     public IReadOnlyDictionary<string, byte[]> Secrets { get; init; } = new Dictionary<string, byte[]>();
+    /// <summary>Cache imports and exports, and what is built without cache.</summary>
+    public StageCache Cache { get; init; } = new();
 }
 
 public sealed record StageBuildResult(bool Succeeded, string? Error, string? ImageDigest)

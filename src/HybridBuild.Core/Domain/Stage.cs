@@ -23,6 +23,10 @@ public sealed class Stage : ILeased
     public TimeSpan? QueueTtl { get; set; }
     /// <summary>The matrix combination this stage is, when a matrix stage of the spec expanded into it.</summary>
     public StageMatrix? Matrix { get; set; }
+    /// <summary>Cache imports, exports and no-cache settings of the stage's solve.</summary>
+    public StageCache Cache { get; set; } = new();
+    /// <summary>What the cache did for the stage's last solve; null before it ran (or when its engine said nothing).</summary>
+    public CacheUse? CacheUse { get; set; }
 
     public StageStatus Status { get; set; }
     public DateTimeOffset? EnqueuedAt { get; set; }

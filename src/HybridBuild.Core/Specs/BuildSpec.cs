@@ -17,6 +17,8 @@ public sealed record BuildSpec
     public List<PublishSpec>? Publish { get; init; }
     /// <summary>Keep the build however old it gets: retention (the Retention settings) never deletes a pinned build.</summary>
     public bool Pinned { get; init; }
+    /// <summary>Build every stage without BuildKit's cache (as each stage's <c>noCache</c>).</summary>
+    public bool NoCache { get; init; }
 }
 
 public sealed record SourceSpec
@@ -69,6 +71,24 @@ public sealed record StageSpec
     /// <c>{name}-{value}[-{value}…]</c> (values in axis order); see <see cref="MatrixSpec"/>.
     /// </summary>
     public MatrixSpec? Matrix { get; init; }
+    /// <summary>Cache sources and destinations in buildx's vocabulary (<c>--cache-from</c>, <c>--cache-to</c>).</summary>
+    public CacheSpec? Cache { get; init; }
+    /// <summary>Build without BuildKit's cache (<c>--no-cache</c>).</summary>
+    public bool NoCache { get; init; }
+    /// <summary>Dockerfile stages built without cache (<c>--no-cache-filter</c>).</summary>
+    public List<string>? NoCacheFilter { get; init; }
+}
+
+/// <summary>
+/// Cache sources and destinations as buildx writes them: <c>type=registry,ref=registry.example.com/team/app:cache</c>
+/// (a bare reference means that too), <c>mode=max</c> to export every step's cache, <c>type=inline</c> (to an image output).
+/// </summary>
+public sealed record CacheSpec
+{
+    /// <summary>Where the solve may find cache (<c>--cache-from</c>): registry entries.</summary>
+    public List<string>? From { get; init; }
+    /// <summary>Where the solve exports its cache (<c>--cache-to</c>): registry entries, or <c>type=inline</c> for an image output.</summary>
+    public List<string>? To { get; init; }
 }
 
 /// <summary>

@@ -182,6 +182,7 @@ public static partial class SpecValidator
             Secrets = [.. stage.Secrets],
             Timeout = stage.Timeout,
             QueueTtl = stage.QueueTtl,
+            Cache = stage.Cache,
             Matrix = new StageMatrix(stage.Name, new Dictionary<string, string>(c.Values, StringComparer.Ordinal), index),
         });
 }

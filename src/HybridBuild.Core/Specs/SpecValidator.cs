@@ -46,7 +46,7 @@ public static partial class SpecValidator
                 matrices[i] = ExpandMatrix(matrixStage, $"stages[{i}]", limits, errors);
         var references = References(spec.Stages, names, matrices, errors);
         for (var i = 0; i < spec.Stages.Count; i++)
-            if (spec.Stages[i] is { } stage) stages.AddRange(Expand(ToStage(stage, i, references, spec.Stages, errors), matrices[i]));
+            if (spec.Stages[i] is { } stage) stages.AddRange(Expand(ToStage(stage, i, references, spec.Stages, spec.NoCache, errors), matrices[i]));
 
         if (errors.IsEmpty)
         {
@@ -75,7 +75,7 @@ public static partial class SpecValidator
         return names;
     }
 
-    private static Stage ToStage(StageSpec spec, int index, Dictionary<string, Reference> references, List<StageSpec> all, ErrorBag errors)
+    private static Stage ToStage(StageSpec spec, int index, Dictionary<string, Reference> references, List<StageSpec> all, bool buildNoCache, ErrorBag errors)
     {
         var at = $"stages[{index}]";
         if (spec.Target is not null && errors.CheckText($"{at}.target", spec.Target, TextKind.Name, TargetColumn)
@@ -112,6 +112,8 @@ public static partial class SpecValidator
 
         var output = spec.Output ?? new OutputSpec();
         CheckOutput($"{at}.output", output, errors);
+        var stageOutput = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push };
+        var cache = CheckCache(at, spec, buildNoCache, stageOutput, errors);
 
         var secrets = spec.Secrets ?? [];
         for (var n = 0; n < secrets.Count; n++)
@@ -132,10 +134,11 @@ public static partial class SpecValidator
             Platforms = [.. platforms],
             Needs = [.. needed.Distinct()],
             Inputs = placed,
-            Output = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
+            Output = stageOutput,
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
             Timeout = timeout,
             QueueTtl = queueTtl,
+            Cache = cache,
         };
     }
 

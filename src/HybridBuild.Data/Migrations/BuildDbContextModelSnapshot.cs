@@ -408,6 +408,13 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Cache")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("CacheUse")
+                        .HasColumnType("jsonb");
+
                     b.Property<DateTimeOffset?>("EnqueuedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -491,6 +498,25 @@ namespace HybridBuild.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("stages", "hybridbuild");
+                });
+
+            modelBuilder.Entity("HybridBuild.Core.Domain.StepTiming", b =>
+                {
+                    b.Property<string>("Digest")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<long>("Milliseconds")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Digest");
+
+                    b.HasIndex("RecordedAt");
+
+                    b.ToTable("step_timings", "hybridbuild");
                 });
 
             modelBuilder.Entity("HybridBuild.Core.Domain.Trigger", b =>
