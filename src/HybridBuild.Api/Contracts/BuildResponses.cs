@@ -57,7 +57,8 @@ public sealed record StageResponse(
     string? ImageDigest,
     int Attempts,
     string? Builder,
-    IReadOnlyList<ArtifactResponse>? Artifacts)
+    IReadOnlyList<ArtifactResponse>? Artifacts,
+    StageRunResponse? Run = null)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
         stage.Name, stage.Target, stage.Status, stage.Platforms, stage.BuildArgs, stage.Needs, stage.Inputs,
@@ -65,7 +66,28 @@ public sealed record StageResponse(
         stage.Timeout, stage.QueueTtl, stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
         stage.Error, stage.ImageDigest, stage.Attempts, stage.Builder,
-        artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
+        artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList(),
+        StageRunResponse.From(stage));
+}
+
+/// <summary>
+/// A verification stage's container: the spec's <c>run</c> (its env by name only: the values may be secrets), then the
+/// exit code it ended with and what ran it (<c>runtimeUsed</c>: the engine's runtime, or the WASI runtime of the helper image).
+/// </summary>
+public sealed record StageRunResponse(
+    string Image,
+    IReadOnlyList<string>? Command,
+    IReadOnlyList<string> Env,
+    TimeSpan? Timeout,
+    int ExpectExitCode,
+    bool Network,
+    string? Runtime,
+    int? ExitCode,
+    string? RuntimeUsed)
+{
+    public static StageRunResponse? From(Stage stage) => stage.Run is not { } run ? null : new(
+        run.Image, run.Command, [.. run.Env.Keys.Order(StringComparer.Ordinal)], run.Timeout, run.ExpectExitCode, run.Network, run.Runtime,
+        stage.ExitCode, stage.Runtime);
 }
 
 public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push);

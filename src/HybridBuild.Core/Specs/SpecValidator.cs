@@ -102,6 +102,7 @@ public static partial class SpecValidator
 
         var timeout = CheckDuration($"{at}.timeout", spec.Timeout, SpecRules.MaxStageTimeout, errors);
         var queueTtl = CheckDuration($"{at}.queueTtl", spec.QueueTtl, SpecRules.MaxQueueTtl, errors);
+        var run = CheckRun(at, spec, names, all, errors);
 
         return new Stage
         {
@@ -110,12 +111,15 @@ public static partial class SpecValidator
             Target = spec.Target,
             BuildArgs = new Dictionary<string, string>(spec.BuildArgs ?? [], StringComparer.Ordinal),
             Platforms = [.. platforms],
-            Needs = [.. needs.Distinct()],
+            // a run of a stage's image waits for that stage
+            Needs = [.. needs.Append(run?.ImageStage).OfType<string>().Distinct()],
             Inputs = [.. inputs.Select(i => new StageInput(i?.Stage ?? "", (i?.Path ?? "").Trim('/')))],
-            Output = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
+            Output = run is not null ? new StageOutput { Type = OutputType.None }
+                : new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push },
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
             Timeout = timeout,
             QueueTtl = queueTtl,
+            Run = run,
         };
     }
 
