@@ -62,6 +62,17 @@ public sealed class VerificationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task The_Swagger_verification_example_runs_as_it_is()
+    {
+        var build = await _api.SubmitAsync(HybridBuild.Api.OpenApi.ScenarioExamples.Verify($"localhost:5000/verify-demo:{Nonce()}"));
+
+        var done = await _api.WaitSucceededAsync(build.Id);
+
+        Assert.Equal(0, done.Stages.Single(s => s.Name == "verify").Run!.ExitCode);
+        Assert.Contains("hello from a verification run", await _api.LogAsync(build.Id, "verify"));
+    }
+
+    [Fact]
     public async Task An_exit_code_other_than_the_expected_one_fails_the_stage_saying_both()
     {
         var build = await _api.SubmitAsync(AppAnd(Nonce(),
@@ -96,6 +107,35 @@ public sealed class VerificationTests(ServiceFixture service)
         var done = await _api.WaitFinishedAsync(build.Id, TimeSpan.FromSeconds(60));
         Assert.Equal(BuildStatus.Cancelled, done.Status);
         Assert.Equal(StageStatus.Cancelled, done.Stages.Single(s => s.Name == "waits").Status);
+        await AssertNoContainersAsync(build.Id);
+    }
+
+    [Fact]
+    public async Task The_sweep_removes_a_container_whose_run_has_ended_and_keeps_one_whose_run_goes_on()
+    {
+        var build = await _api.SubmitAsync(AppAnd(Nonce(),
+            Run("waits", new RunSpec { Image = "app", Command = ["sh", "-c", "echo started; sleep 300"] })));
+        await _api.WaitForLogAsync(build.Id, "waits", "started", TimeSpan.FromMinutes(2));
+        // what a node that died mid-run leaves: a labelled container whose run no running stage holds any more
+        var orphanBuild = Guid.NewGuid();
+        using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
+        var orphan = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = "busybox", Cmd = ["sleep", "300"],
+            Labels = new Dictionary<string, string>
+            {
+                [Core.Abstractions.EngineLabels.BuildId] = orphanBuild.ToString(), [Core.Abstractions.EngineLabels.Run] = Guid.NewGuid().ToString(),
+            },
+        });
+        await docker.Containers.StartContainerAsync(orphan.ID, new ContainerStartParameters());
+
+        var removed = await service.Services.GetRequiredService<HybridBuild.Application.Pipeline.ContainerSweep>().SweepAsync(CancellationToken.None);
+
+        Assert.True(removed >= 1, "the orphan was removed");
+        await AssertNoContainersAsync(orphanBuild);
+        Assert.Single(await ContainersAsync(build.Id));
+        using var cancel = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
+        await _api.WaitFinishedAsync(build.Id, TimeSpan.FromSeconds(60));
         await AssertNoContainersAsync(build.Id);
     }
 
