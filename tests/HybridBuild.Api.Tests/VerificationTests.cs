@@ -96,9 +96,7 @@ public sealed class VerificationTests(ServiceFixture service)
     [Fact]
     public async Task Cancelling_the_build_stops_and_removes_its_container()
     {
-        var build = await _api.SubmitAsync(AppAnd(Nonce(),
-            Run("waits", new RunSpec { Image = "app", Command = ["sh", "-c", "echo started; sleep 300"] })));
-        await _api.WaitForLogAsync(build.Id, "waits", "started", TimeSpan.FromMinutes(2));
+        var build = await StartWaitingRunAsync();
         Assert.Single(await ContainersAsync(build.Id));
 
         using var cancel = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
@@ -113,9 +111,7 @@ public sealed class VerificationTests(ServiceFixture service)
     [Fact]
     public async Task The_sweep_removes_a_container_whose_run_has_ended_and_keeps_one_whose_run_goes_on()
     {
-        var build = await _api.SubmitAsync(AppAnd(Nonce(),
-            Run("waits", new RunSpec { Image = "app", Command = ["sh", "-c", "echo started; sleep 300"] })));
-        await _api.WaitForLogAsync(build.Id, "waits", "started", TimeSpan.FromMinutes(2));
+        var build = await StartWaitingRunAsync();
         // what a node that died mid-run leaves: a labelled container whose run no running stage holds any more
         var orphanBuild = Guid.NewGuid();
         using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
@@ -263,6 +259,15 @@ public sealed class VerificationTests(ServiceFixture service)
             Stages = [new StageSpec { Name = "wasi-helper", Output = new OutputSpec { Type = OutputType.Image, Tags = [ServiceFixture.WasiHelperImage] } }],
         });
         await _api.WaitSucceededAsync(build.Id, TimeSpan.FromMinutes(5));
+    }
+
+    /// <summary>A build whose run stage "waits" has started a container that sleeps for five minutes.</summary>
+    private async Task<BuildResponse> StartWaitingRunAsync()
+    {
+        var build = await _api.SubmitAsync(AppAnd(Nonce(),
+            Run("waits", new RunSpec { Image = "app", Command = ["sh", "-c", "echo started; sleep 300"] })));
+        await _api.WaitForLogAsync(build.Id, "waits", "started", TimeSpan.FromMinutes(2));
+        return build;
     }
 
     private static async Task<IList<ContainerListResponse>> ContainersAsync(Guid buildId)

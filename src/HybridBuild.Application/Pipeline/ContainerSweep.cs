@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
@@ -8,26 +6,11 @@ namespace HybridBuild.Application.Pipeline;
 /// whose run no running stage holds. A run that is still going keeps its container; the run that ends removes its own.
 /// </summary>
 internal sealed partial class ContainerSweep(IContainerRunner containers, IDbContextFactory<BuildDbContext> contexts, TimeProvider clock,
-    ILogger<ContainerSweep> logger) : BackgroundService
+    ILogger<ContainerSweep> logger) : PeriodicSweep(TimeSpan.FromMinutes(5), clock)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+    protected override Task RoundAsync(CancellationToken cancellationToken) => SweepAsync(cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                LogFailed(e);
-            }
-            try { await Task.Delay(Interval, clock, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
-    }
+    protected override void RoundFailed(Exception exception) => LogFailed(exception);
 
     /// <summary>Removes the containers of ended runs; returns how many.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
