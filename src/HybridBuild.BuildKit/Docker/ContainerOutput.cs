@@ -6,6 +6,9 @@ namespace HybridBuild.BuildKit.Docker;
 /// <summary>Passes a container's stdout (stream 1) and stderr (stream 2) on line by line, as they come.</summary>
 internal static class ContainerOutput
 {
+    /// <summary>A line longer than this is passed on in pieces of it, so output without newlines cannot fill the node's memory.</summary>
+    private const int MaxLine = 64 * 1024;
+
     public static async Task CopyAsync(MultiplexedStream stream, IBuildProgress output, TimeProvider clock, CancellationToken cancellationToken)
     {
         var buffer = new byte[16 * 1024];
@@ -20,8 +23,8 @@ internal static class ContainerOutput
             var count = pending.Decoder.GetChars(buffer, 0, read.Count, chars, 0);
             foreach (var c in chars.AsSpan(0, count))
             {
-                if (c != '\n') { pending.Line.Append(c); continue; }
-                Emit(read.Target, pending.Line, output, clock);
+                if (c != '\n') pending.Line.Append(c);
+                if (c == '\n' || pending.Line.Length >= MaxLine) Emit(read.Target, pending.Line, output, clock);
             }
         }
         foreach (var (target, pending) in lines)

@@ -90,9 +90,18 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         using var logs = await client.Containers.GetContainerLogsAsync(id,
             new ContainerLogsParameters { Follow = true, ShowStdout = true, ShowStderr = true }, cancellationToken);
         var copy = ContainerOutput.CopyAsync(logs, output, clock, cancellationToken);
-        var exit = await client.Containers.WaitContainerAsync(id, cancellationToken);
-        await copy;
-        return (int)exit.StatusCode;
+        try
+        {
+            var exit = await client.Containers.WaitContainerAsync(id, cancellationToken);
+            await copy;
+            return (int)exit.StatusCode;
+        }
+        catch when (!copy.IsCompleted)
+        {
+            // stopped (cancelled, timed out): the output stream ends with the container; nobody waits for the copy
+            _ = copy.ContinueWith(t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            throw;
+        }
     }
 
     /// <summary>Removes a container the run made, stopping it first; not cancellable, so a cancelled run still cleans up.</summary>
@@ -127,7 +136,10 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         }
         try
         {
-            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = image }, null, new Progress<JSONMessage>(), cancellationToken);
+            // without a tag the engine would pull every tag of the repository
+            var tagAt = image.LastIndexOf(':');
+            var (repository, tag) = tagAt > image.LastIndexOf('/') ? (image[..tagAt], image[(tagAt + 1)..]) : (image, "latest");
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, new Progress<JSONMessage>(), cancellationToken);
             return await client.Images.InspectImageAsync(image, cancellationToken);
         }
         catch (DockerApiException)
