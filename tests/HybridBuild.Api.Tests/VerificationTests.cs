@@ -62,6 +62,29 @@ public sealed class VerificationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_run_goes_to_the_Docker_engine_of_the_builder_that_built_its_image()
+    {
+        var second = await DockerEngines.SecondAsync(service);
+        var database = await service.CreateDatabaseAsync();
+        using var shared = new TempDirectory();
+        await using var node = ServiceProcess.Start("verify", database, shared.Path, DockerEngines.Builders(1, ("second", second)));
+        await node.WaitReadyAsync();
+        using var client = node.CreateClient();
+        var api = new BuildApi(client);
+        var nonce = Nonce();
+
+        var done = await api.WaitSucceededAsync((await api.SubmitAsync(AppAnd(nonce,
+            Run("verify", new RunSpec { Image = "app", Command = ["sh", "-c", "echo verified $(cat /nonce)"] })))).Id, TimeSpan.FromMinutes(3));
+
+        Assert.Equal("second", done.Stages.Single(s => s.Name == "app").Builder);
+        Assert.Contains($"verified {nonce}", await api.LogAsync(done.Id, "verify"));
+        // the image is only on the second engine: a run on the configured (first) one could not have found it
+        using var first = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
+        await Assert.ThrowsAsync<DockerImageNotFoundException>(() => first.Images.InspectImageAsync($"localhost:5000/verify/app:{nonce}"));
+        await AssertNoContainersAsync(done.Id, "unix://" + second);
+    }
+
+    [Fact]
     public async Task The_Swagger_verification_example_runs_as_it_is()
     {
         var build = await _api.SubmitAsync(HybridBuild.Api.OpenApi.ScenarioExamples.Verify($"localhost:5000/verify-demo:{Nonce()}"));
@@ -270,9 +293,9 @@ public sealed class VerificationTests(ServiceFixture service)
         return build;
     }
 
-    private static async Task<IList<ContainerListResponse>> ContainersAsync(Guid buildId)
+    private static async Task<IList<ContainerListResponse>> ContainersAsync(Guid buildId, string? host = null)
     {
-        using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
+        using var docker = await DockerCheck.ConnectAsync(host ?? new DockerEngineOptions().ResolvedHost);
         return await docker.Containers.ListContainersAsync(new ContainersListParameters
         {
             All = true,
@@ -283,9 +306,9 @@ public sealed class VerificationTests(ServiceFixture service)
         });
     }
 
-    private static async Task AssertNoContainersAsync(Guid buildId)
+    private static async Task AssertNoContainersAsync(Guid buildId, string? host = null)
     {
-        var left = await ContainersAsync(buildId);
+        var left = await ContainersAsync(buildId, host);
         Assert.True(left.Count == 0, $"containers of build {buildId} are left: {string.Join(", ", left.Select(c => $"{c.Image} {c.State}"))}");
     }
 }
