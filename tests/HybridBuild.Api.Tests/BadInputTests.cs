@@ -43,6 +43,7 @@ public sealed class BadInputTests(ServiceFixture service)
         { Inline + "'stages':[{'name':'v','run':{'image':'busybox','expectExitCode':256}}]}", "stages[0].run.expectExitCode", "from 0 to 255" },
         { Inline + "'stages':[{'name':'v','run':{'image':'busybox','runtime':'bad runtime'}}]}", "stages[0].run.runtime", "is not a runtime name" },
         { Inline + "'stages':[{'name':'v','target':'t','run':{'image':'busybox'}}]}", "stages[0].run", "builds nothing" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox'}},{'name':'b','inputs':[{'stage':'v','path':'in'}]}]}", "stages[1].inputs[0].stage", "exports no artifacts" },
     };
 
     [Theory]

@@ -191,6 +191,26 @@ public sealed class VerificationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task An_image_the_engine_neither_has_nor_can_pull_fails_the_stage_with_the_daemons_reason()
+    {
+        var image = $"localhost:1/verify/absent:{Nonce()}";
+        var build = await _api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = "FROM busybox\n" } } },
+            Stages = [Run("absent", new RunSpec { Image = image })],
+        });
+
+        var done = await _api.WaitFinishedAsync(build.Id);
+
+        var stage = done.Stages.Single();
+        Assert.Equal(StageStatus.Failed, stage.Status);
+        var prefix = $"the Docker engine at {new DockerEngineOptions().ResolvedHost} refused the run of '{image}': ";
+        Assert.StartsWith(prefix, stage.Error);
+        Assert.Contains("localhost:1", stage.Error![prefix.Length..]); // the daemon's own words
+        await AssertNoContainersAsync(build.Id);
+    }
+
+    [Fact]
     public async Task A_wasi_module_runs_under_the_helper_images_WASI_runtime_and_its_exit_code_decides_the_stage()
     {
         await BuildWasiHelperAsync();

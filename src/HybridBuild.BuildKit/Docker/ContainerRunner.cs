@@ -25,7 +25,6 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
                 return ContainerRunResult.NotRun($"the Docker engine at {host} has no runtime '{runtime}' (it has: {string.Join(", ", info.Runtimes?.Keys ?? [])}); "
                     + "install its shim on the engine, or leave run.runtime out");
             var image = await InspectOrPullAsync(client, request.Image, cancellationToken);
-            if (image is null) return ContainerRunResult.NotRun($"image '{request.Image}' is not on the Docker engine at {host} and could not be pulled");
             if (request.Runtime is null && IsWasm(image))
                 return await new WasiRun(client, wasi.Value, clock).RunAsync(request, image, output, cancellationToken);
 
@@ -42,7 +41,7 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         }
         catch (DockerApiException e) when (!cancellationToken.IsCancellationRequested)
         {
-            return ContainerRunResult.NotRun($"the Docker engine at {host} refused the run: {DaemonMessage(e)}");
+            return ContainerRunResult.NotRun($"the Docker engine at {host} refused the run of '{request.Image}': {DaemonMessage(e)}");
         }
     }
 
@@ -125,7 +124,8 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
 
     private static bool IsWasm(ImageInspectResponse image) => image.Os == "wasi" || image.Architecture == "wasm";
 
-    private static async Task<ImageInspectResponse?> InspectOrPullAsync(DockerClient client, string image, CancellationToken cancellationToken)
+    /// <summary>The image, pulled first when the engine lacks it; a pull the engine refuses throws with the daemon's reason.</summary>
+    private static async Task<ImageInspectResponse> InspectOrPullAsync(DockerClient client, string image, CancellationToken cancellationToken)
     {
         try
         {
@@ -134,18 +134,11 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         catch (DockerImageNotFoundException)
         {
         }
-        try
-        {
-            // without a tag the engine would pull every tag of the repository
-            var tagAt = image.LastIndexOf(':');
-            var (repository, tag) = tagAt > image.LastIndexOf('/') ? (image[..tagAt], image[(tagAt + 1)..]) : (image, "latest");
-            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, new Progress<JSONMessage>(), cancellationToken);
-            return await client.Images.InspectImageAsync(image, cancellationToken);
-        }
-        catch (DockerApiException)
-        {
-            return null;
-        }
+        // without a tag the engine would pull every tag of the repository
+        var tagAt = image.LastIndexOf(':');
+        var (repository, tag) = tagAt > image.LastIndexOf('/') ? (image[..tagAt], image[(tagAt + 1)..]) : (image, "latest");
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, new Progress<JSONMessage>(), cancellationToken);
+        return await client.Images.InspectImageAsync(image, cancellationToken);
     }
 
     private DockerClient Client(string host) =>

@@ -180,7 +180,9 @@ public static partial class SpecValidator
         if (CheckReference($"{at}.stage", input.Stage, self, names, errors))
         {
             var source = all.First(s => s?.Name == input.Stage);
-            if ((source.Output?.Type ?? OutputType.Artifacts) != OutputType.Artifacts)
+            if (source.Run is not null)
+                errors.Add($"{at}.stage", $"stage '{input.Stage}' runs a container; it exports no artifacts");
+            else if ((source.Output?.Type ?? OutputType.Artifacts) != OutputType.Artifacts)
                 errors.Add($"{at}.stage", $"stage '{input.Stage}' does not export artifacts (its output type is {source.Output!.Type.ToString().ToLowerInvariant()})");
         }
         if ((input.Path is null || errors.CheckText($"{at}.path", input.Path, TextKind.Name, InputPathLength))
