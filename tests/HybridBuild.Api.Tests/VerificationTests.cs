@@ -135,24 +135,20 @@ public sealed class VerificationTests(ServiceFixture service)
     public async Task The_sweep_removes_a_container_whose_run_has_ended_and_keeps_one_whose_run_goes_on()
     {
         var build = await StartWaitingRunAsync();
-        // what a node that died mid-run leaves: a labelled container whose run no running stage holds any more
-        var orphanBuild = Guid.NewGuid();
+        // what a node that died mid-run leaves: a container of this build whose run (the dead node's) no running stage holds
+        // any more; and one of a build this service does not know (another deployment's on the same engine), which stays
         using var docker = await DockerCheck.ConnectAsync(new DockerEngineOptions().ResolvedHost);
-        var orphan = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
-        {
-            Image = "busybox", Cmd = ["sleep", "300"],
-            Labels = new Dictionary<string, string>
-            {
-                [Core.Abstractions.EngineLabels.BuildId] = orphanBuild.ToString(), [Core.Abstractions.EngineLabels.Run] = Guid.NewGuid().ToString(),
-            },
-        });
-        await docker.Containers.StartContainerAsync(orphan.ID, new ContainerStartParameters());
+        var orphan = await StartLabelledAsync(docker, build.Id, Guid.NewGuid());
+        var foreignBuild = Guid.NewGuid();
+        var foreign = await StartLabelledAsync(docker, foreignBuild, Guid.NewGuid());
 
         var removed = await service.Services.GetRequiredService<HybridBuild.Application.Pipeline.ContainerSweep>().SweepAsync(CancellationToken.None);
 
         Assert.True(removed >= 1, "the orphan was removed");
-        await AssertNoContainersAsync(orphanBuild);
-        Assert.Single(await ContainersAsync(build.Id));
+        var left = Assert.Single(await ContainersAsync(build.Id));
+        Assert.NotEqual(orphan, left.ID); // the running stage's own container stays
+        Assert.Equal(foreign, Assert.Single(await ContainersAsync(foreignBuild)).ID);
+        await docker.Containers.RemoveContainerAsync(foreign, new ContainerRemoveParameters { Force = true });
         using var cancel = await service.Client.PostAsync($"/api/v1/builds/{build.Id}/cancel", null);
         await _api.WaitFinishedAsync(build.Id, TimeSpan.FromSeconds(60));
         await AssertNoContainersAsync(build.Id);
@@ -302,6 +298,21 @@ public sealed class VerificationTests(ServiceFixture service)
             Stages = [new StageSpec { Name = "wasi-helper", Output = new OutputSpec { Type = OutputType.Image, Tags = [ServiceFixture.WasiHelperImage] } }],
         });
         await _api.WaitSucceededAsync(build.Id, TimeSpan.FromMinutes(5));
+    }
+
+    /// <summary>A sleeping busybox container labelled as a verification run of <paramref name="buildId"/>; returns its id.</summary>
+    private static async Task<string> StartLabelledAsync(DockerClient docker, Guid buildId, Guid runId)
+    {
+        var created = await docker.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Image = "busybox", Cmd = ["sleep", "300"],
+            Labels = new Dictionary<string, string>
+            {
+                [Core.Abstractions.EngineLabels.BuildId] = buildId.ToString(), [Core.Abstractions.EngineLabels.Run] = runId.ToString(),
+            },
+        });
+        await docker.Containers.StartContainerAsync(created.ID, new ContainerStartParameters());
+        return created.ID;
     }
 
     /// <summary>A build whose run stage "waits" has started a container that sleeps for five minutes.</summary>

@@ -45,21 +45,21 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         }
     }
 
-    public async Task<int> SweepAsync(Func<IReadOnlyCollection<Guid>, CancellationToken, Task<IReadOnlySet<Guid>>> stillRunning, CancellationToken cancellationToken)
+    public async Task<int> SweepAsync(Func<IReadOnlyList<RunContainer>, CancellationToken, Task<IReadOnlySet<string>>> ended, CancellationToken cancellationToken)
     {
         var hosts = builders.All.Select(b => b.DockerHost).Append(docker.Value.ResolvedHost).OfType<string>().Distinct(StringComparer.Ordinal);
         var removed = 0;
         foreach (var host in hosts)
         {
             var client = Client(host);
-            var containers = await client.Containers.ListContainersAsync(new ContainersListParameters
+            var listed = await client.Containers.ListContainersAsync(new ContainersListParameters
             {
                 All = true,
                 Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [EngineLabels.Run] = true } },
             }, cancellationToken);
-            var runs = containers.Select(c => (c.ID, Run: Guid.TryParse((c.Labels is { } labels && labels.TryGetValue(EngineLabels.Run, out var label) ? label : null), out var run) ? run : Guid.Empty)).ToList();
-            var running = await stillRunning([.. runs.Select(r => r.Run).Distinct()], cancellationToken);
-            foreach (var (id, _) in runs.Where(r => !running.Contains(r.Run)))
+            var containers = listed.Select(c => new RunContainer(c.ID, Label(c, EngineLabels.BuildId), Label(c, EngineLabels.Run),
+                new DateTimeOffset(DateTime.SpecifyKind(c.Created, DateTimeKind.Utc)))).ToList();
+            foreach (var id in await ended(containers, cancellationToken))
             {
                 await RemoveAsync(client, id);
                 removed++;
@@ -67,6 +67,9 @@ internal sealed class ContainerRunner(IOptions<DockerEngineOptions> docker, IOpt
         }
         return removed;
     }
+
+    private static Guid Label(ContainerListResponse container, string label) =>
+        container.Labels is { } labels && labels.TryGetValue(label, out var value) && Guid.TryParse(value, out var id) ? id : Guid.Empty;
 
     internal static async Task<string> CreateAsync(DockerClient client, string image, IEnumerable<string>? command, IEnumerable<string> env,
         ContainerRunRequest request, CancellationToken cancellationToken)

@@ -10,10 +10,10 @@ public interface IContainerRunner
     Task<ContainerRunResult> RunAsync(ContainerRunRequest request, IBuildProgress output, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Removes, on every engine it runs containers on, the labelled containers whose run <paramref name="stillRunning"/>
-    /// no longer holds; returns how many.
+    /// Lists, on every engine it runs containers on, the containers labelled with a run, and removes those
+    /// <paramref name="ended"/> picks (by id); returns how many it removed.
     /// </summary>
-    Task<int> SweepAsync(Func<IReadOnlyCollection<Guid>, CancellationToken, Task<IReadOnlySet<Guid>>> stillRunning, CancellationToken cancellationToken);
+    Task<int> SweepAsync(Func<IReadOnlyList<RunContainer>, CancellationToken, Task<IReadOnlySet<string>>> ended, CancellationToken cancellationToken);
 }
 
 public sealed record ContainerRunRequest
@@ -34,3 +34,6 @@ public sealed record ContainerRunResult(int? ExitCode, string? Runtime, string? 
     public static ContainerRunResult Exited(int exitCode, string runtime) => new(exitCode, runtime, null);
     public static ContainerRunResult NotRun(string error) => new(null, null, error);
 }
+
+/// <summary>A container a verification run made, as its labels and the engine describe it; ids that do not parse are empty.</summary>
+public sealed record RunContainer(string Id, Guid BuildId, Guid RunId, DateTimeOffset Created);
