@@ -60,6 +60,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddSingleton<StageSlots>();
         services.AddSingleton<LocalStages>(); // starts nothing unless the worker role runs it
         services.AddHostedService(sp => sp.GetRequiredService<ScratchSweep>());
+        services.AddSingleton<ContainerSweep>();
+        services.AddHostedService(sp => sp.GetRequiredService<ContainerSweep>());
 
         services.AddScoped<BuildLifecycle>();
         services.AddScoped<StageLifecycle>();
@@ -68,6 +70,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<LeaseWatch>();
         services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
+        services.AddScoped<VerificationRun>();
         services.AddScoped<BuildDeletion>();
         services.AddScoped<UnreferencedBlobs>();
         services.AddScoped<BuildSubmission>();

@@ -25,6 +25,9 @@ public static partial class BuildKitServiceCollectionExtensions
             .ValidateOnStart();
         services.TryAddSingleton<DockerEngine>();
         services.TryAddSingleton<IEngineMaintenance>(sp => sp.GetRequiredService<DockerEngine>());
+        services.AddOptions<WasiOptions>().Bind(section.GetSection("Wasi"));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IContainerRunner, ContainerRunner>();
 
         services.AddOptions<EngineOptions>().Bind(section)
             .Validate(o => Engines.Contains(o.Provider, StringComparer.OrdinalIgnoreCase),

@@ -22,6 +22,9 @@ internal sealed class BuilderSet : IBuilders, IAsyncDisposable
             All = [new Builder(DefaultName, single(), int.MaxValue, [])
             {
                 Cache = BuilderOptions.ToCacheLimit(native.Value.CacheKeepStorageMiB, native.Value.CacheKeepFor),
+                // buildx loads kept images into the configured engine, as the native engine does on it by default
+                DockerHost = engine.Value.Provider.Equals("buildx", StringComparison.OrdinalIgnoreCase) ? docker.Value.ResolvedHost
+                    : DockerHostOf(native.Value.Address, docker.Value.ResolvedHost),
             }];
             return;
         }
@@ -30,11 +33,22 @@ internal sealed class BuilderSet : IBuilders, IAsyncDisposable
             var nativeEngine = new NativeEngine(native.Value with { Address = b.Address, Tls = b.Tls, SessionVia = b.SessionVia },
                 engine, docker, dockerEngine, loggerFactory);
             _owned.Add(nativeEngine);
-            return new Builder(b.Name, nativeEngine, b.MaxSolves, b.Platforms) { Cache = b.CacheLimit };
+            return new Builder(b.Name, nativeEngine, b.MaxSolves, b.Platforms)
+            {
+                Cache = b.CacheLimit, DockerHost = DockerHostOf(b.Address, docker.Value.ResolvedHost),
+            };
         })];
     }
 
     public IReadOnlyList<Builder> All { get; }
+
+    /// <summary>The Docker engine of a BuildKit address (<c>docker</c> is Engine:Docker:Host); null for a buildkitd.</summary>
+    internal static string? DockerHostOf(string? address, string configuredHost) => address?.Trim() switch
+    {
+        null or "" or "docker" => configuredHost,
+        var a when a.StartsWith("docker+", StringComparison.Ordinal) => a["docker+".Length..],
+        _ => null,
+    };
 
     public async ValueTask DisposeAsync()
     {

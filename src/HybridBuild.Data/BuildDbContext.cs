@@ -59,6 +59,8 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             s.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
             s.Property(x => x.ImageDigest).HasMaxLength(128);
             s.Property(x => x.Builder).HasMaxLength(64);
+            s.Property(x => x.Runtime).HasMaxLength(512);
+            Json(s.Property(x => x.Run));
             s.Property(x => x.JobId).HasMaxLength(64);
             Json(s.Property(x => x.BuildArgs));
             Json(s.Property(x => x.Inputs));

@@ -32,6 +32,18 @@ public sealed class BadInputTests(ServiceFixture service)
         { Inline + "'stages':[{'name':'a','timeout':'99:00:00'}]}", "stages[0].timeout", "must be at most 02:30:00" },
         { Inline + "'stages':[{'name':'a','timeout':'00:00:05\\u0000'}]}", "stages[0].timeout", "control character U+0000" },
         { Inline + "'stages':[{'name':'a'},{'name':'b','queueTtl':'soon'}]}", "stages[1].queueTtl", "is not a duration" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','command':[]}}]}", "stages[0].run.command", "at least one argument" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','timeout':'later'}}]}", "stages[0].run.timeout", "is not a duration" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'Not An Image'}}]}", "stages[0].run.image", "neither a stage of this build nor an image reference" },
+        { Inline + "'stages':[{'name':'v','run':{}}]}", "stages[0].run.image", "is required" },
+        { Inline + "'stages':[{'name':'a'},{'name':'v','run':{'image':'a'}}]}", "stages[1].run.image", "stage 'a' has no image output to run (its output type is artifacts)" },
+        { Inline + "'stages':[{'name':'a','output':{'type':'image'}},{'name':'v','run':{'image':'a'}}]}", "stages[1].run.image", "give its output a tag" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','env':{'1BAD':'x'}}}]}", "stages[0].run.env", "'1BAD' is not a valid environment variable name" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','env':{'TOKEN':'hunter2\\u0000'}}}]}", "stages[0].run.env.TOKEN", "without NUL" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','expectExitCode':256}}]}", "stages[0].run.expectExitCode", "from 0 to 255" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox','runtime':'bad runtime'}}]}", "stages[0].run.runtime", "is not a runtime name" },
+        { Inline + "'stages':[{'name':'v','target':'t','run':{'image':'busybox'}}]}", "stages[0].run", "builds nothing" },
+        { Inline + "'stages':[{'name':'v','run':{'image':'busybox'}},{'name':'b','inputs':[{'stage':'v','path':'in'}]}]}", "stages[1].inputs[0].stage", "exports no artifacts" },
     };
 
     [Theory]

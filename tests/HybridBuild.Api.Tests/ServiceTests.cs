@@ -45,6 +45,7 @@ public sealed class ServiceTests(ServiceFixture service)
         var examples = document!["paths"]!["/api/v1/builds"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!.AsObject();
         Assert.Contains("artifactory", examples.Select(e => e.Key));
         Assert.Contains("wasm", examples.Select(e => e.Key));
+        Assert.Contains("verify", examples.Select(e => e.Key));
 
         using var dashboard = await service.Client.GetAsync("/hangfire");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);

@@ -64,7 +64,8 @@ public sealed record StageResponse(
     StageMatrixResponse? Matrix,
     StageCacheResponse Cache,
     CacheUse? CacheUse,
-    IReadOnlyList<ArtifactResponse>? Artifacts)
+    IReadOnlyList<ArtifactResponse>? Artifacts,
+    StageRunResponse? Run = null)
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
         stage.Name, stage.Target, stage.Status, stage.Platforms, stage.BuildArgs, stage.Needs, stage.Inputs,
@@ -76,7 +77,28 @@ public sealed record StageResponse(
         new StageCacheResponse([.. stage.Cache.From.Select(e => e.ToString())], [.. stage.Cache.To.Select(e => e.ToString())],
             stage.Cache.NoCache, stage.Cache.NoCacheFilter),
         stage.CacheUse,
-        artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList());
+        artifacts?.OrderBy(a => a.Path, StringComparer.Ordinal).Select(a => ArtifactResponse.From(buildId, a)).ToList(),
+        StageRunResponse.From(stage));
+}
+
+/// <summary>
+/// A verification stage's container: the spec's <c>run</c> (its env by name only: the values may be secrets), then the
+/// exit code it ended with and what ran it (<c>runtimeUsed</c>: the engine's runtime, or the WASI runtime of the helper image).
+/// </summary>
+public sealed record StageRunResponse(
+    string Image,
+    IReadOnlyList<string>? Command,
+    IReadOnlyList<string> Env,
+    TimeSpan? Timeout,
+    int ExpectExitCode,
+    bool Network,
+    string? Runtime,
+    int? ExitCode,
+    string? RuntimeUsed)
+{
+    public static StageRunResponse? From(Stage stage) => stage.Run is not { } run ? null : new(
+        run.Image, run.Command, [.. run.Env.Keys.Order(StringComparer.Ordinal)], run.Timeout, run.ExpectExitCode, run.Network, run.Runtime,
+        stage.ExitCode, stage.Runtime);
 }
 
 /// <summary>The matrix stage of the spec a stage is a combination of, and the combination's axis values.</summary>

@@ -94,6 +94,9 @@ internal static class OpenApiSetup
                     ["wasm"] = Example("WASM: export the .wasm, then package it as a wasi/wasm image",
                         "The first stage exports HelloWasm.wasm; the second takes it as an input at docker_out/ and builds --platform wasi/wasm into an image pushed to the local registry (localhost:5000 in docker compose).",
                         ScenarioExamples.Wasm()),
+                    ["verify"] = Example("Verification: build an image, then run it and check its exit code",
+                        "The first stage keeps a busybox-based image in the engine as localhost:5000/verify-demo:latest; the second runs a container of it (no network, removed afterwards): its output is in the log, its exit code in the stage's run.exitCode, and any code but expectExitCode fails the stage.",
+                        ScenarioExamples.Verify()),
                     ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
                 };

@@ -56,6 +56,21 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>Build an image kept in the engine as <paramref name="tag"/>, then verify it by running it: its output goes to the log, exit code 0 or the stage fails.</summary>
+    public static BuildSpec Verify(string tag = "localhost:5000/verify-demo:latest") => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("verify") } },
+        Stages =
+        [
+            new StageSpec { Name = "app", Target = "app", Output = new OutputSpec { Type = OutputType.Image, Tags = [tag] } },
+            new StageSpec
+            {
+                Name = "verify",
+                Run = new RunSpec { Image = "app", Command = ["hello", "a verification run"], Timeout = "00:01:00", ExpectExitCode = 0 },
+            },
+        ],
+    };
+
     public static BuildSpec Git() => new()
     {
         Source = new SourceSpec { Git = new GitSourceSpec { Url = "https://github.com/your-org/daedalus.git", Ref = "main" } },

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Hosting;
-
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
@@ -12,33 +10,21 @@ namespace HybridBuild.Application.Pipeline;
 /// there, and a node killed mid-write leaves one behind.
 /// </summary>
 internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFactory<BuildDbContext> contexts, IBlobStore blobs, IOptions<WorkerOptions> options,
-    TimeProvider clock, ILogger<ScratchSweep> logger) : BackgroundService
+    TimeProvider clock, ILogger<ScratchSweep> logger) : PeriodicSweep(TimeSpan.FromHours(1), clock)
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RoundAsync(CancellationToken cancellationToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-                await SweepBlobTemporariesAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-            {
-                LogFailed(e);
-            }
-            try { await Task.Delay(Interval, clock, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
+        await SweepAsync(cancellationToken);
+        await SweepBlobTemporariesAsync(cancellationToken);
     }
+
+    protected override void RoundFailed(Exception exception) => LogFailed(exception);
 
     /// <summary>Removes what is left over; returns how many folders and files it removed.</summary>
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
     {
         if (!Directory.Exists(scratch.Root)) return 0;
-        var before = (clock.GetUtcNow() - options.Value.MaxStageLifetime()).UtcDateTime;
+        var before = (Clock.GetUtcNow() - options.Value.MaxStageLifetime()).UtcDateTime;
         var old = Directory.EnumerateDirectories(scratch.Root).Where(d => Directory.GetLastWriteTimeUtc(d) < before).ToList();
         var runs = old.Select(d => (Path: d, Run: ScratchSpace.RunOf(d))).Where(d => d.Run is not null).ToList();
         var checkouts = old.Select(d => (Path: d, Delivery: ScratchSpace.DeliveryOf(d))).Where(d => d.Delivery is not null).ToList();
@@ -67,7 +53,7 @@ internal sealed partial class ScratchSweep(ScratchSpace scratch, IDbContextFacto
     /// </summary>
     public async Task<int> SweepBlobTemporariesAsync(CancellationToken cancellationToken)
     {
-        var removed = await blobs.DeleteTemporariesAsync(clock.GetUtcNow() - options.Value.MaxStageLifetime(), cancellationToken);
+        var removed = await blobs.DeleteTemporariesAsync(Clock.GetUtcNow() - options.Value.MaxStageLifetime(), cancellationToken);
         if (removed > 0) LogRemovedTemporaries(removed);
         return removed;
     }

@@ -3,6 +3,10 @@ namespace HybridBuild.Application.Pipeline;
 /// <summary>What running a stage came to.</summary>
 internal sealed record StageOutcome(StageStatus Status, string? Error, string? ImageDigest, IReadOnlyList<Artifact> Artifacts)
 {
+    /// <summary>A verification stage's container: its exit code and what ran it.</summary>
+    public int? ExitCode { get; init; }
+    public string? Runtime { get; init; }
+
     public static StageOutcome Succeeded(string? digest, IReadOnlyList<Artifact> artifacts) => new(StageStatus.Succeeded, null, digest, artifacts);
     // PostgreSQL text cannot hold NUL, and an engine's message may carry one from a build's output
     public static StageOutcome Failed(string error) => new(StageStatus.Failed, error.Replace('\0', '\uFFFD'), null, []);
@@ -23,6 +27,7 @@ internal sealed class StageExecutor(
     BuildLog log,
     Secrets.SecretCipher cipher,
     ScratchSpace scratch,
+    VerificationRun verification,
     IOptions<WorkerOptions> options,
     TimeProvider clock)
 {
@@ -33,6 +38,7 @@ internal sealed class StageExecutor(
     public async Task<StageOutcome> ExecuteAsync(Stage stage, Guid runId, Action restartTimeout, CancellationToken cancellationToken)
     {
         var build = stage.Build!;
+        if (stage.Run is not null) return await verification.ExecuteAsync(stage, runId, cancellationToken);
         var work = scratch.RunDirectory(runId);
         var context = Path.Combine(work, "context");
         var export = Path.Combine(work, "out");

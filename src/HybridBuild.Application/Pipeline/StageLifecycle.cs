@@ -77,7 +77,8 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
                 : outcome;
             var updated = await own.Stages.Where(s => s.Id == stage.Id && s.RunId == runId && s.Status == StageStatus.Running)
                 .ExecuteUpdateAsync(u => u.SetProperty(s => s.Status, recorded.Status).SetProperty(s => s.FinishedAt, clock.GetUtcNow())
-                    .SetProperty(s => s.Error, recorded.Error).SetProperty(s => s.ImageDigest, recorded.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null));
+                    .SetProperty(s => s.Error, recorded.Error).SetProperty(s => s.ImageDigest, recorded.ImageDigest).SetProperty(s => s.NodeId, (Guid?)null)
+                    .SetProperty(s => s.ExitCode, recorded.ExitCode).SetProperty(s => s.Runtime, recorded.Runtime));
             if (updated == 0) return false; // another run owns the stage now
             if (recorded.Artifacts.Count > 0)
             {
@@ -126,6 +127,7 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
                 .SetProperty(s => s.EnqueuedAt, (DateTimeOffset?)null).SetProperty(s => s.StartedAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null).SetProperty(s => s.HeartbeatAt, (DateTimeOffset?)null)
                 .SetProperty(s => s.Error, (string?)null).SetProperty(s => s.ImageDigest, (string?)null).SetProperty(s => s.Builder, (string?)null)
+                .SetProperty(s => s.ExitCode, (int?)null).SetProperty(s => s.Runtime, (string?)null)
                 .SetProperty(s => s.JobId, (string?)null).SetProperty(s => s.RunId, (Guid?)null).SetProperty(s => s.NodeId, (Guid?)null)
                 .SetProperty(s => s.Attempts, 0), cancellationToken);
         return again;

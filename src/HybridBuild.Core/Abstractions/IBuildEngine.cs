@@ -63,6 +63,9 @@ public sealed record Builder(string Name, IBuildEngine Engine, int MaxSolves, IR
 {
     /// <summary>The bound a recurring job prunes its build cache to; null when it is not pruned.</summary>
     public CacheLimit? Cache { get; init; }
+
+    /// <summary>The Docker engine whose image store keeps the images it builds (where verification stages run them); null for a buildkitd.</summary>
+    public string? DockerHost { get; init; }
 }
 
 /// <summary>The configured builders, in the order they were configured.</summary>

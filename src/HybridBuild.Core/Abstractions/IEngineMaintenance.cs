@@ -12,4 +12,7 @@ public static class EngineLabels
 {
     public const string BuildId = "io.hybridbuild.build-id";
     public const string Stage = "io.hybridbuild.stage";
+    /// <summary>On a verification stage's containers: the node that ran it, and the stage's run (a sweep removes a container whose run has ended).</summary>
+    public const string Node = "io.hybridbuild.node";
+    public const string Run = "io.hybridbuild.run";
 }

@@ -27,6 +27,8 @@ public sealed class Stage : ILeased
     public StageCache Cache { get; set; } = new();
     /// <summary>What the cache did for the stage's last solve; null before it ran (or when its engine said nothing).</summary>
     public CacheUse? CacheUse { get; set; }
+    /// <summary>The container a verification stage runs instead of a solve; null for a stage that builds.</summary>
+    public StageRun? Run { get; set; }
 
     public StageStatus Status { get; set; }
     public DateTimeOffset? EnqueuedAt { get; set; }
@@ -36,6 +38,10 @@ public sealed class Stage : ILeased
     public string? ImageDigest { get; set; }
     /// <summary>The builder (BuildKit daemon of the pool) the stage's last solve ran on.</summary>
     public string? Builder { get; set; }
+    /// <summary>The exit code of a verification stage's container, once it has exited.</summary>
+    public int? ExitCode { get; set; }
+    /// <summary>What ran a verification stage's container: the engine's runtime, or the WASI runtime of the helper image.</summary>
+    public string? Runtime { get; set; }
 
     /// <summary>The Hangfire job carrying this stage; transport only.</summary>
     public string? JobId { get; set; }
@@ -63,4 +69,21 @@ public sealed record StageOutput
     public OutputType Type { get; init; } = OutputType.Artifacts;
     public List<string> Tags { get; init; } = [];
     public bool Push { get; init; }
+}
+
+/// <summary>
+/// A verification stage's container (the spec's <c>run</c>): from the image of <see cref="ImageStage"/> when it names
+/// a stage of the build, else from the reference <see cref="Image"/>.
+/// </summary>
+public sealed record StageRun
+{
+    public string Image { get; init; } = "";
+    public string? ImageStage { get; init; }
+    /// <summary>Replaces the image's CMD; null keeps it.</summary>
+    public List<string>? Command { get; init; }
+    public Dictionary<string, string> Env { get; init; } = [];
+    public TimeSpan? Timeout { get; init; }
+    public int ExpectExitCode { get; init; }
+    public bool Network { get; init; }
+    public string? Runtime { get; init; }
 }

@@ -77,6 +77,8 @@ public sealed record StageSpec
     public bool NoCache { get; init; }
     /// <summary>Dockerfile stages built without cache (<c>--no-cache-filter</c>).</summary>
     public List<string>? NoCacheFilter { get; init; }
+    /// <summary>Run a container from an image instead of building: a verification stage. It builds nothing, so it takes no target, build args, platforms, inputs, secrets or output.</summary>
+    public RunSpec? Run { get; init; }
 }
 
 /// <summary>
@@ -107,6 +109,26 @@ public sealed record MatrixSpec
     /// <summary>The axes, in the order written: build-argument name to a list of values.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Axes { get; init; }
+}
+
+/// <summary>A container a verification stage runs; its exit code must be <see cref="ExpectExitCode"/>.</summary>
+public sealed record RunSpec
+{
+    /// <summary>The name of an earlier stage of this build with a tagged image output (implies <c>needs</c> on it), or an image reference.</summary>
+    [Required]
+    public string? Image { get; init; }
+    /// <summary>Replaces the image's CMD (its ENTRYPOINT stays); the image's own CMD when absent.</summary>
+    public List<string>? Command { get; init; }
+    /// <summary>Environment variables of the container; their values never appear in logs or in the API.</summary>
+    public Dictionary<string, string>? Env { get; init; }
+    /// <summary>How long the container may run, as <c>hh:mm:ss</c>; the stage's own timeout bounds it anyway.</summary>
+    public string? Timeout { get; init; }
+    /// <summary>The exit code that makes the stage succeed (0 when absent).</summary>
+    public int ExpectExitCode { get; init; }
+    /// <summary>Give the container the engine's default network; it has none (network mode <c>none</c>) otherwise.</summary>
+    public bool Network { get; init; }
+    /// <summary>An alternative container runtime of the engine, e.g. <c>io.containerd.wasmedge.v1</c>; the engine's default when absent.</summary>
+    public string? Runtime { get; init; }
 }
 
 public sealed record StageInputSpec

@@ -40,6 +40,10 @@ public static partial class SpecRules
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,127}\\z")]
     public static partial Regex BuildArgName();
 
+    /// <summary>A container runtime's name as Docker lists it (<c>runc</c>, <c>io.containerd.wasmedge.v1</c>).</summary>
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\\z")]
+    public static partial Regex RuntimeName();
+
     // os/arch[/variant], as BuildKit's platform parser accepts them (lower case).
     [GeneratedRegex("^[a-z0-9_]+/[a-z0-9_]+(/[a-z0-9_.]+)?\\z")]
     public static partial Regex Platform();

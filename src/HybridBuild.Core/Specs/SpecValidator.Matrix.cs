@@ -183,6 +183,7 @@ public static partial class SpecValidator
             Timeout = stage.Timeout,
             QueueTtl = stage.QueueTtl,
             Cache = stage.Cache,
+            Run = stage.Run,
             Matrix = new StageMatrix(stage.Name, new Dictionary<string, string>(c.Values, StringComparer.Ordinal), index),
         });
 }

@@ -46,7 +46,7 @@ public static partial class SpecValidator
                 matrices[i] = ExpandMatrix(matrixStage, $"stages[{i}]", limits, errors);
         var references = References(spec.Stages, names, matrices, errors);
         for (var i = 0; i < spec.Stages.Count; i++)
-            if (spec.Stages[i] is { } stage) stages.AddRange(Expand(ToStage(stage, i, references, spec.Stages, spec.NoCache, errors), matrices[i]));
+            if (spec.Stages[i] is { } stage) stages.AddRange(Expand(ToStage(stage, i, names, references, spec.Stages, spec.NoCache, errors), matrices[i]));
 
         if (errors.IsEmpty)
         {
@@ -75,7 +75,8 @@ public static partial class SpecValidator
         return names;
     }
 
-    private static Stage ToStage(StageSpec spec, int index, Dictionary<string, Reference> references, List<StageSpec> all, bool buildNoCache, ErrorBag errors)
+    private static Stage ToStage(StageSpec spec, int index, HashSet<string> names, Dictionary<string, Reference> references, List<StageSpec> all,
+        bool buildNoCache, ErrorBag errors)
     {
         var at = $"stages[{index}]";
         if (spec.Target is not null && errors.CheckText($"{at}.target", spec.Target, TextKind.Name, TargetColumn)
@@ -124,6 +125,7 @@ public static partial class SpecValidator
 
         var timeout = CheckDuration($"{at}.timeout", spec.Timeout, SpecRules.MaxStageTimeout, errors);
         var queueTtl = CheckDuration($"{at}.queueTtl", spec.QueueTtl, SpecRules.MaxQueueTtl, errors);
+        var run = CheckRun(at, spec, names, all, errors);
 
         return new Stage
         {
@@ -132,13 +134,15 @@ public static partial class SpecValidator
             Target = spec.Target,
             BuildArgs = new Dictionary<string, string>(spec.BuildArgs ?? [], StringComparer.Ordinal),
             Platforms = [.. platforms],
-            Needs = [.. needed.Distinct()],
+            // a run of a stage's image waits for that stage
+            Needs = [.. needed.Append(run?.ImageStage).OfType<string>().Distinct()],
             Inputs = placed,
-            Output = stageOutput,
+            Output = run is not null ? new StageOutput { Type = OutputType.None } : stageOutput,
             Secrets = [.. secrets.Distinct(StringComparer.Ordinal)],
             Timeout = timeout,
             QueueTtl = queueTtl,
             Cache = cache,
+            Run = run,
         };
     }
 
@@ -199,7 +203,12 @@ public static partial class SpecValidator
         List<StageSpec> all, ErrorBag errors)
     {
         var reference = CheckReference($"{at}.stage", input.Stage, self, selfName, references, errors);
-        if (reference is not null && all[reference.Index].Output?.Type is { } type && type != OutputType.Artifacts)
+        if (reference is not null && all[reference.Index].Run is not null)
+        {
+            errors.Add($"{at}.stage", $"stage '{input.Stage}' runs a container; it exports no artifacts");
+            reference = null;
+        }
+        else if (reference is not null && all[reference.Index].Output?.Type is { } type && type != OutputType.Artifacts)
         {
             errors.Add($"{at}.stage", $"stage '{input.Stage}' does not export artifacts (its output type is {type.ToString().ToLowerInvariant()})");
             reference = null;

@@ -421,6 +421,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<int?>("ExitCode")
+                        .HasColumnType("integer");
+
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -468,8 +471,15 @@ namespace HybridBuild.Data.Migrations
                     b.Property<TimeSpan?>("QueueTtl")
                         .HasColumnType("interval");
 
+                    b.Property<string>("Run")
+                        .HasColumnType("jsonb");
+
                     b.Property<Guid?>("RunId")
                         .HasColumnType("uuid");
+
+                    b.Property<string>("Runtime")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)");
 
                     b.Property<string>("Secrets")
                         .IsRequired()

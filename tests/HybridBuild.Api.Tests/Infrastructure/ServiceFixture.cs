@@ -32,6 +32,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>The fixture's Retention:Succeeded and Retention:Failed: longer than any build the tests make lives, unless a test ages one on purpose.</summary>
     public static readonly TimeSpan RetentionAge = TimeSpan.FromDays(3650);
     public const int PublicationWorkers = 3, SpecFileWorkers = 2;
+    /// <summary>The service's Engine:Wasi:Image: the verification tests build it (Debian 13 with wasmedge) before they need it.</summary>
+    public const string WasiHelperImage = "localhost:5000/hybridbuild-test/wasi-helper:wasmedge";
     /// <summary>The service's container, to run a recurring job on demand.</summary>
     public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = null!;
@@ -62,6 +64,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Limits:MaxMatrixCombinations"] = MaxMatrixCombinations.ToString(),
                 ["Outputs:AllowedTagPrefixes:0"] = "localhost:", // the test registry; nothing else may be tagged on the engine
                 ["Engine:Docker:KeepImagesFor"] = "00:00:00", // kept images may go at once: a test runs the housekeeping job
+                ["Engine:Wasi:Image"] = WasiHelperImage,
                 ["Auth:AdminKey"] = AdminKey,
                 ["Publishing:Targets:artifactory-test:Type"] = "artifactory",
                 ["Publishing:Targets:artifactory-test:Url"] = Artifactory.Url.ToString(),
