@@ -47,7 +47,7 @@ public sealed class CacheTests(ServiceFixture service)
         var (first, firstLog) = await RunAsync(new StageSpec { Cache = new CacheSpec { To = [$"type=registry,ref={reference},mode=max"] } });
         Assert.Equal([$"type=registry,mode=max,ref={reference}"], first.Cache.To);
         var steps = first.CacheUse?.Steps ?? 0;
-        Assert.True(steps >= 3 && first.CacheUse!.Cached < steps, $"first build: {first.CacheUse}\n{firstLog}");
+        Assert.True(steps == 2 && first.CacheUse!.Cached == 0, $"first build: {first.CacheUse}\n{firstLog}");
         using (var registry = new HttpClient())
         {
             registry.DefaultRequestHeaders.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
@@ -59,8 +59,10 @@ public sealed class CacheTests(ServiceFixture service)
         // the engine forgets the RUN's result: only the registry still has it
         await PruneAsync(nonce);
         var (imported, importedLog) = await RunAsync(new StageSpec { Cache = new CacheSpec { From = [reference] } });
-        Assert.True(imported.CacheUse is { Cached: > 0, EstimatedSteps: > 0, SavedMilliseconds: >= 2000, SavedShare: > 0 } use && use.Cached == use.Steps,
+        // the RUN (2 s of sleep) comes from the registry: the time saved is at least what it took the first time
+        Assert.True(imported.CacheUse is { Steps: 2, Cached: 2, EstimatedSteps: > 0, SavedMilliseconds: >= 2000, SavedShare: > 0 },
             $"imported build: {imported.CacheUse}\n{importedLog}");
+        Assert.Contains($"importing cache manifest from {reference}", importedLog);
 
         var (afresh, afreshLog) = await RunAsync(new StageSpec { NoCache = true });
         Assert.True(afresh.CacheUse is { Cached: 0 }, $"noCache build: {afresh.CacheUse}\n{afreshLog}");
@@ -70,7 +72,7 @@ public sealed class CacheTests(ServiceFixture service)
         Assert.True(filtered.CacheUse is { } f && f.Cached < f.Steps, $"noCacheFilter build: {filtered.CacheUse}\n{filteredLog}");
 
         var (cached, cachedLog) = await RunAsync(new StageSpec());
-        Assert.True(cached.CacheUse is { Cached: > 0 } c && c.Cached == c.Steps, $"cached build: {cached.CacheUse}\n{cachedLog}");
+        Assert.True(cached.CacheUse is { Steps: 2, Cached: 2 }, $"cached build: {cached.CacheUse}\n{cachedLog}");
     }
 
     /// <summary>Removes the engine's cache records that hold <paramref name="token"/> (by id: Docker 26's BuildKit matches no prune filter on descriptions).</summary>

@@ -4,8 +4,9 @@ namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
 /// Watches a solve's steps on their way to the log and works out what the cache did for it (<see cref="CacheUse"/>):
-/// the Dockerfile steps (BuildKit names them <c>[stage n/m] INSTRUCTION</c>; its own loading and exporting are not
-/// counted), which of them the cache answered, and the time those saved, from how long each took the last time it
+/// the Dockerfile steps that build something (BuildKit names them <c>[stage n/m] INSTRUCTION</c>; its own loading and
+/// exporting are not counted, nor <c>FROM</c>, an image that is pulled or already there, never built, and that BuildKit
+/// does not even report as cached when nothing after it runs), which of them the cache answered, and the time those saved, from how long each took the last time it
 /// ran uncached (<see cref="StepTiming"/>, by vertex digest, which names the same work on every builder).
 /// </summary>
 internal sealed partial class CacheUseMeter(IBuildProgress inner) : IBuildProgress
@@ -14,7 +15,7 @@ internal sealed partial class CacheUseMeter(IBuildProgress inner) : IBuildProgre
 
     public void Step(StepEvent step)
     {
-        if (DockerfileStep().IsMatch(step.Name))
+        if (DockerfileStep().IsMatch(step.Name) && !BaseImage().IsMatch(step.Name))
             lock (_steps)
                 // a step is reported several times (started, cached, completed): what any report said holds
                 _steps[step.Id] = _steps.TryGetValue(step.Id, out var seen)
@@ -62,4 +63,7 @@ internal sealed partial class CacheUseMeter(IBuildProgress inner) : IBuildProgre
     // "[2/3] RUN …", "[build 2/3] RUN …", "[linux/arm64 build 2/3] RUN …"
     [GeneratedRegex(@"^\[[^\]]*\b\d+/\d+\] ")]
     private static partial Regex DockerfileStep();
+
+    [GeneratedRegex(@"^\[[^\]]*\b\d+/\d+\] FROM ", RegexOptions.IgnoreCase)]
+    private static partial Regex BaseImage();
 }
