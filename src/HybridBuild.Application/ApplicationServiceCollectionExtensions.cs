@@ -70,6 +70,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<LeaseWatch>();
         services.AddScoped<Leases>();
         services.AddScoped<BuildScheduler>();
+        services.AddScoped<Reproducibility.Reproductions>();
         services.AddScoped<VerificationRun>();
         services.AddScoped<BuildDeletion>();
         services.AddScoped<UnreferencedBlobs>();

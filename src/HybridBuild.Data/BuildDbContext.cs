@@ -45,6 +45,8 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             b.HasIndex(x => x.CreatedAt);
             b.HasIndex(x => new { x.Status, x.FinishedAt }); // retention looks for builds of a status finished before a time
             Json(b.Property(x => x.Publish));
+            Json(b.Property(x => x.Reproduction));
+            b.Property(x => x.ReproductionOf); // no foreign key: a reproduction outlives the build it reproduced
             b.HasMany(x => x.Stages).WithOne(s => s.Build).HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);
         });
 

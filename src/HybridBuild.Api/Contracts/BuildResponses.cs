@@ -2,7 +2,9 @@ namespace HybridBuild.Api.Contracts;
 
 /// <summary>
 /// A build as the API shows it. <c>pinned</c>: retention keeps it; <c>logTruncated</c>: its log reached Worker:MaxLogBytes
-/// and later lines were dropped.
+/// and later lines were dropped. <c>reproducible</c>: what its last reproduction found (null before one has ended, or when
+/// it failed); <c>reproduction</c> has that reproduction's build and every artifact compared; <c>reproductionOf</c> is
+/// set on a reproduction, naming the build it reproduces.
 /// </summary>
 public sealed record BuildResponse(
     Guid Id,
@@ -17,7 +19,11 @@ public sealed record BuildResponse(
     SourceResponse Source,
     string Dockerfile,
     IReadOnlyList<StageResponse> Stages,
-    BuildLinks Links)
+    BuildLinks Links,
+    bool Reproduce = false,
+    bool? Reproducible = null,
+    ReproductionResult? Reproduction = null,
+    Guid? ReproductionOf = null)
 {
     public static BuildResponse From(Build build, IReadOnlyCollection<Artifact>? artifacts = null)
     {
@@ -29,7 +35,15 @@ public sealed record BuildResponse(
             .Select(s => StageResponse.From(build.Id, s, artifacts?.Where(a => a.StageId == s.Id).ToList()))
             .ToList();
         return new BuildResponse(build.Id, build.Status, build.CreatedAt, build.StartedAt, build.FinishedAt,
-            build.CancelRequestedAt is not null, build.Attempt, build.Pinned, build.LogTruncated, source, build.Dockerfile, stages, links);
+            build.CancelRequestedAt is not null, build.Attempt, build.Pinned, build.LogTruncated, source, build.Dockerfile, stages, links,
+            build.Reproduce,
+            build.Reproduction?.Status switch
+            {
+                ReproductionStatus.Reproducible => true,
+                ReproductionStatus.NotReproducible => false,
+                _ => null,
+            },
+            build.Reproduction, build.ReproductionOf);
     }
 }
 

@@ -42,6 +42,12 @@ internal static class BuildEndpoints
             .Produces<BuildResponse>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
 
+        builds.MapPost("/{id:guid}/reproduce", ReproduceAsync).WithName("ReproduceBuild").RequireAuthorization(ApiScopes.BuildsWrite)
+            .WithSummary("Check that a succeeded build is reproducible")
+            .WithDescription("Rebuilds the build's artifact stages without cache, as a new build (on another builder when the pool has one with room; a git build at its pinned commit with SOURCE_DATE_EPOCH at the commit's time), and once that build ends compares every artifact by SHA-256: the original's 'reproducible' and 'reproduction' (identical and differing files, with both digests) say how it went. Answers 202 with the new build (Location). 409 when the build has not succeeded, is itself a reproduction, exports no artifacts, or a reproduction of it is running.")
+            .Produces<BuildResponse>(StatusCodes.Status202Accepted)
+            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+
         // builds:write, not admin: whoever may submit and cancel builds manages their lifetime (a CI key cleaning up its
         // old builds); only a finished build can go, and another build's artifacts are never touched
         builds.MapDelete("/{id:guid}", DeleteAsync).WithName("DeleteBuild").RequireAuthorization(ApiScopes.BuildsWrite)
@@ -117,6 +123,12 @@ internal static class BuildEndpoints
         // like a cancel, a retry once asked is carried through even if the client goes away at once
         await scheduler.RetryAsync(id, http.User.ToCaller(), CancellationToken.None);
         return TypedResults.Accepted(ApiLinks.Build(id), await DescribeAsync(db, id, cancellationToken));
+    }
+
+    private static async Task<Accepted<BuildResponse>> ReproduceAsync(Guid id, BuildScheduler scheduler, BuildDbContext db, HttpContext http, CancellationToken cancellationToken)
+    {
+        var rebuild = await scheduler.ReproduceAsync(id, http.User.ToCaller(), cancellationToken);
+        return TypedResults.Accepted(ApiLinks.Build(rebuild.Id), await DescribeAsync(db, rebuild.Id, cancellationToken));
     }
 
     private static async Task<NoContent> DeleteAsync(Guid id, BuildDeletion deletion, CancellationToken cancellationToken)

@@ -97,6 +97,9 @@ internal static class OpenApiSetup
                     ["verify"] = Example("Verification: build an image, then run it and check its exit code",
                         "The first stage keeps a busybox-based image in the engine as localhost:5000/verify-demo:latest; the second runs a container of it (no network, removed afterwards): its output is in the log, its exit code in the stage's run.exitCode, and any code but expectExitCode fails the stage.",
                         ScenarioExamples.Verify()),
+                    ["reproduce"] = Example("Reproducibility: the linux-x64 publish, built twice and compared",
+                        "Once the build has succeeded, its artifact stages are built again without cache (on another builder when the pool has one) as a new build, and every artifact is compared by SHA-256: the build's 'reproducible' and 'reproduction' (identical and differing files with both digests) say how it went. POST /api/v1/builds/{id}/reproduce does the same for a build that did not ask.",
+                        ScenarioExamples.Reproduce()),
                     ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
                 };

@@ -40,6 +40,14 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>The Artifactory scenario's linux-x64 executable, with a reproducibility check once it has succeeded.</summary>
+    public static BuildSpec Reproduce() => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("artifactory") } },
+        Stages = [new StageSpec { Name = "linux-x64", Target = "staging", BuildArgs = new() { ["dotnet_runtime"] = "linux-x64" } }],
+        Reproduce = true,
+    };
+
     /// <summary>Compile on the default platform, then package the .wasm as a wasi/wasm image pushed to <paramref name="tag"/>.</summary>
     public static BuildSpec Wasm(string tag = "localhost:5000/hellowasm:latest") => new()
     {

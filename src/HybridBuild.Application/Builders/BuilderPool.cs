@@ -86,7 +86,8 @@ internal sealed partial class BuilderPool(IBuilders builders, IDbContextFactory<
             {
                 var candidates = Candidates(open, platforms);
                 var load = await LoadAsync(connection, candidates, cancellationToken);
-                foreach (var builder in candidates.OrderBy(b => load.GetValueOrDefault(SlotKey(b.Name)) / (double)b.MaxSolves))
+                foreach (var builder in candidates.OrderBy(b => b.Name == wait.Avoid)
+                    .ThenBy(b => load.GetValueOrDefault(SlotKey(b.Name)) / (double)b.MaxSolves))
                 {
                     for (var slot = 0; slot < builder.MaxSolves; slot++)
                     {
@@ -173,8 +174,12 @@ internal sealed class BuilderLease(Builder builder, NpgsqlConnection? slot) : IA
 /// <summary>
 /// How a stage waits while every builder is full: what it tells its log, until when it may wait (its queue TTL; null:
 /// as long as it takes), and what it does at each step of the wait (the stage job holds off its timeout).
+/// <see cref="Avoid"/> names a builder to take only when no other with room can (a reproduction, away from the first run's).
 /// </summary>
-internal sealed record BuilderWait(Action<string> Note, DateTimeOffset? Until, Action Waiting);
+internal sealed record BuilderWait(Action<string> Note, DateTimeOffset? Until, Action Waiting)
+{
+    public string? Avoid { get; init; }
+}
 
 /// <summary>A stage waited for room on a builder past the time it may wait (its queue TTL).</summary>
 internal sealed class NoBuilderRoomException(string message) : Exception(message);

@@ -6,7 +6,7 @@ namespace HybridBuild.Application.Pipeline;
 /// conditional updates let only one caller make each change.
 /// </summary>
 internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle builds, StageLifecycle stages,
-    PublicationService publications, SecretService secrets, ILogger<BuildScheduler> logger)
+    PublicationService publications, SecretService secrets, Reproducibility.Reproductions reproductions, ILogger<BuildScheduler> logger)
 {
     public async Task AdvanceAsync(Guid buildId, CancellationToken cancellationToken)
     {
@@ -97,8 +97,33 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
         var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
         if (PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested) is not { } status) return;
         // only the caller that settled the build publishes it; the keys make a repeat return the same publications
-        if (await builds.SettleAsync(buildId, status, cancellationToken) && status == BuildStatus.Succeeded)
-            await PublishAsync(buildId, cancellationToken);
+        if (!await builds.SettleAsync(buildId, status, cancellationToken)) return;
+        if (status == BuildStatus.Succeeded) await PublishAsync(buildId, cancellationToken);
+        await reproductions.ConcludeAsync(buildId, status, cancellationToken);
+        if (status == BuildStatus.Succeeded
+            && await db.Builds.AsNoTracking().AnyAsync(b => b.Id == buildId && b.Reproduce && b.Reproduction == null, cancellationToken))
+        {
+            try
+            {
+                await ReproduceAsync(buildId, caller: null, cancellationToken);
+            }
+            catch (ServiceException e)
+            {
+                LogReproduceRefused(buildId, e.Message);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} succeeded, but its reproduction was refused: {Reason}")]
+    private partial void LogReproduceRefused(Guid buildId, string reason);
+
+    /// <summary>Stores a reproduction of the build (<see cref="Reproducibility.Reproductions"/>) and starts it; returns it.</summary>
+    public async Task<Build> ReproduceAsync(Guid buildId, Caller? caller, CancellationToken cancellationToken)
+    {
+        var rebuild = await reproductions.CreateAsync(buildId, caller, cancellationToken);
+        // stored: it runs even if the caller has gone away meanwhile
+        await StartAsync(rebuild, CancellationToken.None);
+        return rebuild;
     }
 
     private async Task PublishAsync(Guid buildId, CancellationToken cancellationToken)

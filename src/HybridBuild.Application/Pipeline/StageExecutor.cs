@@ -48,7 +48,7 @@ internal sealed class StageExecutor(
         try
         {
             Directory.CreateDirectory(work);
-            StageOutcome? sourceProblem = await FetchSourceAsync(build, context, sink, cancellationToken);
+            var (commit, sourceProblem) = await FetchSourceAsync(build, context, sink, cancellationToken);
             if (sourceProblem is not null) return sourceProblem;
             await inputs.PlaceAsync(stage, context, sink, cancellationToken);
             if (!File.Exists(Path.Combine(context, build.Dockerfile)))
@@ -62,7 +62,7 @@ internal sealed class StageExecutor(
                 ContextDirectory = context,
                 Dockerfile = build.Dockerfile,
                 Target = stage.Target,
-                BuildArgs = stage.BuildArgs,
+                BuildArgs = Reproducibility.Reproductions.WithSourceDateEpoch(build, stage.BuildArgs, commit),
                 Platforms = stage.Platforms,
                 Output = stage.Output,
                 OutputDirectory = export,
@@ -106,7 +106,12 @@ internal sealed class StageExecutor(
     {
         var tried = new HashSet<string>(StringComparer.Ordinal);
         StageBuildResult? unreachable = null;
-        var wait = new BuilderWait(sink.Note, stage.EnqueuedAt + QueueTtl(stage), restartTimeout);
+        var wait = new BuilderWait(sink.Note, stage.EnqueuedAt + QueueTtl(stage), restartTimeout)
+        {
+            Avoid = stage.Build!.ReproductionOf is { } original && builders.All.Count > 1
+                ? await db.Stages.AsNoTracking().Where(s => s.BuildId == original && s.Name == stage.Name).Select(s => s.Builder).FirstOrDefaultAsync(cancellationToken)
+                : null,
+        };
         while (await builders.AcquireAsync(stage.Platforms, tried, wait, cancellationToken) is { } lease)
         {
             await using (lease)
@@ -158,7 +163,8 @@ internal sealed class StageExecutor(
         return (values, null);
     }
 
-    private async Task<StageOutcome?> FetchSourceAsync(Build build, string context, LogSink sink, CancellationToken cancellationToken)
+    /// <summary>Materialises the context; returns the checked-out commit of a git source (null otherwise), or why it failed.</summary>
+    private async Task<(Core.Sources.GitCommit? Commit, StageOutcome? Problem)> FetchSourceAsync(Build build, string context, LogSink sink, CancellationToken cancellationToken)
     {
         try
         {
@@ -170,8 +176,8 @@ internal sealed class StageExecutor(
             {
                 // the first stage to fetch pins the commit the ref resolved to; a stage that resolved the ref after it
                 // moved builds the pinned commit instead, so every stage of the build builds the same tree
-                var pinned = await builds.PinCommitAsync(build.Id, commit, cancellationToken);
-                if (pinned != commit)
+                var pinned = await builds.PinCommitAsync(build.Id, commit.Sha, cancellationToken);
+                if (pinned != commit.Sha)
                 {
                     sink.Note($"{build.GitRef ?? "HEAD"} has moved since this build's first stage fetched it; building {pinned}, as its other stages do");
                     ScratchSpace.Delete(context);
@@ -179,12 +185,12 @@ internal sealed class StageExecutor(
                     commit = await sources.FetchAsync(build, context, cancellationToken);
                 }
             }
-            if (commit is not null) sink.Note($"checked out commit {commit}");
-            return null;
+            if (commit is not null) sink.Note($"checked out commit {commit.Sha}");
+            return (commit, null);
         }
         catch (Exception e) when (e is SourceFetchException or InvalidContextException or PayloadTooLargeException)
         {
-            return StageOutcome.Failed(e.Message);
+            return (null, StageOutcome.Failed(e.Message));
         }
     }
 }

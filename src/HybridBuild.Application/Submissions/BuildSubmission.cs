@@ -115,6 +115,7 @@ internal sealed class BuildSubmission(
             IdempotencyKey = idempotencyKey,
             RequestFingerprint = submitted.Fingerprint,
             Pinned = spec.Pinned,
+            Reproduce = spec.Reproduce,
         };
         foreach (var stage in stages)
         {

@@ -7,5 +7,5 @@ public interface ISourceFetcher
     /// Writes the source into <paramref name="directory"/>: a git build at its pinned <see cref="Build.GitCommit"/> once it
     /// has one, else at its ref. Returns the git commit checked out, if any.
     /// </summary>
-    Task<string?> FetchAsync(Build build, string directory, CancellationToken cancellationToken);
+    Task<Sources.GitCommit?> FetchAsync(Build build, string directory, CancellationToken cancellationToken);
 }

@@ -32,7 +32,34 @@ public sealed class Build
     /// <summary>SHA-256 of the request, so a reused idempotency key with another request is refused.</summary>
     public string? RequestFingerprint { get; set; }
 
+    /// <summary>The spec asked for a reproduction once the build has succeeded (<c>"reproduce": true</c>).</summary>
+    public bool Reproduce { get; set; }
+    /// <summary>Set on a reproduction: the build whose artifact stages it rebuilds without cache, to compare their artifacts.</summary>
+    public Guid? ReproductionOf { get; set; }
+    /// <summary>The last reproduction of this build and, once it has ended, how its artifacts compare.</summary>
+    public ReproductionResult? Reproduction { get; set; }
+
     public List<Stage> Stages { get; set; } = [];
     /// <summary>Publications the spec asked for, made when the build succeeds.</summary>
     public List<Specs.PublishSpec> Publish { get; set; } = [];
 }
+
+public enum ReproductionStatus { Running, Reproducible, NotReproducible, Failed }
+
+/// <summary>
+/// A reproduction of a build (<see cref="BuildId"/>, the rebuild) and its verdict: every artifact of the rebuilt stages
+/// compared by SHA-256; <see cref="Differing"/> also holds files only one of the two builds has (the other digest null).
+/// </summary>
+public sealed record ReproductionResult
+{
+    public Guid BuildId { get; init; }
+    public ReproductionStatus Status { get; init; }
+    public List<ArtifactComparison> Identical { get; init; } = [];
+    public List<ArtifactComparison> Differing { get; init; } = [];
+    /// <summary>Why a reproduction failed (its build did not succeed).</summary>
+    public string? Error { get; init; }
+    public DateTimeOffset? ComparedAt { get; init; }
+}
+
+/// <summary>One artifact of both builds: the stage, its path, and its SHA-256 in the original and in the reproduction.</summary>
+public sealed record ArtifactComparison(string Stage, string Path, string? Original, string? Reproduced);

@@ -28,7 +28,7 @@ public static class GitCheckout
     /// </summary>
     /// <param name="what">What the URL is, for the refusal: "git URL", "repository URL".</param>
     /// <exception cref="SourceFetchException">The policy refuses the host, or the fetch fails.</exception>
-    public static async Task<string> FetchCheckedAsync(Network.OutboundPolicy network, string what, string url, string? gitRef, string directory,
+    public static async Task<GitCommit> FetchCheckedAsync(Network.OutboundPolicy network, string what, string url, string? gitRef, string directory,
         string gitPath, ContextLimits limits, CancellationToken ct)
     {
         var host = await network.ResolveAsync(GitUrl.Host(url), ct);
@@ -37,10 +37,10 @@ public static class GitCheckout
     }
 
     /// <summary>
-    /// Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit.
+    /// Checks out <paramref name="gitRef"/> (default branch when null) into <paramref name="directory"/>; returns the commit and its time.
     /// Over HTTP(S), git connects only to <paramref name="addresses"/> (those the outbound policy checked) when given.
     /// </summary>
-    public static async Task<string> FetchAsync(string url, string? gitRef, string directory, string gitPath, ContextLimits limits, CancellationToken ct,
+    public static async Task<GitCommit> FetchAsync(string url, string? gitRef, string directory, string gitPath, ContextLimits limits, CancellationToken ct,
         IReadOnlyList<System.Net.IPAddress>? addresses = null)
     {
         Directory.CreateDirectory(directory);
@@ -49,9 +49,10 @@ public static class GitCheckout
         await CheckSizeAsync(gitPath, directory, limits, ct);
         await GitAsync(gitPath, directory, ct, "checkout", "-q", "--force", "FETCH_HEAD");
         var commit = "";
-        await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), [], "rev-parse", "HEAD");
+        await GitAsync(gitPath, directory, ct, line => commit = line.Trim(), [], "log", "-1", "--format=%H %ct", "HEAD");
         Directory.Delete(Path.Combine(directory, ".git"), recursive: true);
-        return commit;
+        var parts = commit.Split(' ');
+        return new GitCommit(parts[0], DateTimeOffset.FromUnixTimeSeconds(long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     /// <summary>
@@ -107,3 +108,6 @@ public static class GitCheckout
 
 /// <summary>The source could not be fetched; the stage fails with this message.</summary>
 public sealed class SourceFetchException(string message) : Exception(message);
+
+/// <summary>A checked-out commit and its committer time (what <c>SOURCE_DATE_EPOCH</c> is set to for a reproducible build).</summary>
+public sealed record GitCommit(string Sha, DateTimeOffset Time);

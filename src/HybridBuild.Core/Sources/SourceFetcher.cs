@@ -13,7 +13,7 @@ public sealed record SourceOptions
 /// <summary>Materialises a build's context: a git checkout, or the uploaded archive from blob storage.</summary>
 internal sealed class SourceFetcher(IBlobStore blobs, IOptions<SourceOptions> options, IOptions<ContextLimits> limits, Network.OutboundPolicy network) : ISourceFetcher
 {
-    public async Task<string?> FetchAsync(Build build, string directory, CancellationToken cancellationToken)
+    public async Task<GitCommit?> FetchAsync(Build build, string directory, CancellationToken cancellationToken)
     {
         if (build.SourceKind == SourceKind.Git)
         {

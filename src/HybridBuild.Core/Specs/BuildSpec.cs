@@ -19,6 +19,11 @@ public sealed record BuildSpec
     public bool Pinned { get; init; }
     /// <summary>Build every stage without BuildKit's cache (as each stage's <c>noCache</c>).</summary>
     public bool NoCache { get; init; }
+    /// <summary>
+    /// Once the build has succeeded, rebuild its artifact stages without cache (on another builder when the pool has one;
+    /// git builds with <c>SOURCE_DATE_EPOCH</c> at the commit's time, the original's stages too) and compare every artifact by SHA-256.
+    /// </summary>
+    public bool Reproduce { get; init; }
 }
 
 public sealed record SourceSpec

@@ -182,6 +182,15 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasColumnType("jsonb");
 
+                    b.Property<bool>("Reproduce")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Reproduction")
+                        .HasColumnType("jsonb");
+
+                    b.Property<Guid?>("ReproductionOf")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("RequestFingerprint")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
