@@ -10,7 +10,8 @@ namespace HybridBuild.Benchmarks;
 /// build at a time, on a node that both accepts and runs builds against an API-only node whose builds a worker-only node
 /// takes from the shared queue.</para>
 /// <para><c>idle</c>: the node's resident memory (anonymous and file-backed) after a run of builds and a burst of hostile
-/// requests, sampled once the node has been idle, with the idle trim on and off (Runtime:TrimWhenIdle).</para>
+/// requests, sampled once the node has been idle, with the idle trim on and off (Runtime:TrimWhenIdle); and, trim on,
+/// its peak while a 1000 MiB context (an uncompressed tar of one file) uploads.</para>
 /// </summary>
 internal static class NodeFigures
 {
@@ -70,7 +71,47 @@ internal static class NodeFigures
             await Task.Delay(30_000);
             var idle = ProcessTreeMemory.Split(node.ProcessId);
             Console.WriteLine($"  idle trim {(trim ? "on " : "off")}: at start {start}; after the work {busy}; idle {idle}");
+            if (!trim) continue;
+            using var sampling = new CancellationTokenSource();
+            var peak = ProcessTreeMemory.SamplePeakAsync(node.ProcessId, sampling.Token);
+            var uploaded = await UploadAsync(node, 1000);
+            await sampling.CancelAsync();
+            Console.WriteLine($"  a 1000 MiB context upload ({uploaded}): peak {await peak / 1048576.0:F0} MiB, +{(await peak - idle.Total) / 1048576.0:F0} MiB over idle");
         }
+    }
+
+    /// <summary>POSTs a build whose context is a tar of one file of <paramref name="mebibytes"/>, written to a temporary file first; returns the answer's status.</summary>
+    private static async Task<string> UploadAsync(BenchNode node, int mebibytes)
+    {
+        var tar = Path.Combine(Path.GetTempPath(), $"hybridbuild-bench-context-{mebibytes}.tar");
+        if (!File.Exists(tar))
+        {
+            await using var file = File.Create(tar + ".partial");
+            await using (var writer = new System.Formats.Tar.TarWriter(file, System.Formats.Tar.TarEntryFormat.Pax, leaveOpen: true))
+            {
+                var dockerfile = new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.RegularFile, "Dockerfile")
+                    { DataStream = new MemoryStream(Encoding.UTF8.GetBytes("FROM busybox\nRUN true\n")) };
+                await writer.WriteEntryAsync(dockerfile);
+                var data = Path.Combine(Path.GetTempPath(), $"hybridbuild-bench-data-{mebibytes}");
+                await using (var content = File.Create(data))
+                {
+                    var block = new byte[1 << 20];
+                    for (var i = 0; i < mebibytes; i++) { Random.Shared.NextBytes(block); await content.WriteAsync(block); }
+                }
+                await writer.WriteEntryAsync(data, "data.bin");
+                File.Delete(data);
+            }
+            file.Close();
+            File.Move(tar + ".partial", tar);
+        }
+        var spec = new { stages = new[] { new { name = "big" } } };
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent(System.Text.Json.JsonSerializer.Serialize(spec), Encoding.UTF8, "application/json"), "spec" },
+            { new StreamContent(File.OpenRead(tar), 1 << 20), "context", "context.tar" },
+        };
+        using var response = await node.Http.PostAsync("/api/v1/builds", form);
+        return $"{(int)response.StatusCode}";
     }
 
     /// <summary>Requests a client should never send, many at once: oversized and malformed JSON bodies, deep nesting, unknown routes.</summary>
