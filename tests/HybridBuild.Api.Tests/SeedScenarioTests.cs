@@ -73,6 +73,26 @@ public sealed class SeedScenarioTests(ServiceFixture service)
         Assert.Equal("wasm", architecture);
     }
 
+    [Fact]
+    public async Task The_seed_pipeline_example_builds_the_executables_by_matrix_the_wasm_image_and_verifies_it_by_running_it()
+    {
+        await service.EnsureWasiHelperAsync();
+        var spec = ScenarioExamples.Seed($"localhost:5000/seed/hellowasm:{Guid.NewGuid():N}");
+
+        var build = await _api.WaitSucceededAsync((await _api.SubmitAsync(spec)).Id, TimeSpan.FromMinutes(20));
+
+        Assert.Equal(["publish-win-x64", "publish-linux-x64", "wasm-module", "wasm-image", "verify"], build.Stages.Select(s => s.Name));
+        var exe = await service.Client.GetByteArrayAsync(build.Stages[0].Artifacts!.Single(a => a.Path == "Daedalus.exe").Href);
+        Assert.True(IsPe32Plus(exe), "Daedalus.exe is a PE32+ image");
+        var elf = await service.Client.GetByteArrayAsync(build.Stages[1].Artifacts!.Single(a => a.Path == "Daedalus").Href);
+        Assert.Equal([0x7f, (byte)'E', (byte)'L', (byte)'F'], elf[..4]);
+        Assert.Equal("\0asm"u8.ToArray(), (await service.Client.GetByteArrayAsync(build.Stages[2].Artifacts!.Single().Href))[..4]);
+        Assert.StartsWith("sha256:", build.Stages[3].ImageDigest);
+        var verify = build.Stages[4];
+        Assert.Equal(0, verify.Run!.ExitCode);
+        Assert.Equal($"wasmedge in {ServiceFixture.WasiHelperImage}", verify.Run.RuntimeUsed);
+    }
+
     /// <summary>The platform an image says it is for: from its index entry, or from its config.</summary>
     private static async Task<(string?, string?)> PlatformOfAsync(HttpClient registry, string repository, JsonNode manifest)
     {

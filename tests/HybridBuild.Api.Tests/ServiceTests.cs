@@ -47,6 +47,7 @@ public sealed class ServiceTests(ServiceFixture service)
         Assert.Contains("wasm", examples.Select(e => e.Key));
         Assert.Contains("verify", examples.Select(e => e.Key));
         Assert.Contains("reproduce", examples.Select(e => e.Key));
+        Assert.Contains("seed", examples.Select(e => e.Key));
 
         using var dashboard = await service.Client.GetAsync("/hangfire");
         Assert.Equal(HttpStatusCode.OK, dashboard.StatusCode);

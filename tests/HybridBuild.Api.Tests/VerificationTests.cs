@@ -209,7 +209,7 @@ public sealed class VerificationTests(ServiceFixture service)
     [Fact]
     public async Task A_wasi_module_runs_under_the_helper_images_WASI_runtime_and_its_exit_code_decides_the_stage()
     {
-        await BuildWasiHelperAsync();
+        await service.EnsureWasiHelperAsync();
         var nonce = Nonce();
         var build = await _api.SubmitAsync(new BuildSpec
         {
@@ -284,20 +284,6 @@ public sealed class VerificationTests(ServiceFixture service)
                 ENTRYPOINT ["/failing.wasm"]
                 """,
         };
-    }
-
-    /// <summary>The fixture's Engine:Wasi:Image, built through the service: Debian 13 with its wasmedge package.</summary>
-    private async Task BuildWasiHelperAsync()
-    {
-        var build = await _api.SubmitAsync(new BuildSpec
-        {
-            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
-            {
-                ["Dockerfile"] = "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y --no-install-recommends wasmedge && rm -rf /var/lib/apt/lists/*\n",
-            } } },
-            Stages = [new StageSpec { Name = "wasi-helper", Output = new OutputSpec { Type = OutputType.Image, Tags = [ServiceFixture.WasiHelperImage] } }],
-        });
-        await _api.WaitSucceededAsync(build.Id, TimeSpan.FromMinutes(5));
     }
 
     /// <summary>A sleeping busybox container labelled as a verification run of <paramref name="buildId"/>; returns its id.</summary>

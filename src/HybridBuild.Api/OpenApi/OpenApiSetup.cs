@@ -100,6 +100,9 @@ internal static class OpenApiSetup
                     ["reproduce"] = Example("Reproducibility: the linux-x64 publish, built twice and compared",
                         "Once the build has succeeded, its artifact stages are built again without cache (on another builder when the pool has one) as a new build, and every artifact is compared by SHA-256: the build's 'reproducible' and 'reproduction' (identical and differing files with both digests) say how it went. POST /api/v1/builds/{id}/reproduce does the same for a build that did not ask.",
                         ScenarioExamples.Reproduce()),
+                    ["seed"] = Example("The seed article end to end: executables per runtime, a WASM module and image, verified by running it",
+                        "One pipeline: a matrix stage publishes the .NET app for win-x64 and linux-x64 (download the executables, or publish them to Artifactory with POST .../publications), a stage fetches the .wasm back, another packages it as a wasi/wasm image kept in the engine, and 'verify' runs it: under the engine's wasm runtime where it has one, else under the WASI runtime of Engine:Wasi:Image.",
+                        ScenarioExamples.Seed()),
                     ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
                 };

@@ -79,6 +79,33 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>
+    /// The article's scenarios as one pipeline: the Artifactory executables as a matrix stage (<c>publish-win-x64</c>,
+    /// <c>publish-linux-x64</c>), the WASM module fetched back (<c>wasm-module</c>), packaged as a wasi/wasm image kept in
+    /// the engine as <paramref name="tag"/> (<c>wasm-image</c>), and verified by running it (<c>verify</c>: under the
+    /// engine's wasm runtime where it has one, else the WASI runtime of Engine:Wasi:Image).
+    /// </summary>
+    public static BuildSpec Seed(string tag = "localhost:5000/hellowasm:seed") => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("seed") } },
+        Stages =
+        [
+            new StageSpec
+            {
+                Name = "publish", Target = "staging",
+                Matrix = new MatrixSpec { Axes = new() { ["dotnet_runtime"] = JsonSerializer.SerializeToElement<string[]>(["win-x64", "linux-x64"]) } },
+            },
+            new StageSpec { Name = "wasm-module", Target = "wasm-staging" },
+            new StageSpec
+            {
+                Name = "wasm-image", Target = "wasm-final", Platforms = ["wasi/wasm"],
+                Inputs = [new StageInputSpec { Stage = "wasm-module", Path = "docker_out" }],
+                Output = new OutputSpec { Type = OutputType.Image, Tags = [tag] },
+            },
+            new StageSpec { Name = "verify", Run = new RunSpec { Image = "wasm-image", Timeout = "00:02:00" } },
+        ],
+    };
+
     public static BuildSpec Git() => new()
     {
         Source = new SourceSpec { Git = new GitSourceSpec { Url = "https://github.com/your-org/daedalus.git", Ref = "main" } },

@@ -40,6 +40,25 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>host:port of the registry, as BuildKit on the Docker engine reaches it.</summary>
     public string Registry { get; private set; } = "";
 
+    private readonly Lazy<Task> _wasiHelper;
+
+    /// <summary>The fixture's Engine:Wasi:Image, built through the service once per run: Debian 13 with its wasmedge package.</summary>
+    public Task EnsureWasiHelperAsync() => _wasiHelper.Value;
+
+    public ServiceFixture() => _wasiHelper = new(async () =>
+    {
+        var api = new BuildApi(Client);
+        var build = await api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
+            {
+                ["Dockerfile"] = "FROM debian:trixie-slim\nRUN apt-get update && apt-get install -y --no-install-recommends wasmedge && rm -rf /var/lib/apt/lists/*\n",
+            } } },
+            Stages = [new StageSpec { Name = "wasi-helper", Output = new OutputSpec { Type = OutputType.Image, Tags = [WasiHelperImage] } }],
+        });
+        await api.WaitSucceededAsync(build.Id, TimeSpan.FromMinutes(5));
+    });
+
     public async Task InitializeAsync()
     {
         await RequireDockerAsync();
