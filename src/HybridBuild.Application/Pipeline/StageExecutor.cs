@@ -123,11 +123,7 @@ internal sealed class StageExecutor(
                 var meter = new CacheUseMeter(progress);
                 var started = clock.GetTimestamp();
                 var result = await builder.Engine.BuildAsync(request, meter, cancellationToken);
-                if (!result.Unreachable)
-                {
-                    var use = await meter.ConcludeAsync(db, clock.GetElapsedTime(started), clock, cancellationToken);
-                    if (use is not null) await stages.RecordCacheUseAsync(stage.Id, runId, use, cancellationToken);
-                }
+                if (!result.Unreachable) await RecordCacheUseAsync(stage, runId, meter, clock.GetElapsedTime(started), sink, cancellationToken);
                 if (!result.Unreachable || builders.All.Count == 1) return result;
                 builders.MarkDown(builder.Name, result.Error ?? "it does not answer");
                 sink.Note($"builder {builder.Name} does not answer ({result.Error}); the stage runs again on another builder");
@@ -137,6 +133,20 @@ internal sealed class StageExecutor(
             }
         }
         return StageBuildResult.Failure($"no builder answers; the last one said: {unreachable?.Error}");
+    }
+
+    /// <summary>What the cache did, on the stage's record; only a report, so a database that does not answer now costs it, not the stage.</summary>
+    private async Task RecordCacheUseAsync(Stage stage, Guid runId, CacheUseMeter meter, TimeSpan solveTime, LogSink sink, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (await meter.ConcludeAsync(db, solveTime, clock, cancellationToken) is { } use)
+                await stages.RecordCacheUseAsync(stage.Id, runId, use, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException || e.InnerException is System.Data.Common.DbException)
+        {
+            sink.Note($"the stage's cache use was not recorded: {e.Message}");
+        }
     }
 
     private TimeSpan? QueueTtl(Stage stage) => stage.QueueTtl ?? options.Value.QueueTtl;
