@@ -17,6 +17,8 @@ public sealed record BuildSpec
     public List<PublishSpec>? Publish { get; init; }
     /// <summary>Keep the build however old it gets: retention (the Retention settings) never deletes a pinned build.</summary>
     public bool Pinned { get; init; }
+    /// <summary>Receivers of the build's events (started, succeeded, failed, cancelled) as signed JSON, retried with back-off.</summary>
+    public List<NotifySpec>? Notify { get; init; }
 }
 
 public sealed record SourceSpec
