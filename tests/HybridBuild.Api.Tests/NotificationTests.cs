@@ -62,6 +62,24 @@ public sealed class NotificationTests(ServiceFixture service)
             logged["attempts"]!.GetValue<int>(), logged["statusCode"]!.GetValue<int>()));
     }
 
+    [Fact]
+    public async Task A_receiver_that_refuses_the_signature_fails_the_notification_at_once_without_retrying()
+    {
+        var otherSecret = "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var receiver = await StandardWebhookReceiver.StartAsync(otherSecret);
+        var build = await _api.SubmitAsync(Spec(new NotifySpec { Url = receiver.Url(), Events = ["build.succeeded"] }));
+        await _api.WaitSucceededAsync(build.Id);
+
+        var received = await receiver.WaitForAsync(r => r.Count > 0, Wait);
+        Assert.Equal(401, Assert.Single(received).Answer);
+        JsonNode? logged = null;
+        for (var watch = Stopwatch.StartNew(); watch.Elapsed < Wait; await Task.Delay(200))
+            if ((logged = Assert.Single(await NotificationsAsync(build.Id)))!["status"]!.GetValue<string>() == "failed") break;
+        Assert.Equal(("failed", 1, 401), (logged!["status"]!.GetValue<string>(), logged["attempts"]!.GetValue<int>(), logged["statusCode"]!.GetValue<int>()));
+        await Task.Delay(TimeSpan.FromSeconds(3)); // past the first retry's delay: no second attempt comes
+        Assert.Single(receiver.Received);
+    }
+
     [Theory]
     [InlineData("http://169.254.169.254/latest/meta-data", "notify[0].url")]
     [InlineData("http://metadata.google.internal/hook", "notify[0].url")]

@@ -17,9 +17,11 @@ internal sealed partial class NotificationJob(BuildDbContext db, NotificationLif
     {
         var waiting = await db.Notifications.AsNoTracking().FirstOrDefaultAsync(n => n.Id == notificationId, cancellationToken);
         if (waiting is not { Status: NotificationStatus.Pending }) return;
-        if (await notifications.HasEarlierUnfinishedAsync(waiting, cancellationToken))
+        if (await notifications.EarlierDueAsync(waiting, cancellationToken) is { } earlier)
         {
-            await notifications.PostponeAsync(waiting, OrderWait, cancellationToken);
+            // after the earlier one's next attempt (and at least a moment from now, should it be sending)
+            var now = clock.GetUtcNow();
+            await notifications.PostponeAsync(waiting, (earlier > now ? earlier : now) + OrderWait, cancellationToken);
             return;
         }
         var runId = Guid.NewGuid();

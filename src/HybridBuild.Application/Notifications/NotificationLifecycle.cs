@@ -19,12 +19,13 @@ internal sealed class NotificationLifecycle(BuildDbContext db, Leases leases, IJ
     }
 
     /// <summary>
-    /// Whether an earlier notification to the same URL for the same build has not finished: a commit status must not
-    /// overtake the one before it (a late "pending" would hide "success").
+    /// When an earlier notification to the same URL for the same build that has not finished is next due (null when none
+    /// is): a commit status must not overtake the one before it (a late "pending" would hide "success").
     /// </summary>
-    public Task<bool> HasEarlierUnfinishedAsync(Notification notification, CancellationToken cancellationToken) =>
-        db.Notifications.AnyAsync(n => n.BuildId == notification.BuildId && n.Url == notification.Url && n.CreatedAt < notification.CreatedAt
-            && (n.Status == NotificationStatus.Pending || n.Status == NotificationStatus.Sending), cancellationToken);
+    public Task<DateTimeOffset?> EarlierDueAsync(Notification notification, CancellationToken cancellationToken) =>
+        db.Notifications.Where(n => n.BuildId == notification.BuildId && n.Url == notification.Url && n.CreatedAt < notification.CreatedAt
+                && (n.Status == NotificationStatus.Pending || n.Status == NotificationStatus.Sending))
+            .MaxAsync(n => (DateTimeOffset?)n.NextAttemptAt, cancellationToken);
 
     /// <summary>Pending and due → sending under <paramref name="runId"/> on this node, counting the attempt.</summary>
     public async Task<bool> ClaimAsync(Guid notificationId, Guid runId, CancellationToken cancellationToken)
@@ -46,7 +47,9 @@ internal sealed class NotificationLifecycle(BuildDbContext db, Leases leases, IJ
 
     /// <summary>
     /// Sending → delivered (a 2xx answer), else pending with its next attempt after the back-off, or failed once it has
-    /// used <see cref="NotificationOptions.MaxAttempts"/>. A retry is handed to the transport at once, with its delay.
+    /// used <see cref="NotificationOptions.MaxAttempts"/> or the receiver refused the request for good (a 4xx other than
+    /// 408, 425 and 429: the same request would be refused again, and a commit status after it would wait in vain).
+    /// A retry is handed to the transport at once, with its delay.
     /// </summary>
     public async Task CompleteAsync(Notification notification, Guid runId, int? statusCode, string? error)
     {
@@ -54,7 +57,8 @@ internal sealed class NotificationLifecycle(BuildDbContext db, Leases leases, IJ
         var o = options.Value;
         var delivered = error is null;
         var attempts = notification.Attempts; // as read after the claim, which counted this attempt
-        var retry = !delivered && attempts < o.MaxAttempts;
+        var refused = statusCode is >= 400 and < 500 and not (408 or 425 or 429);
+        var retry = !delivered && !refused && attempts < o.MaxAttempts;
         var next = retry ? now + o.RetryDelay(attempts) : now;
         var status = delivered ? NotificationStatus.Delivered : retry ? NotificationStatus.Pending : NotificationStatus.Failed;
         var changed = await db.Notifications.Where(n => n.Id == notification.Id && n.RunId == runId && n.Status == NotificationStatus.Sending)
@@ -65,10 +69,9 @@ internal sealed class NotificationLifecycle(BuildDbContext db, Leases leases, IJ
         if (changed && retry) await DispatchAsync(new Notification { Id = notification.Id, NextAttemptAt = next }, CancellationToken.None);
     }
 
-    /// <summary>Pending → pending later, the claim not made: an earlier notification to the same URL goes first.</summary>
-    public async Task PostponeAsync(Notification notification, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>Pending → pending until <paramref name="next"/>, the claim not made: an earlier notification to the same URL goes first.</summary>
+    public async Task PostponeAsync(Notification notification, DateTimeOffset next, CancellationToken cancellationToken)
     {
-        var next = clock.GetUtcNow() + wait;
         if (await db.Notifications.Where(n => n.Id == notification.Id && n.Status == NotificationStatus.Pending)
                 .ExecuteUpdateAsync(u => u.SetProperty(n => n.NextAttemptAt, next), cancellationToken) == 1)
             await DispatchAsync(new Notification { Id = notification.Id, NextAttemptAt = next }, cancellationToken);
