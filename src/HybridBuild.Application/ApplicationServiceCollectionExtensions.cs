@@ -51,7 +51,7 @@ public static class ApplicationServiceCollectionExtensions
         services.AddOptions<Notifications.NotificationOptions>().Bind(configuration.GetSection(Notifications.NotificationOptions.Section))
             .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
                 "Notifications:PublicUrl must be an http or https URL.")
-            .Validate(o => o.SigningSecret is null || Notifications.StandardWebhook.TryKey(o.SigningSecret, out _),
+            .Validate(o => o.ResolvedSigningSecret is not { } secret || Notifications.StandardWebhook.TryKey(secret, out _),
                 "Notifications:SigningSecret must be whsec_ followed by the base64 of 24 to 64 random bytes.")
             .Validate(o => o.MaxAttempts is > 0 and <= 20 && o.FirstRetryDelay > TimeSpan.Zero && o.Timeout > TimeSpan.Zero,
                 "Notifications:MaxAttempts must be from 1 to 20, and Notifications:FirstRetryDelay and Timeout positive.")

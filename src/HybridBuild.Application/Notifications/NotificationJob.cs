@@ -58,7 +58,7 @@ internal sealed partial class NotificationJob(BuildDbContext db, NotificationLif
         switch (notification.Kind)
         {
             case NotificationKind.Webhook:
-                if (options.Value.SigningSecret is not { } secret || !StandardWebhook.TryKey(secret, out var key))
+                if (options.Value.ResolvedSigningSecret is not { } secret || !StandardWebhook.TryKey(secret, out var key))
                     return (null, "Notifications:SigningSecret is not configured");
                 var id = $"msg_{notification.Id:N}"; // the same across attempts: receivers de-duplicate on it
                 var timestamp = clock.GetUtcNow().ToUnixTimeSeconds();

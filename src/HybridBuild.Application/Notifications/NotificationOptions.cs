@@ -15,6 +15,11 @@ public sealed record NotificationOptions
     /// </summary>
     public string? SigningSecret { get; init; }
 
+    /// <summary>A file holding <see cref="SigningSecret"/> (a mounted secret); wins over the value.</summary>
+    public string? SigningSecretFile { get; init; }
+
+    public string? ResolvedSigningSecret => Core.Configuration.SecretSetting.Resolve(SigningSecret, SigningSecretFile, "Notifications:SigningSecretFile")?.Trim();
+
     /// <summary>Attempts per notification before it is failed for good.</summary>
     public int MaxAttempts { get; init; } = 8;
 
@@ -29,4 +34,8 @@ public sealed record NotificationOptions
 
     /// <summary>The wait after the <paramref name="attempts"/>th failed attempt.</summary>
     public TimeSpan RetryDelay(int attempts) => FirstRetryDelay * Math.Pow(2, Math.Max(0, attempts - 1));
+
+    // a record would print the secret
+    public override string ToString() =>
+        $"NotificationOptions {{ PublicUrl = {PublicUrl}, SigningSecret = {Core.Configuration.SecretSetting.Describe(SigningSecret, SigningSecretFile)}, MaxAttempts = {MaxAttempts} }}";
 }

@@ -13,7 +13,7 @@ internal static class NotifyRules
         var errors = new Dictionary<string, string[]>();
         if (notify is not { Count: > 0 }) return errors;
         if (notify.Count > MaxReceivers) errors[$"{prefix}notify"] = [$"may list at most {MaxReceivers} receivers"];
-        else if (options.SigningSecret is null) errors[$"{prefix}notify"] = ["the service has no Notifications:SigningSecret to sign notifications with"];
+        else if (options.ResolvedSigningSecret is null) errors[$"{prefix}notify"] = ["the service has no Notifications:SigningSecret to sign notifications with"];
         for (var i = 0; i < notify.Count && errors.Count == 0; i++)
         {
             var field = $"{prefix}notify[{i}]";
