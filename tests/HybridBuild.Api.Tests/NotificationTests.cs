@@ -102,6 +102,20 @@ public sealed class NotificationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Swagger_shows_notify_the_trigger_report_settings_and_the_delivery_log()
+    {
+        var document = (await service.Client.GetFromJsonAsync<JsonObject>("/swagger/v1/swagger.json"))!;
+        var schemas = document["components"]!["schemas"]!;
+        Assert.NotNull(schemas["BuildSpec"]!["properties"]!["notify"]);
+        Assert.NotNull(schemas["TriggerRequest"]!["properties"]!["report"]);
+        Assert.NotNull(schemas["TriggerReportRequest"]!["properties"]!["token"]);
+        Assert.Null(schemas["TriggerReport"]!["properties"]!["token"]); // what the API shows has no token
+        Assert.NotNull(document["paths"]!["/api/v1/builds/{id}/notifications"]!["get"]);
+        var example = document["paths"]!["/api/v1/builds"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!["notify"]!["value"]!;
+        Assert.Equal("https://ci.example.com/hybridbuild", example["notify"]![0]!["url"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void The_signature_matches_the_example_the_Standard_Webhooks_specification_publishes()
     {
         Assert.True(StandardWebhook.TryKey("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", out var key));
