@@ -82,6 +82,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(t.Property(x => x.Spec));
             Json(t.Property(x => x.Secrets));
             Json(t.Property(x => x.Report));
+            Json(t.Property(x => x.Notify));
         });
 
         model.Entity<Notification>(n =>

@@ -21,13 +21,14 @@ public sealed class CommitStatusTests(ServiceFixture service) : IAsyncLifetime
 
     public Task DisposeAsync() => _repository.DisposeAsync().AsTask();
 
-    private async Task<(string Webhook, string TriggerUrl)> CreateTriggerAsync(string provider, string target, string apiUrl, string name)
+    private async Task<(string Webhook, string TriggerUrl)> CreateTriggerAsync(string provider, string target, string apiUrl, string name, string? notify = null)
     {
         using var response = await service.Client.PostAsJsonAsync("/api/v1/triggers", new
         {
             name, repositoryUrl = _repository.Url, provider, branches = new[] { "main" }, secret = Secret,
             spec = new { stages = new[] { new { name = "s", target } } },
             report = new { token = _token, apiUrl, repository = "org/app" },
+            notify = notify is null ? null : new[] { new { url = notify, events = new[] { "build.succeeded" } } },
         });
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.Created, text);
@@ -64,11 +65,12 @@ public sealed class CommitStatusTests(ServiceFixture service) : IAsyncLifetime
         JsonNode.Parse(await service.Client.GetStringAsync($"/api/v1/builds/{buildId}/notifications"))!.AsArray();
 
     [Fact]
-    public async Task A_GitHub_push_posts_pending_then_success_for_its_commit_and_the_token_is_never_shown_or_logged()
+    public async Task A_GitHub_push_posts_pending_then_success_for_its_commit_notifies_the_trigger_receivers_and_never_shows_or_logs_the_token()
     {
         await using var github = await CommitStatusServer.StartAsync("github", _token);
+        await using var receiver = await StandardWebhookReceiver.StartAsync(ServiceFixture.NotificationSecret);
         var name = $"status-{Guid.NewGuid():N}"[..20];
-        var (webhook, trigger) = await CreateTriggerAsync("github", "out", github.ApiUrl, name);
+        var (webhook, trigger) = await CreateTriggerAsync("github", "out", github.ApiUrl, name, receiver.Url());
 
         var buildId = await PushAsync(webhook, "github");
         await _api.WaitSucceededAsync(buildId);
@@ -90,6 +92,10 @@ public sealed class CommitStatusTests(ServiceFixture service) : IAsyncLifetime
         Assert.Equal(github.ApiUrl, JsonNode.Parse(shown)!["report"]!["apiUrl"]!.GetValue<string>());
         Assert.DoesNotContain(_token, await service.Client.GetStringAsync("/api/v1/triggers"));
         Assert.DoesNotContain(_token, service.Logs.Text);
+
+        // the trigger's own receivers hear of its builds too
+        var heard = await receiver.WaitForAsync(r => r.Any(w => w.Type == "build.succeeded"), Wait);
+        Assert.Equal(buildId.ToString(), JsonNode.Parse(Assert.Single(heard).Body)!["data"]!["buildId"]!.GetValue<string>());
     }
 
     [Fact]

@@ -14,6 +14,8 @@ public sealed record TriggerRequest
     public string? Secret { get; init; }
     /// <summary>The build secrets its builds may mount (none when absent); a spec naming any other fails the delivery.</summary>
     public List<string?>? Secrets { get; init; }
+    /// <summary>Receivers of every build's events (signed webhooks), beside those the spec or spec file names.</summary>
+    public List<NotifySpec>? Notify { get; init; }
     /// <summary>Commit statuses its builds post to GitHub or GitLab; none when absent.</summary>
     public TriggerReportRequest? Report { get; init; }
 }

@@ -27,6 +27,8 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         var secrets = CheckSecrets(request.Secrets, stages, errors);
         foreach (var (field, messages) in await NotifyRules.CheckAsync(request.Spec?.Notify, "spec.", network, notifications.Value, cancellationToken))
             errors[field] = messages;
+        foreach (var (field, messages) in await NotifyRules.CheckAsync(request.Notify, "", network, notifications.Value, cancellationToken))
+            errors[field] = messages;
         var report = await CheckReportAsync(request.Report, provider, request.RepositoryUrl!, name, errors, cancellationToken);
         if (errors.Count > 0) throw new SpecValidationException(errors);
         if (!cipher.Configured)
@@ -35,7 +37,7 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         {
             Id = Guid.CreateVersion7(), Name = name, RepositoryUrl = request.RepositoryUrl!, Provider = provider,
             Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, Secrets = secrets,
-            Report = report, CreatedAt = clock.GetUtcNow(),
+            Notify = [.. (request.Notify ?? []).Where(n => n is not null)], Report = report, CreatedAt = clock.GetUtcNow(),
         };
         trigger.SecretCiphertext = cipher.Encrypt(SecretContext(trigger.Id), Encoding.UTF8.GetBytes(request.Secret));
         if (report is not null) trigger.ReportTokenCiphertext = cipher.Encrypt(ReportTokenContext(trigger.Id), Encoding.UTF8.GetBytes(request.Report!.Token!));

@@ -30,6 +30,8 @@ public sealed class Trigger
     /// controls a spec file, so the spec's own list is checked against this one, never trusted.
     /// </summary>
     public List<string> Secrets { get; set; } = [];
+    /// <summary>Receivers of every build's events, beside those its spec (inline or file) names.</summary>
+    public List<Specs.NotifySpec> Notify { get; set; } = [];
     /// <summary>Commit statuses its builds post to the provider; null when it reports nothing.</summary>
     public TriggerReport? Report { get; set; }
     /// <summary>The report's API token, encrypted like the webhook secret; write-only.</summary>

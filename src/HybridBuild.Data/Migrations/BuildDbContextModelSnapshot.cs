@@ -595,6 +595,10 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("Notify")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("Provider")
                         .IsRequired()
                         .HasMaxLength(16)

@@ -13,7 +13,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace HybridBuild.Data.Migrations
 {
     [DbContext(typeof(BuildDbContext))]
-    [Migration("20261205081535_Notifications")]
+    [Migration("20261205085210_Notifications")]
     partial class Notifications
     {
         /// <inheritdoc />
@@ -597,6 +597,10 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
+
+                    b.Property<string>("Notify")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
 
                     b.Property<string>("Provider")
                         .IsRequired()

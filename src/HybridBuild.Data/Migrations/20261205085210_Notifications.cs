@@ -12,6 +12,14 @@ namespace HybridBuild.Data.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.AddColumn<string>(
+                name: "Notify",
+                schema: "hybridbuild",
+                table: "triggers",
+                type: "jsonb",
+                nullable: false,
+                defaultValue: "[]"); // triggers made before notify no one
+
+            migrationBuilder.AddColumn<string>(
                 name: "Report",
                 schema: "hybridbuild",
                 table: "triggers",
@@ -95,6 +103,11 @@ namespace HybridBuild.Data.Migrations
             migrationBuilder.DropTable(
                 name: "notifications",
                 schema: "hybridbuild");
+
+            migrationBuilder.DropColumn(
+                name: "Notify",
+                schema: "hybridbuild",
+                table: "triggers");
 
             migrationBuilder.DropColumn(
                 name: "Report",
