@@ -16,8 +16,8 @@ public static class ApplicationServiceCollectionExtensions
     {
         services.AddOptions<WorkerOptions>().Bind(configuration.GetSection(WorkerOptions.Section))
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be from 1 to 256.")
-            .Validate(o => o.PublicationConcurrency is > 0 and <= 256 && o.SpecFileConcurrency is > 0 and <= 256,
-                "Worker:PublicationConcurrency and Worker:SpecFileConcurrency must be from 1 to 256.")
+            .Validate(o => o.PublicationConcurrency is > 0 and <= 256 && o.SpecFileConcurrency is > 0 and <= 256 && o.NotificationConcurrency is > 0 and <= 256,
+                "Worker:PublicationConcurrency, Worker:SpecFileConcurrency and Worker:NotificationConcurrency must be from 1 to 256.")
             .Validate(o => o.MaxLogBytes > 0, "Worker:MaxLogBytes must be positive.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.WorkDirectory), "Worker:WorkDirectory is required.")
             .Validate(o => o.StageTimeout > TimeSpan.Zero && o.StageTimeout + o.StopGrace < InvisibilityTimeout,
@@ -48,6 +48,14 @@ public static class ApplicationServiceCollectionExtensions
                 "Publishing:Targets:<name>:Url must be an http or https URL.")
             .ValidateOnStart();
 
+        services.AddOptions<Notifications.NotificationOptions>().Bind(configuration.GetSection(Notifications.NotificationOptions.Section))
+            .Validate(o => o.PublicUrl is null || Uri.TryCreate(o.PublicUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
+                "Notifications:PublicUrl must be an http or https URL.")
+            .Validate(o => o.ResolvedSigningSecret is not { } secret || Notifications.StandardWebhook.TryKey(secret, out _),
+                "Notifications:SigningSecret must be whsec_ followed by the base64 of 24 to 64 random bytes.")
+            .Validate(o => o.MaxAttempts is > 0 and <= 20 && o.FirstRetryDelay > TimeSpan.Zero && o.Timeout > TimeSpan.Zero,
+                "Notifications:MaxAttempts must be from 1 to 20, and Notifications:FirstRetryDelay and Timeout positive.")
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<NodeIdentity>();
         services.TryAddSingleton<IJobDispatcher, HangfireJobDispatcher>();
@@ -83,6 +91,10 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<TriggerService>();
         services.AddScoped<WebhookReceiver>();
         services.AddScoped<SpecFileJob>();
+        services.AddSingleton<Notifications.NotificationSender>();
+        services.AddScoped<Notifications.NotificationLifecycle>();
+        services.AddScoped<Notifications.BuildReports>();
+        services.AddScoped<Notifications.NotificationJob>();
         services.AddScoped<SecretService>();
         services.AddScoped<Reconciler>();
         services.AddScoped<EngineHousekeeping>();

@@ -20,6 +20,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
     public DbSet<Publication> Publications => Set<Publication>();
     public DbSet<Trigger> Triggers => Set<Trigger>();
     public DbSet<TriggerDelivery> TriggerDeliveries => Set<TriggerDelivery>();
+    public DbSet<Notification> Notifications => Set<Notification>();
     public DbSet<Node> Nodes => Set<Node>();
     public DbSet<StepTiming> StepTimings => Set<StepTiming>();
 
@@ -47,6 +48,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(b.Property(x => x.Publish));
             Json(b.Property(x => x.Reproduction));
             b.Property(x => x.ReproductionOf); // no foreign key: a reproduction outlives the build it reproduced
+            Json(b.Property(x => x.Notify));
             b.HasMany(x => x.Stages).WithOne(s => s.Build).HasForeignKey(s => s.BuildId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -94,6 +96,24 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             Json(t.Property(x => x.Tags));
             Json(t.Property(x => x.Spec));
             Json(t.Property(x => x.Secrets));
+            Json(t.Property(x => x.Report));
+            Json(t.Property(x => x.Notify));
+        });
+
+        model.Entity<Notification>(n =>
+        {
+            n.ToTable("notifications");
+            n.HasKey(x => x.Id);
+            n.HasIndex(x => new { x.BuildId, x.CreatedAt });
+            // a notification goes with its build; a run still sending one finds it gone and stops
+            n.HasOne<Build>().WithMany().HasForeignKey(x => x.BuildId).OnDelete(DeleteBehavior.Cascade);
+            n.HasIndex(x => new { x.Status, x.NextAttemptAt }); // the reconciler looks for pending and sending ones
+            n.Property(x => x.Kind).HasConversion<string>().HasMaxLength(16);
+            n.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+            n.Property(x => x.Event).HasMaxLength(32);
+            n.Property(x => x.Url).HasMaxLength(2048);
+            n.Property(x => x.LastError).HasMaxLength(500);
+            n.Property(x => x.JobId).HasMaxLength(64);
         });
 
         model.Entity<TriggerDelivery>(d =>

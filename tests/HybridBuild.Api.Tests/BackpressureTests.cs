@@ -95,6 +95,7 @@ public sealed class BackpressureTests(ServiceFixture service)
         Assert.Equal(4, WorkersOf(HangfireJobDispatcher.QueueOf(Core.Abstractions.JobKind.Stage)));
         Assert.Equal(ServiceFixture.PublicationWorkers, WorkersOf(HangfireJobDispatcher.QueueOf(Core.Abstractions.JobKind.Publication)));
         Assert.Equal(ServiceFixture.SpecFileWorkers, WorkersOf(HangfireJobDispatcher.QueueOf(Core.Abstractions.JobKind.SpecFile)));
+        Assert.Equal(new HybridBuild.Application.Pipeline.WorkerOptions().NotificationConcurrency, WorkersOf(HangfireJobDispatcher.QueueOf(Core.Abstractions.JobKind.Notification)));
         Assert.Equal(1, WorkersOf(HangfireJobDispatcher.MaintenanceQueue));
         Assert.Equal(1, WorkersOf(HangfireJobDispatcher.RetentionQueue));
     }

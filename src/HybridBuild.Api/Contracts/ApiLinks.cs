@@ -11,6 +11,7 @@ internal static class ApiLinks
     public static string BuildCancel(Guid id) => $"{Build(id)}/cancel";
     public static string BuildRetry(Guid id) => $"{Build(id)}/retry";
     public static string BuildPin(Guid id) => $"{Build(id)}/pin";
+    public static string BuildNotifications(Guid id) => $"{Build(id)}/notifications";
 
     public static string Artifact(Guid buildId, string stage, string path) =>
         $"{BuildArtifacts(buildId)}/{Uri.EscapeDataString(stage)}/{string.Join('/', path.Split('/').Select(Uri.EscapeDataString))}";

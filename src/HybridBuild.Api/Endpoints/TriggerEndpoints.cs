@@ -12,7 +12,8 @@ internal static class TriggerEndpoints
         triggers.MapPost("/", CreateAsync).WithName("CreateTrigger")
             .WithSummary("Create a trigger: a repository, a provider (github, gitlab, generic), branch and tag filters, a build spec and a webhook secret")
             .WithDescription("The answer carries webhookUrl, the address to give the provider. The secret is write-only. A matching push starts a build of the pushed commit with this spec (its source is set to the repository at that commit). "
-                + "secrets lists the build secrets its builds may mount (none by default): whoever can push writes a spec file, so a spec naming any other secret fails the delivery instead of starting a build.")
+                + "secrets lists the build secrets its builds may mount (none by default): whoever can push writes a spec file, so a spec naming any other secret fails the delivery instead of starting a build. "
+                + "report ({token, apiUrl?, repository?, context?}) posts commit statuses of its builds to GitHub or GitLab; its token is write-only. notify (and spec.notify) lists receivers of its builds' events as signed webhooks.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         triggers.MapGet("/", ListAsync).WithName("ListTriggers").WithSummary("List triggers");
         triggers.MapGet("/{id:guid}", GetAsync).WithName("GetTrigger").WithSummary("A trigger").ProducesProblem(StatusCodes.Status404NotFound);
@@ -30,10 +31,11 @@ internal static class TriggerEndpoints
     }
 
     public sealed record TriggerResponse(Guid Id, string Name, string RepositoryUrl, TriggerProvider Provider, IReadOnlyList<string> Branches,
-        IReadOnlyList<string> Tags, BuildSpec? Spec, string? SpecPath, IReadOnlyList<string> Secrets, DateTimeOffset CreatedAt, string WebhookUrl)
+        IReadOnlyList<string> Tags, BuildSpec? Spec, string? SpecPath, IReadOnlyList<string> Secrets, IReadOnlyList<NotifySpec> Notify, TriggerReport? Report, DateTimeOffset CreatedAt, string WebhookUrl)
     {
+        // the report's token is write-only: the settings shown are its API, repository and context
         public static TriggerResponse From(Trigger t) => new(t.Id, t.Name, GitUrl.Redact(t.RepositoryUrl), t.Provider, t.Branches, t.Tags,
-            t.SpecPath is null ? t.Spec : null, t.SpecPath, t.Secrets, t.CreatedAt, ApiLinks.Webhook(t.Id));
+            t.SpecPath is null ? t.Spec : null, t.SpecPath, t.Secrets, t.Notify, t.Report, t.CreatedAt, ApiLinks.Webhook(t.Id));
     }
 
     public sealed record DeliveryResponse(Guid Id, string DeliveryKey, string Event, string? Ref, string? Commit, DeliveryOutcome Outcome, string? Reason, Guid? BuildId, DateTimeOffset ReceivedAt)

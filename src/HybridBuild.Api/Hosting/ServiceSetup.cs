@@ -97,7 +97,7 @@ internal static class ServiceSetup
         {
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
-            app.MapGroup(ApiLinks.Root).MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapKeys().MapSecrets();
+            app.MapGroup(ApiLinks.Root).MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapNotifications().MapKeys().MapSecrets();
         }
         app.UseHybridBuildJobs();
         return app;

@@ -105,6 +105,9 @@ internal static class OpenApiSetup
                         ScenarioExamples.Seed()),
                     ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
+                    ["notify"] = Example("Notify: the build's events as signed webhooks",
+                        "notify lists receivers and the events each wants (build.queued, build.started, build.succeeded, build.failed, build.cancelled; all when absent). Each is sent as Standard Webhooks JSON signed with Notifications:SigningSecret, retried with back-off; GET /api/v1/builds/{id}/notifications is the delivery log. The URL is a placeholder.",
+                        ScenarioExamples.Notify()),
                 };
             }
             {

@@ -115,6 +115,12 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>The git example, reporting its events to a receiver as signed Standard Webhooks.</summary>
+    public static BuildSpec Notify() => Git() with
+    {
+        Notify = [new NotifySpec { Url = "https://ci.example.com/hybridbuild", Events = ["build.started", "build.succeeded", "build.failed"] }],
+    };
+
     /// <summary>The files of an example context, embedded in this assembly.</summary>
     public static Dictionary<string, string> Files(string scenario)
     {

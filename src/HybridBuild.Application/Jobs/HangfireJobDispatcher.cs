@@ -23,6 +23,7 @@ internal sealed class HangfireJobDispatcher(IBackgroundJobClient jobs, JobStorag
         JobKind.Stage => "stages",
         JobKind.Publication => "publications",
         JobKind.SpecFile => "spec-files",
+        JobKind.Notification => "notifications",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no queue for this kind of job"),
     };
 
@@ -31,7 +32,15 @@ internal sealed class HangfireJobDispatcher(IBackgroundJobClient jobs, JobStorag
         JobKind.Stage => jobs.Enqueue<StageJob>(QueueOf(kind), j => j.RunAsync(id, CancellationToken.None)),
         JobKind.Publication => jobs.Enqueue<PublicationJob>(QueueOf(kind), j => j.RunAsync(id, CancellationToken.None)),
         JobKind.SpecFile => jobs.Enqueue<SpecFileJob>(QueueOf(kind), j => j.RunAsync(id, CancellationToken.None)),
+        JobKind.Notification => jobs.Enqueue<Notifications.NotificationJob>(QueueOf(kind), j => j.RunAsync(id, CancellationToken.None)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no job for this kind of work"),
+    };
+
+    public string Dispatch(JobKind kind, Guid id, TimeSpan delay) => kind switch
+    {
+        _ when delay <= TimeSpan.Zero => Dispatch(kind, id),
+        JobKind.Notification => jobs.Schedule<Notifications.NotificationJob>(QueueOf(kind), j => j.RunAsync(id, CancellationToken.None), delay),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no delayed job for this kind of work"),
     };
 
     public void Withdraw(string jobId) => jobs.Delete(jobId);

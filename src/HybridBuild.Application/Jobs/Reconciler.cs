@@ -2,7 +2,7 @@ namespace HybridBuild.Application.Jobs;
 
 /// <summary>
 /// The one sweep that recovers every kind of background work whose transport or run was lost: a running stage,
-/// publication or delivery whose node stopped reporting; one queued but never handed to the transport, or whose job
+/// publication, delivery or notification whose node stopped reporting; one queued but never handed to the transport, or whose job
 /// ended, vanished or sits on a dead server; a stage that waited for a worker past its queue TTL; a build whose last
 /// step did not move it on. Each item is recovered on
 /// its own, so one that fails does not stop the sweep for the others; every change is a lifecycle's conditional
@@ -10,7 +10,7 @@ namespace HybridBuild.Application.Jobs;
 /// </summary>
 internal sealed partial class Reconciler(
     BuildDbContext db, StageLifecycle stages, BuildLifecycle builds, BuildScheduler scheduler, PublicationLifecycle publications,
-    DeliveryLifecycle deliveries, IJobDispatcher jobs, NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock,
+    DeliveryLifecycle deliveries, Notifications.NotificationLifecycle notifications, IJobDispatcher jobs, NodeIdentity node, IOptions<WorkerOptions> options, TimeProvider clock,
     ILogger<Reconciler> logger)
 {
     /// <summary>Nodes silent this long are forgotten.</summary>
@@ -42,6 +42,9 @@ internal sealed partial class Reconciler(
         acted += await EachAsync("delivery", await deliveries.AbandonedAsync(cancellationToken), d => d.Id, deliveries.RecoverAsync, cancellationToken);
         acted += await EachAsync("delivery", (await deliveries.WaitingAsync(cancellationToken)).Where(d => d.JobId is null || jobs.IsLost(d.JobId)).ToList(),
             d => d.Id, deliveries.RequeueAsync, cancellationToken);
+        acted += await EachAsync("notification", await notifications.AbandonedAsync(cancellationToken), n => n.Id, notifications.RecoverAsync, cancellationToken);
+        acted += await EachAsync("notification", (await notifications.WaitingAsync(cancellationToken)).Where(n => n.JobId is null || jobs.IsLost(n.JobId)).ToList(),
+            n => n.Id, notifications.RequeueAsync, cancellationToken);
         await EachAsync("build", await builds.UnsettledAsync(now - options.Value.SweepInterval, cancellationToken), b => b, scheduler.AdvanceAsync, cancellationToken);
         await db.Nodes.Where(n => n.HeartbeatAt < now - ForgetNodesAfter).ExecuteDeleteAsync(cancellationToken);
         return acted;

@@ -1,17 +1,25 @@
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>Every state change of a build, each a conditional update on the state it leaves; the error texts a client sees.</summary>
-internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
+/// <remarks>The one caller that makes a change reports it (<see cref="BuildReports"/>): commit statuses and notifications.</remarks>
+internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, TimeProvider clock)
 {
     /// <summary>Queued → running, when its first stage starts.</summary>
-    public Task StartAsync(Guid buildId, CancellationToken cancellationToken) =>
-        db.Builds.Where(b => b.Id == buildId && b.Status == BuildStatus.Queued)
-            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), cancellationToken);
+    public async Task StartAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        if (await db.Builds.Where(b => b.Id == buildId && b.Status == BuildStatus.Queued)
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), cancellationToken) == 1)
+            await reports.ChangedAsync(buildId, BuildStatus.Running, CancellationToken.None);
+    }
 
     /// <summary>Not finished → <paramref name="status"/>; true for the one caller that settled it.</summary>
-    public async Task<bool> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken) =>
-        await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+    public async Task<bool> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    {
+        var settled = await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, clock.GetUtcNow()), cancellationToken) == 1;
+        if (settled) await reports.ChangedAsync(buildId, status, CancellationToken.None);
+        return settled;
+    }
 
     /// <summary>Marks a build as to be cancelled (the first request's time is kept).</summary>
     /// <exception cref="NotFoundException">No such build.</exception>
@@ -62,6 +70,9 @@ internal sealed class BuildLifecycle(BuildDbContext db, TimeProvider clock)
             : new ConflictException("build-not-finished", "The build has not finished.",
                 $"Build {buildId} is {Name(status)}; only a failed or cancelled build can be retried, once it has finished.");
     }
+
+    /// <summary>Reports the build queued again, once the transaction of <see cref="RetryAsync"/> is committed.</summary>
+    public Task ReportRetriedAsync(Guid buildId) => reports.ChangedAsync(buildId, BuildStatus.Queued, CancellationToken.None);
 
     /// <summary>
     /// Locks a finished, unpinned build's row until the caller's transaction ends, so no retry can start it again (and

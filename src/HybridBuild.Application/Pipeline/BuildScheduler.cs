@@ -88,6 +88,7 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
             return (attempt, again);
         });
         await stages.LogRetriedAsync(buildId, attempt, again, cancellationToken);
+        await builds.ReportRetriedAsync(buildId);
         // if this node stops here, the reconciler advances the build: it is queued again, so unsettled
         await AdvanceAsync(buildId, cancellationToken);
     }

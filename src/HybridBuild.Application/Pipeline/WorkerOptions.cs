@@ -17,6 +17,9 @@ public sealed record WorkerOptions
     /// <summary>Spec files (of triggers whose spec lives in the repository) this node reads at once, beside its stages and publications.</summary>
     public int SpecFileConcurrency { get; init; } = 1;
 
+    /// <summary>Notifications (commit statuses and webhooks) this node sends at once.</summary>
+    public int NotificationConcurrency { get; init; } = 2;
+
     /// <summary>Scratch space for contexts and the buildx engine's exports; emptied after each stage. Uploads and the native engine's exports stream to blob storage.</summary>
     public string WorkDirectory { get; init; } = Path.Combine(Path.GetTempPath(), "hybridbuild-work");
 
@@ -71,6 +74,7 @@ public sealed record WorkerOptions
         JobKind.Stage => Concurrency,
         JobKind.Publication => PublicationConcurrency,
         JobKind.SpecFile => SpecFileConcurrency,
+        JobKind.Notification => NotificationConcurrency,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no worker count for this kind of job"),
     };
 

@@ -12,5 +12,8 @@ public sealed record Caller(Guid? KeyId, string Name, bool IsAdmin)
     /// </summary>
     public IReadOnlyList<string>? TriggerSecrets { get; init; }
 
-    public static Caller ForTrigger(Trigger trigger) => new(null, $"trigger '{trigger.Name}'", false) { TriggerSecrets = trigger.Secrets };
+    /// <summary>Set for a trigger's builds: the trigger, whose report settings post the build's commit statuses.</summary>
+    public Guid? TriggerId { get; init; }
+
+    public static Caller ForTrigger(Trigger trigger) => new(null, $"trigger '{trigger.Name}'", false) { TriggerSecrets = trigger.Secrets, TriggerId = trigger.Id };
 }

@@ -18,6 +18,8 @@ internal sealed class BuildSubmission(
     IOptions<OutputOptions> outputs,
     OutboundPolicy network,
     IOptions<PublishingOptions> publishing,
+    IOptions<NotificationOptions> notifications,
+    BuildReports reports,
     TimeProvider clock)
 {
     /// <summary>
@@ -34,6 +36,7 @@ internal sealed class BuildSubmission(
             && await network.CheckAsync(GitUrl.Host(gitUrl), cancellationToken) is { } refused)
             errors = new Dictionary<string, string[]> { ["source.git.url"] = [refused] };
         if (errors.Count == 0) errors = CheckPublishTargets(submitted.Spec, stages);
+        if (errors.Count == 0) errors = await NotifyRules.CheckAsync(submitted.Spec.Notify, "", network, notifications.Value, cancellationToken);
         if (errors.Count > 0) throw new SpecValidationException(errors);
 
         if (idempotencyKey is not null && await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken) is { } earlier)
@@ -60,7 +63,8 @@ internal sealed class BuildSubmission(
             await DeleteContextAsync(build); // no build refers to it
             throw;
         }
-        // the build is stored: queue its first stages even if the client has gone away meanwhile
+        // the build is stored: report it and queue its first stages even if the client has gone away meanwhile
+        await reports.ChangedAsync(build.Id, BuildStatus.Queued, CancellationToken.None);
         await scheduler.StartAsync(build, CancellationToken.None);
         return (build, false);
     }
@@ -116,6 +120,8 @@ internal sealed class BuildSubmission(
             RequestFingerprint = submitted.Fingerprint,
             Pinned = spec.Pinned,
             Reproduce = spec.Reproduce,
+            Notify = [.. (spec.Notify ?? []).Where(n => n is not null)],
+            TriggerId = submitted.Caller.TriggerId,
         };
         foreach (var stage in stages)
         {

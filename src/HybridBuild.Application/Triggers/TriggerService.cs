@@ -1,7 +1,8 @@
 namespace HybridBuild.Application.Triggers;
 
 /// <summary>Triggers, for admins: create (checked, the secret encrypted), read, delete, and their delivery logs.</summary>
-internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, IOptions<SpecLimits> specLimits, TimeProvider clock)
+internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, OutboundPolicy network, IOptions<SpecLimits> specLimits,
+    IOptions<NotificationOptions> notifications, TimeProvider clock)
 {
     public const int MaxDeliveriesListed = 200;
     public const int MaxSecrets = 100;
@@ -24,6 +25,11 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         CheckFilters(request.Branches, "branches", errors);
         CheckFilters(request.Tags, "tags", errors);
         var secrets = CheckSecrets(request.Secrets, stages, errors);
+        foreach (var (field, messages) in await NotifyRules.CheckAsync(request.Spec?.Notify, "spec.", network, notifications.Value, cancellationToken))
+            errors[field] = messages;
+        foreach (var (field, messages) in await NotifyRules.CheckAsync(request.Notify, "", network, notifications.Value, cancellationToken))
+            errors[field] = messages;
+        var report = await CheckReportAsync(request.Report, provider, request.RepositoryUrl!, name, errors, cancellationToken);
         if (errors.Count > 0) throw new SpecValidationException(errors);
         if (!cipher.Configured)
             throw new ConflictException("secrets-not-configured", "Webhook secrets cannot be stored.", "The service has no Secrets:MasterKey to encrypt the webhook secret with.");
@@ -31,9 +37,10 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
         {
             Id = Guid.CreateVersion7(), Name = name, RepositoryUrl = request.RepositoryUrl!, Provider = provider,
             Branches = request.Branches ?? [], Tags = request.Tags ?? [], Spec = spec with { Source = null }, SpecPath = request.SpecPath, Secrets = secrets,
-            CreatedAt = clock.GetUtcNow(),
+            Notify = [.. (request.Notify ?? []).Where(n => n is not null)], Report = report, CreatedAt = clock.GetUtcNow(),
         };
         trigger.SecretCiphertext = cipher.Encrypt(SecretContext(trigger.Id), Encoding.UTF8.GetBytes(request.Secret));
+        if (report is not null) trigger.ReportTokenCiphertext = cipher.Encrypt(ReportTokenContext(trigger.Id), Encoding.UTF8.GetBytes(request.Report!.Token!));
         db.Triggers.Add(trigger);
         await db.SaveChangesAsync(cancellationToken);
         return trigger;
@@ -68,6 +75,38 @@ internal sealed class TriggerService(BuildDbContext db, SecretCipher cipher, Out
 
     /// <summary>What the trigger's secret is bound to when encrypted (associated data).</summary>
     public static string SecretContext(Guid triggerId) => $"trigger:{triggerId}";
+
+    /// <summary>What the trigger's report token is bound to when encrypted: not interchangeable with its webhook secret.</summary>
+    public static string ReportTokenContext(Guid triggerId) => $"trigger-report:{triggerId}";
+
+    /// <summary>The report settings with their defaults filled in, or null when the trigger reports nothing.</summary>
+    private async Task<TriggerReport?> CheckReportAsync(TriggerReportRequest? request, TriggerProvider provider, string repositoryUrl, string name,
+        Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        if (request is null) return null;
+        if (provider == TriggerProvider.Generic)
+        {
+            errors["report"] = ["commit statuses are posted to GitHub or GitLab: the provider must be github or gitlab"];
+            return null;
+        }
+        if (request.Token is not { Length: > 0 and <= 1024 } token || token.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            errors["report.token"] = ["is required: the provider's API token, 1 to 1024 characters without spaces"];
+        var apiUrl = request.ApiUrl ?? CommitStatuses.DefaultApiUrl(provider, repositoryUrl);
+        if (apiUrl is not { Length: <= 2048 } || !Uri.TryCreate(apiUrl, UriKind.Absolute, out var api) || api.Scheme is not ("http" or "https")
+            || api.UserInfo.Length > 0 || api.Query.Length > 0)
+            errors["report.apiUrl"] = ["must be the provider API's http or https base URL (e.g. https://api.github.com, https://gitlab.example.com/api/v4)"];
+        else if (await network.CheckAsync(api.Host, cancellationToken) is { } refused)
+            errors["report.apiUrl"] = [refused];
+        var repository = request.Repository ?? CommitStatuses.RepositoryPath(repositoryUrl);
+        if (!CommitStatuses.IsRepositoryPath(repository))
+            errors["report.repository"] = [request.Repository is null
+                ? "cannot be read from repositoryUrl: give the repository's path on the provider (owner/repo, or GitLab's namespace/project)"
+                : "must be the repository's path on the provider: owner/repo, or GitLab's namespace/project"];
+        var context = request.Context ?? $"hybridbuild/{name}";
+        if (context is not { Length: > 0 and <= 255 } || context.Any(char.IsControl))
+            errors["report.context"] = ["must be 1 to 255 characters without control characters"];
+        return errors.Keys.Any(k => k.StartsWith("report", StringComparison.Ordinal)) ? null : new TriggerReport(apiUrl!.TrimEnd('/'), repository!, context);
+    }
 
     public Task<List<Trigger>> ListAsync(CancellationToken cancellationToken) =>
         db.Triggers.AsNoTracking().OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);

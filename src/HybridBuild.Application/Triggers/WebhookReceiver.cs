@@ -84,7 +84,11 @@ internal sealed class WebhookReceiver(BuildDbContext db, TriggerService triggers
     /// <summary>Submits the trigger's build of the delivery's commit; records on the delivery the build, or why there is none.</summary>
     public async Task StartAsync(Trigger trigger, BuildSpec buildSpec, TriggerDelivery delivery, CancellationToken cancellationToken)
     {
-        var spec = buildSpec with { Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } } };
+        var spec = buildSpec with
+        {
+            Source = new SourceSpec { Git = new GitSourceSpec { Url = trigger.RepositoryUrl, Ref = delivery.Commit } },
+            Notify = trigger.Notify.Count == 0 ? buildSpec.Notify : [.. buildSpec.Notify ?? [], .. trigger.Notify],
+        };
         // keyed on the content when there is one: two identical deliveries racing under different ids submit one build
         var key = delivery.ContentSha256 is { } content ? $"trigger:{trigger.Id}:sha256:{content}" : $"trigger:{trigger.Id}:{delivery.DeliveryKey}";
         try

@@ -9,6 +9,8 @@ public enum JobKind
     Publication,
     /// <summary>Reading a trigger's spec file at a pushed commit, then starting its build.</summary>
     SpecFile,
+    /// <summary>Sending a build's notification: a commit status or a signed webhook.</summary>
+    Notification,
 }
 
 /// <summary>
@@ -20,6 +22,9 @@ public interface IJobDispatcher
 {
     /// <summary>Queues the work on <paramref name="id"/> and returns the transport's id for the job.</summary>
     string Dispatch(JobKind kind, Guid id);
+
+    /// <summary>Queues the work on <paramref name="id"/> to run once <paramref name="delay"/> has passed (a retry's back-off).</summary>
+    string Dispatch(JobKind kind, Guid id, TimeSpan delay);
 
     /// <summary>Withdraws a queued or running job; a running one sees its cancellation token fire.</summary>
     void Withdraw(string jobId);

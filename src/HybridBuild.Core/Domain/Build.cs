@@ -42,6 +42,10 @@ public sealed class Build
     public List<Stage> Stages { get; set; } = [];
     /// <summary>Publications the spec asked for, made when the build succeeds.</summary>
     public List<Specs.PublishSpec> Publish { get; set; } = [];
+    /// <summary>Receivers of the build's events.</summary>
+    public List<Specs.NotifySpec> Notify { get; set; } = [];
+    /// <summary>The trigger that started the build, whose report settings post its commit statuses.</summary>
+    public Guid? TriggerId { get; set; }
 }
 
 public enum ReproductionStatus { Running, Reproducible, NotReproducible, Failed }

@@ -30,8 +30,20 @@ public sealed class Trigger
     /// controls a spec file, so the spec's own list is checked against this one, never trusted.
     /// </summary>
     public List<string> Secrets { get; set; } = [];
+    /// <summary>Receivers of every build's events, beside those its spec (inline or file) names.</summary>
+    public List<Specs.NotifySpec> Notify { get; set; } = [];
+    /// <summary>Commit statuses its builds post to the provider; null when it reports nothing.</summary>
+    public TriggerReport? Report { get; set; }
+    /// <summary>The report's API token, encrypted like the webhook secret; write-only.</summary>
+    public byte[]? ReportTokenCiphertext { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
 }
+
+/// <summary>
+/// Where a trigger's builds post commit statuses: the provider's API (GitHub Enterprise, self-managed GitLab), the
+/// repository there (<c>owner/repo</c>, or GitLab's <c>namespace/project</c> path) and the status's context name.
+/// </summary>
+public sealed record TriggerReport(string ApiUrl, string Repository, string Context);
 
 /// <summary>One webhook delivery a trigger accepted, and what it led to.</summary>
 public sealed class TriggerDelivery : ILeased

@@ -24,6 +24,8 @@ public sealed record BuildSpec
     /// git builds with <c>SOURCE_DATE_EPOCH</c> at the commit's time, the original's stages too) and compare every artifact by SHA-256.
     /// </summary>
     public bool Reproduce { get; init; }
+    /// <summary>Receivers of the build's events (started, succeeded, failed, cancelled) as signed JSON, retried with back-off.</summary>
+    public List<NotifySpec>? Notify { get; init; }
 }
 
 public sealed record SourceSpec

@@ -175,6 +175,10 @@ namespace HybridBuild.Data.Migrations
                     b.Property<bool>("LogTruncated")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("Notify")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<bool>("Pinned")
                         .HasColumnType("boolean");
 
@@ -207,6 +211,9 @@ namespace HybridBuild.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("TriggerId")
+                        .HasColumnType("uuid");
 
                     b.HasKey("Id");
 
@@ -308,6 +315,83 @@ namespace HybridBuild.Data.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("nodes", "hybridbuild");
+                });
+
+            modelBuilder.Entity("HybridBuild.Core.Domain.Notification", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Body")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<Guid>("BuildId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTimeOffset?>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("JobId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("NodeId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("RunId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("TriggerId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(2048)
+                        .HasColumnType("character varying(2048)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BuildId", "CreatedAt");
+
+                    b.HasIndex("Status", "NextAttemptAt");
+
+                    b.ToTable("notifications", "hybridbuild");
                 });
 
             modelBuilder.Entity("HybridBuild.Core.Domain.Publication", b =>
@@ -556,10 +640,20 @@ namespace HybridBuild.Data.Migrations
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)");
 
+                    b.Property<string>("Notify")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
                     b.Property<string>("Provider")
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<string>("Report")
+                        .HasColumnType("jsonb");
+
+                    b.Property<byte[]>("ReportTokenCiphertext")
+                        .HasColumnType("bytea");
 
                     b.Property<string>("RepositoryUrl")
                         .IsRequired()
@@ -674,6 +768,15 @@ namespace HybridBuild.Data.Migrations
                     b.HasOne("HybridBuild.Core.Domain.Stage", null)
                         .WithMany()
                         .HasForeignKey("StageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("HybridBuild.Core.Domain.Notification", b =>
+                {
+                    b.HasOne("HybridBuild.Core.Domain.Build", null)
+                        .WithMany()
+                        .HasForeignKey("BuildId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -2,6 +2,7 @@ using HybridBuild.BuildKit.Docker;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
 
 namespace HybridBuild.Api.Tests.Infrastructure;
 
@@ -95,8 +96,14 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Publishing:Targets:registry-test:Username"] = RegistryUser,
                 ["Publishing:Targets:registry-test:Password"] = RegistryPassword,
                 ["Secrets:MasterKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                ["Notifications:SigningSecret"] = NotificationSecret,
+                ["Notifications:PublicUrl"] = PublicUrl,
+                ["Notifications:FirstRetryDelay"] = "00:00:01",
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
+            // the service's own messages, and its HTTP clients', down to Information: what a test checks no secret reaches
+            host.ConfigureLogging(logging => logging.AddProvider(Logs)
+                .AddFilter<CapturedLogs>("HybridBuild", LogLevel.Information).AddFilter<CapturedLogs>("System.Net.Http", LogLevel.Information));
             host.UseUrls("http://127.0.0.1:0"); // any free loopback port
         });
         _factory.UseKestrel();
@@ -162,6 +169,13 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>A strict Artifactory test server, configured as the publish target "artifactory-test".</summary>
     public HybridBuild.Testing.Artifactory.ArtifactoryTestServer Artifactory { get; private set; } = null!;
     public const string ArtifactoryToken = "test-access-token";
+
+    /// <summary>The Standard Webhooks secret the service signs notifications with (Notifications:SigningSecret).</summary>
+    public static readonly string NotificationSecret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+    /// <summary>Notifications:PublicUrl: the address commit statuses link builds under.</summary>
+    public const string PublicUrl = "https://builds.example.test";
+    /// <summary>Everything the service logged (its own categories from Information), to check that secrets never appear.</summary>
+    public CapturedLogs Logs { get; } = new();
 
     /// <summary>The service's database, to check what it stored.</summary>
     public string ConnectionString { get; private set; } = "";

@@ -1,0 +1,74 @@
+namespace HybridBuild.Application.Notifications;
+
+/// <summary>
+/// Turns a build's state change into the notifications it owes: a commit status when a trigger with report settings
+/// started the build of a commit, and a signed webhook to each <c>notify</c> receiver that asked for the event. Called
+/// by <see cref="BuildLifecycle"/> by the one caller that made the change; the rows are stored, then handed to the transport.
+/// </summary>
+internal sealed partial class BuildReports(BuildDbContext db, NotificationLifecycle notifications, IOptions<NotificationOptions> options,
+    TimeProvider clock, ILogger<BuildReports> logger)
+{
+    public static string EventOf(BuildStatus status) => status switch
+    {
+        BuildStatus.Queued => "build.queued",
+        BuildStatus.Running => "build.started",
+        _ => "build." + status.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>Never throws for a notification's sake: the build's own change is made, and a report is not worth failing it.</summary>
+    public async Task ChangedAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var planned = await PlanAsync(buildId, status, cancellationToken);
+            if (planned.Count == 0) return;
+            db.Notifications.AddRange(planned);
+            await db.SaveChangesAsync(CancellationToken.None);
+            foreach (var notification in planned) await notifications.DispatchAsync(notification, CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogPlanFailed(e, buildId, status);
+        }
+    }
+
+    private async Task<List<Notification>> PlanAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    {
+        var build = await db.Builds.AsNoTracking().Where(b => b.Id == buildId)
+            .Select(b => new { b.Notify, b.TriggerId, b.GitRef, b.GitCommit, b.Status, b.Attempt }).FirstOrDefaultAsync(cancellationToken);
+        if (build is null) return [];
+        var now = clock.GetUtcNow();
+        var @event = EventOf(status);
+        List<Notification> planned = [];
+        if (build.TriggerId is { } triggerId && (build.GitCommit ?? build.GitRef) is { } sha && IsSha(sha)
+            && await db.Triggers.AsNoTracking().FirstOrDefaultAsync(t => t.Id == triggerId, cancellationToken) is { Report: { } report } trigger)
+        {
+            var kind = CommitStatuses.KindOf(trigger.Provider);
+            planned.Add(New(buildId, kind, @event, CommitStatuses.Url(kind, report, sha),
+                CommitStatuses.Body(kind, status, options.Value.BuildUrl(buildId), report.Context, buildId), now, triggerId));
+        }
+        foreach (var receiver in build.Notify.Where(n => n.Url is not null && (n.Events is not { Count: > 0 } events || events.Contains(@event))))
+            planned.Add(New(buildId, NotificationKind.Webhook, @event, receiver.Url!, WebhookBody(buildId, @event, status, build.Attempt, build.GitCommit, now), now, null));
+        return planned;
+    }
+
+    private static Notification New(Guid buildId, NotificationKind kind, string @event, string url, string body, DateTimeOffset now, Guid? triggerId) => new()
+    {
+        Id = Guid.CreateVersion7(), BuildId = buildId, Kind = kind, Event = @event, Url = url, Body = body, TriggerId = triggerId,
+        Status = NotificationStatus.Pending, CreatedAt = now, NextAttemptAt = now,
+    };
+
+    /// <summary>The Standard Webhooks payload: <c>type</c>, <c>timestamp</c> and the event's <c>data</c>.</summary>
+    private string WebhookBody(Guid buildId, string @event, BuildStatus status, int attempt, string? commit, DateTimeOffset now) =>
+        JsonSerializer.Serialize(new
+        {
+            type = @event,
+            timestamp = now.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture),
+            data = new { buildId, status = status.ToString().ToLowerInvariant(), attempt, commit, url = options.Value.BuildUrl(buildId) },
+        });
+
+    private static bool IsSha(string text) => text.Length is 40 or 64 && text.All(char.IsAsciiHexDigitLower);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The notifications of build {BuildId} becoming {Status} could not be planned")]
+    private partial void LogPlanFailed(Exception exception, Guid buildId, BuildStatus status);
+}
