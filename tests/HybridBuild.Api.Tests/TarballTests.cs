@@ -37,8 +37,8 @@ public sealed class TarballTests(ServiceFixture service)
     {
         var api = new BuildApi(client);
         var nonce = Guid.NewGuid().ToString("N");
-        var ociTag = $"hybridbuild.test/tarball/oci:{nonce}";
-        var dockerTag = $"hybridbuild.test/tarball/docker:{nonce}";
+        var ociTag = $"localhost:1/tarball-oci:{nonce}";
+        var dockerTag = $"localhost:1/tarball-docker:{nonce}";
         var build = await api.SubmitAsync(Spec(nonce,
             new StageSpec { Name = "oci", Output = new OutputSpec { Type = OutputType.Oci, Tags = [ociTag] } },
             new StageSpec { Name = "docker", Output = new OutputSpec { Type = OutputType.Docker, Tags = [dockerTag] } },
