@@ -70,7 +70,7 @@ public sealed class AttestationTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task An_attestation_with_an_unknown_provenance_mode_or_on_a_verification_stage_is_refused()
+    public async Task An_attestation_with_an_unknown_provenance_mode_on_a_verification_stage_or_a_docker_tarball_is_refused()
     {
         var api = new BuildApi(service.Client);
         var errors = await api.RefusedAsync("""
@@ -81,5 +81,9 @@ public sealed class AttestationTests(ServiceFixture service)
         Assert.NotEmpty(await api.RefusedAsync("""
             {"stages": [{"name": "check", "run": {"image": "busybox"}, "attest": {"sbom": true}}]}
             """, "stages[0].attest"));
+        Assert.Contains(await api.RefusedAsync("""
+            {"source": {"inline": {"files": {"Dockerfile": "FROM scratch\n"}}},
+             "stages": [{"name": "img", "output": {"type": "docker"}, "attest": {"provenance": "min"}}]}
+            """, "stages[0].attest"), e => e.Contains("use an oci output", StringComparison.Ordinal));
     }
 }

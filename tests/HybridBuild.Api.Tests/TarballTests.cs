@@ -86,7 +86,7 @@ public sealed class TarballTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task A_tarball_output_takes_tags_but_cannot_be_pushed()
+    public async Task A_tarball_output_takes_tags_but_cannot_be_pushed_and_a_docker_tarball_holds_one_platform()
     {
         var api = new BuildApi(service.Client);
         var errors = await api.RefusedAsync("""
@@ -98,5 +98,10 @@ public sealed class TarballTests(ServiceFixture service)
             {"source": {"inline": {"files": {"Dockerfile": "FROM scratch\n"}}},
              "stages": [{"name": "img", "output": {"type": "oci", "tags": ["not a reference"]}}]}
             """, "stages[0].output.tags[0]"));
+        // Docker 26.1's BuildKit (0.13) writes no manifest list into a docker tarball
+        Assert.Contains(await api.RefusedAsync("""
+            {"source": {"inline": {"files": {"Dockerfile": "FROM scratch\n"}}},
+             "stages": [{"name": "img", "platforms": ["linux/amd64", "linux/arm64"], "output": {"type": "docker"}}]}
+            """, "stages[0].platforms"), e => e.Contains("use an oci output", StringComparison.Ordinal));
     }
 }

@@ -113,6 +113,7 @@ public static partial class SpecValidator
 
         var output = spec.Output ?? new OutputSpec();
         CheckOutput($"{at}.output", output, errors);
+        CheckDockerTarball(at, spec, platforms, errors);
         var stageOutput = new StageOutput
         {
             Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push, Attest = CheckAttest($"{at}.attest", spec, errors),
