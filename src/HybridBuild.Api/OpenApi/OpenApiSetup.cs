@@ -97,6 +97,9 @@ internal static class OpenApiSetup
                     ["verify"] = Example("Verification: build an image, then run it and check its exit code",
                         "The first stage keeps a busybox-based image in the engine as localhost:5000/verify-demo:latest; the second runs a container of it (no network, removed afterwards): its output is in the log, its exit code in the stage's run.exitCode, and any code but expectExitCode fails the stage.",
                         ScenarioExamples.Verify()),
+                    ["attest"] = Example("Provenance and an OCI tarball: the image as image.tar, attested",
+                        "The first stage stores its image for linux/amd64 and linux/arm64 as one OCI tarball artifact, image.tar (output type oci; docker gives a tarball for docker load, of one platform and without attestations), named by its tags, with SLSA provenance (mode max) as attestation manifests in its index. The second exports files with BuildKit's provenance.json beside them. attest.sbom adds an SPDX SBOM made by Engine:Attestations:SbomGenerator, an image the engine must have or pull.",
+                        ScenarioExamples.Attest()),
                     ["git"] = Example("A git repository (put your repository's URL in first)", "Builds a target of a repository at a branch, tag or commit. The URL is a placeholder: replace it with a repository this service can reach.",
                         ScenarioExamples.Git()),
                 };
