@@ -44,7 +44,7 @@ internal static class SolveRequestMapper
                     session.Exports.Add(new SessionExport.File(Path.GetFullPath(tar.FilePath)));
                     break;
                 case ExportRequest.ImageArchive { Sink: { } sink } archive:
-                    session.Exports.Add(new SessionExport.FileToSink(sink, archive.SinkPath));
+                    session.Exports.Add(new SessionExport.FileToSink(sink, archive.SinkPath, options.MaxExportBytes));
                     break;
                 case ExportRequest.ImageArchive archive:
                     session.Exports.Add(new SessionExport.File(Path.GetFullPath(archive.FilePath!)));

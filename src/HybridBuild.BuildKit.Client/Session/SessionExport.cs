@@ -69,5 +69,6 @@ public abstract record SessionExport
     /// <summary>A sink, for the <c>tar</c>, <c>oci</c> and <c>docker</c> exporters: the daemon's archive is handed to <see cref="Sink"/> as one file at <see cref="Path"/>, as it arrives.</summary>
     /// <param name="Sink">Takes the archive.</param>
     /// <param name="Path">The file name the sink is given.</param>
-    public sealed record FileToSink(IExportFileSink Sink, string Path) : SessionExport;
+    /// <param name="MaxBytes">How many bytes the archive may hold; past it the transfer fails.</param>
+    public sealed record FileToSink(IExportFileSink Sink, string Path, long MaxBytes) : SessionExport;
 }

@@ -109,7 +109,7 @@ public sealed class SolveRequestMappingTests
         Assert.Equal("registry.example/app:1,app:latest", solve.Exporters[0].Attrs["name"]);
         Assert.False(solve.Exporters[1].Attrs.ContainsKey("name"));
         Assert.Equal(new SessionExport.File("/out/image.tar"), session.Exports[0]);
-        Assert.Equal(new SessionExport.FileToSink(sink, "image.tar"), session.Exports[1]);
+        Assert.Equal(new SessionExport.FileToSink(sink, "image.tar", new BuildKitClientOptions().MaxExportBytes), session.Exports[1]);
     }
 
     private sealed class NullSink : IExportFileSink

@@ -33,7 +33,7 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
                     await FileExportWriter.WriteAsync(file.Path, requestStream, context.CancellationToken);
                     break;
                 case SessionExport.FileToSink sink:
-                    await FileExportWriter.WriteAsync(sink.Sink, sink.Path, requestStream, context.CancellationToken);
+                    await FileExportWriter.WriteAsync(sink.Sink, sink.Path, sink.MaxBytes, requestStream, context.CancellationToken);
                     break;
             }
         }
