@@ -70,6 +70,22 @@ public sealed class AttestationTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Swagger_describes_attest_and_the_tarball_outputs_with_an_example()
+    {
+        var document = await service.Client.GetFromJsonAsync<JsonObject>("/swagger/v1/swagger.json");
+        var schemas = document!["components"]!["schemas"]!;
+        Assert.NotNull(schemas["StageSpec"]!["properties"]!["attest"]);
+        Assert.Equal(["provenance", "sbom"], schemas["AttestSpec"]!["properties"]!.AsObject().Select(p => p.Key).Order(StringComparer.Ordinal));
+        var outputTypes = schemas["OutputType"]!["enum"]!.AsArray().Select(v => v!.ToString()).ToList();
+        Assert.Contains("oci", outputTypes);
+        Assert.Contains("docker", outputTypes);
+
+        var example = document["paths"]!["/api/v1/builds"]!["post"]!["requestBody"]!["content"]!["application/json"]!["examples"]!["attest"]!["value"]!;
+        Assert.Equal("oci", example["stages"]![0]!["output"]!["type"]!.GetValue<string>());
+        Assert.Equal("max", example["stages"]![0]!["attest"]!["provenance"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task An_attestation_with_an_unknown_provenance_mode_on_a_verification_stage_or_a_docker_tarball_is_refused()
     {
         var api = new BuildApi(service.Client);
