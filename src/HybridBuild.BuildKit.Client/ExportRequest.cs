@@ -19,6 +19,19 @@ public abstract record ExportRequest
     /// <summary>The result's file system as one tar file on this machine.</summary>
     public sealed record Tar(string FilePath, bool? PlatformSplit = null) : ExportRequest;
 
+    /// <summary>
+    /// The image as one tarball (the <c>oci</c> or <c>docker</c> exporter): an OCI image layout, or what <c>docker load</c>
+    /// reads, with every platform and any attestation manifests in its index. It goes to <paramref name="FilePath"/> on this
+    /// machine or, streamed as it arrives, to <paramref name="Sink"/> as one file named <paramref name="SinkPath"/>; give one of the two.
+    /// </summary>
+    /// <param name="Names">Image references recorded in the tarball (<c>name</c>); may be empty.</param>
+    public sealed record ImageArchive(
+        ImageArchiveFormat Format,
+        IReadOnlyList<string> Names,
+        string? FilePath = null,
+        IExportFileSink? Sink = null,
+        string SinkPath = "image.tar") : ExportRequest;
+
     /// <summary>An image in the daemon's image store (containerd) and, with <paramref name="Push"/>, in a registry.</summary>
     /// <param name="Names">Image references; may be empty for a push by digest via <paramref name="Attributes"/>.</param>
     /// <param name="Push">Push to the registry named by each reference; credentials come from <see cref="SolveRequest.Credentials"/>.</param>
@@ -32,4 +45,14 @@ public abstract record ExportRequest
 
     /// <summary>An image loaded into a Docker Engine's own image store under <paramref name="Names"/> (Docker Engine addresses only).</summary>
     public sealed record DockerStore(IReadOnlyList<string> Names) : ExportRequest;
+}
+
+/// <summary>The layout of an <see cref="ExportRequest.ImageArchive"/>.</summary>
+public enum ImageArchiveFormat
+{
+    /// <summary>An OCI image layout (<c>oci-layout</c>, <c>index.json</c>, <c>blobs/</c>).</summary>
+    Oci,
+
+    /// <summary>A Docker image tarball (<c>manifest.json</c> beside the OCI layout), loadable with <c>docker load</c>.</summary>
+    Docker,
 }

@@ -48,6 +48,13 @@ public sealed record SolveRequest
     /// </summary>
     public string? SharedKey { get; init; }
 
+    /// <summary>
+    /// Attestations the frontend adds, by kind (<c>provenance</c>, <c>sbom</c>) with BuildKit's parameters, e.g.
+    /// <c>provenance</c> = <c>mode=max</c>, <c>sbom</c> = <c>generator=docker/buildkit-syft-scanner:stable-1</c>; sent as
+    /// <c>attest:kind</c> frontend attributes.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Attestations { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Where the result goes; empty = build only (the cache keeps it).</summary>
     public IReadOnlyList<ExportRequest> Exports { get; init; } = [];
 }

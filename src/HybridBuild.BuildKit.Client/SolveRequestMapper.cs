@@ -15,7 +15,7 @@ internal static class SolveRequestMapper
     public static IReadOnlyList<ExportRequest> OrderExports(IReadOnlyList<ExportRequest> exports) =>
         [.. exports.Where(OnThisSide), .. exports.Where(e => !OnThisSide(e))];
 
-    private static bool OnThisSide(ExportRequest export) => export is ExportRequest.Local or ExportRequest.LocalFiles or ExportRequest.Tar;
+    private static bool OnThisSide(ExportRequest export) => export is ExportRequest.Local or ExportRequest.LocalFiles or ExportRequest.Tar or ExportRequest.ImageArchive;
 
     public static BuildSession CreateSession(SolveRequest request, IReadOnlyList<ExportRequest> orderedExports, BuildKitClientOptions options)
     {
@@ -42,6 +42,12 @@ internal static class SolveRequestMapper
                     break;
                 case ExportRequest.Tar tar:
                     session.Exports.Add(new SessionExport.File(Path.GetFullPath(tar.FilePath)));
+                    break;
+                case ExportRequest.ImageArchive { Sink: { } sink } archive:
+                    session.Exports.Add(new SessionExport.FileToSink(sink, archive.SinkPath, options.MaxExportBytes));
+                    break;
+                case ExportRequest.ImageArchive archive:
+                    session.Exports.Add(new SessionExport.File(Path.GetFullPath(archive.FilePath!)));
                     break;
             }
         }
@@ -92,6 +98,10 @@ internal static class SolveRequestMapper
         {
             attributes["platform"] = string.Join(',', request.Platforms);
         }
+        foreach (var (kind, parameters) in request.Attestations)
+        {
+            attributes["attest:" + kind] = parameters;
+        }
         if (request.NoCache)
         {
             // Present and empty: no cache for any stage (a value would name the stages).
@@ -133,6 +143,13 @@ internal static class SolveRequestMapper
             case ExportRequest.Tar tar:
                 exporter.Type = "tar";
                 AddPlatformSplit(exporter, tar.PlatformSplit);
+                break;
+            case ExportRequest.ImageArchive archive:
+                exporter.Type = archive.Format == ImageArchiveFormat.Docker ? "docker" : "oci";
+                if (archive.Names.Count > 0)
+                {
+                    exporter.Attrs["name"] = string.Join(',', archive.Names);
+                }
                 break;
             case ExportRequest.Image image:
                 exporter.Type = "image";

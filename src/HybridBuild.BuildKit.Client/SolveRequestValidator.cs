@@ -29,6 +29,10 @@ internal static class SolveRequestValidator
                     throw new ArgumentException("A local files export needs a sink.", nameof(request));
                 case ExportRequest.Tar { FilePath: var file } when string.IsNullOrWhiteSpace(file):
                     throw new ArgumentException("A tar export needs a file path.", nameof(request));
+                case ExportRequest.ImageArchive archive when string.IsNullOrWhiteSpace(archive.FilePath) == (archive.Sink is null):
+                    throw new ArgumentException("An image archive export needs either a file path or a sink.", nameof(request));
+                case ExportRequest.ImageArchive { Sink: not null, SinkPath: var sinkPath } when string.IsNullOrWhiteSpace(sinkPath):
+                    throw new ArgumentException("An image archive export to a sink needs a file name.", nameof(request));
                 case ExportRequest.DockerStore { Names.Count: 0 }:
                     throw new ArgumentException("A Docker store export needs at least one image name.", nameof(request));
                 case null:

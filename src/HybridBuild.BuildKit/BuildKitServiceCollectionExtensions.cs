@@ -32,6 +32,8 @@ public static partial class BuildKitServiceCollectionExtensions
         services.AddOptions<EngineOptions>().Bind(section)
             .Validate(o => Engines.Contains(o.Provider, StringComparer.OrdinalIgnoreCase),
                 $"Engine:Provider is not supported; use one of: {string.Join(", ", Engines)}.")
+            .Validate(o => Core.Specs.SpecRules.ImageReference().IsMatch(o.Attestations.SbomGenerator),
+                "Engine:Attestations:SbomGenerator must be an image reference, e.g. docker/buildkit-syft-scanner:stable-1.")
             .ValidateOnStart();
         services.AddOptions<BuildxOptions>().Bind(section.GetSection("Buildx"))
             .Validate(o => string.IsNullOrEmpty(o.Endpoint) || o.Endpoint.StartsWith("tcp://") || o.Endpoint.StartsWith("unix://"),
@@ -103,4 +105,14 @@ public sealed record EngineOptions
 
     /// <summary>Registry credentials the native engine hands BuildKit for pushes and pulls.</summary>
     public List<Core.Configuration.RegistryCredentialOptions> Registries { get; init; } = [];
+
+    /// <summary>"Engine:Attestations": what stages' attestations (<c>attest</c>) are made with.</summary>
+    public AttestationOptions Attestations { get; init; } = new();
+}
+
+/// <summary>"Engine:Attestations".</summary>
+public sealed record AttestationOptions
+{
+    /// <summary>The scanner image BuildKit runs to make an SBOM; the builder must have it or be able to pull it.</summary>
+    public string SbomGenerator { get; init; } = "docker/buildkit-syft-scanner:stable-1";
 }

@@ -83,7 +83,7 @@ public sealed record StageResponse(
 {
     public static StageResponse From(Guid buildId, Stage stage, IReadOnlyCollection<Artifact>? artifacts) => new(
         stage.Name, stage.Target, stage.Status, stage.Platforms, stage.BuildArgs, stage.Needs, stage.Inputs,
-        new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push),
+        new StageOutputResponse(stage.Output.Type, stage.Output.Tags, stage.Output.Push, stage.Output.Attest),
         stage.Timeout, stage.QueueTtl, stage.EnqueuedAt, stage.StartedAt, stage.FinishedAt,
         stage is { StartedAt: { } started, FinishedAt: { } finished } ? Math.Round((finished - started).TotalSeconds, 3) : null,
         stage.Error, stage.ImageDigest, stage.Attempts, stage.Builder,
@@ -121,7 +121,8 @@ public sealed record StageMatrixResponse(string Stage, IReadOnlyDictionary<strin
 /// <summary>A stage's cache imports and exports as buildx writes them, and what it builds without cache.</summary>
 public sealed record StageCacheResponse(IReadOnlyList<string> From, IReadOnlyList<string> To, bool NoCache, IReadOnlyList<string> NoCacheFilter);
 
-public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push);
+/// <summary>A stage's output; <paramref name="Attest"/> is what BuildKit attests of it (null for nothing).</summary>
+public sealed record StageOutputResponse(OutputType Type, IReadOnlyList<string> Tags, bool Push, StageAttestations? Attest);
 
 public sealed record ArtifactResponse(string Stage, string Path, string? Platform, long Size, string Sha256, string Mode, string Href)
 {

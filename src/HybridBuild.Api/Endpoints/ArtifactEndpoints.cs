@@ -45,9 +45,9 @@ internal static class ArtifactEndpoints
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         if (format is not null && format is not ("zip" or "tar.gz"))
             throw new BadRequestException("bad-query", "The query is not valid.", $"format '{format}' is not one of: zip, tar.gz.", "format");
-        if (record.Output.Type != OutputType.Artifacts)
+        if (!record.Output.Type.StoresArtifacts())
             throw new ConflictException("no-artifacts", "The stage has no artifacts.",
-                $"Stage '{stage}' has a(n) {record.Output.Type.ToString().ToLowerInvariant()} output; only artifacts outputs export files.");
+                $"Stage '{stage}' has a(n) {record.Output.Type.ToString().ToLowerInvariant()} output; only artifacts, oci and docker outputs store files.");
         if (record.Status != StageStatus.Succeeded)
             throw new ConflictException("stage-not-succeeded", "The stage's artifacts are not available.",
                 $"Stage '{stage}' is {record.Status.ToString().ToLowerInvariant()}; its artifacts are available once it has succeeded.");

@@ -106,6 +106,24 @@ public static class ScenarioExamples
         ],
     };
 
+    /// <summary>
+    /// The verify scenario's image for two platforms as an OCI tarball artifact (<c>image.tar</c>) with SLSA provenance in
+    /// its index, and its files as artifacts with <c>provenance.json</c> beside them.
+    /// </summary>
+    public static BuildSpec Attest() => new()
+    {
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("verify") } },
+        Stages =
+        [
+            new StageSpec
+            {
+                Name = "image", Target = "app", Platforms = ["linux/amd64", "linux/arm64"], Attest = new AttestSpec { Provenance = "max" },
+                Output = new OutputSpec { Type = OutputType.Oci, Tags = ["localhost:5000/verify-demo:1.0"] },
+            },
+            new StageSpec { Name = "files", Target = "app", Attest = new AttestSpec { Provenance = "min" } },
+        ],
+    };
+
     public static BuildSpec Git() => new()
     {
         Source = new SourceSpec { Git = new GitSourceSpec { Url = "https://github.com/your-org/daedalus.git", Ref = "main" } },

@@ -44,7 +44,7 @@ internal sealed class StageExecutor(
         var export = Path.Combine(work, "out");
         await using var sink = log.OpenSink(build.Id, stage.Name);
         // an engine that receives the export itself streams it into blob storage; the buildx engine writes it to `export`
-        await using var streamed = stage.Output.Type == OutputType.Artifacts ? collector.Stream(stage, unreferenced, sink) : null;
+        await using var streamed = stage.Output.Type.StoresArtifacts() ? collector.Stream(stage, unreferenced, sink) : null;
         try
         {
             Directory.CreateDirectory(work);
@@ -85,7 +85,7 @@ internal sealed class StageExecutor(
                 return StageOutcome.Expired($"expired: {e.Message} past its queue TTL of {Core.Specs.SpecRules.FormatDuration(QueueTtl(stage)!.Value)}");
             }
             if (!result.Succeeded) return StageOutcome.Failed(redactor.Redact(result.Error ?? "the build failed"));
-            var artifacts = stage.Output.Type != OutputType.Artifacts ? []
+            var artifacts = !stage.Output.Type.StoresArtifacts() ? []
                 : result.ExportStreamed ? streamed!.Complete()
                 : await collector.CollectAsync(stage, export, sink, cancellationToken);
             return StageOutcome.Succeeded(result.ImageDigest, artifacts);

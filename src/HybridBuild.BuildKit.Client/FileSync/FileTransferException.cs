@@ -10,6 +10,10 @@ public sealed class FileTransferException : Exception
 
     internal FileTransferException(string message, bool reportedByPeer) : base(message) => ReportedByPeer = reportedByPeer;
 
+    /// <summary>The daemon sent more than a destination takes.</summary>
+    internal static FileTransferException TooLarge(long maxBytes) =>
+        new($"The export holds more than {maxBytes} bytes, the limit for this destination.");
+
     /// <summary>True when the other side sent the error (ERR packet); it is then not echoed back.</summary>
     public bool ReportedByPeer { get; }
 }

@@ -26,6 +26,6 @@ internal sealed class ReceiveBudget(ReceiveLimits limits)
     {
         // Sizes come from the daemon: one near long.MaxValue must not wrap the sum below the limit.
         if (bytes > limits.MaxBytes || Interlocked.Add(ref counter, bytes) is var total && (total > limits.MaxBytes || total < 0))
-            throw new FileTransferException($"The export holds more than {limits.MaxBytes} bytes, the limit for this destination.");
+            throw FileTransferException.TooLarge(limits.MaxBytes);
     }
 }

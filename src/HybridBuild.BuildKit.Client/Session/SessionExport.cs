@@ -65,4 +65,10 @@ public abstract record SessionExport
     /// <summary>A file, for the <c>tar</c>, <c>oci</c> and <c>docker</c> exporters: the daemon sends one archive.</summary>
     /// <param name="Path">The destination file; replaced only once the archive is complete.</param>
     public sealed record File(string Path) : SessionExport;
+
+    /// <summary>A sink, for the <c>tar</c>, <c>oci</c> and <c>docker</c> exporters: the daemon's archive is handed to <see cref="Sink"/> as one file at <see cref="Path"/>, as it arrives.</summary>
+    /// <param name="Sink">Takes the archive.</param>
+    /// <param name="Path">The file name the sink is given.</param>
+    /// <param name="MaxBytes">How many bytes the archive may hold; past it the transfer fails.</param>
+    public sealed record FileToSink(IExportFileSink Sink, string Path, long MaxBytes) : SessionExport;
 }

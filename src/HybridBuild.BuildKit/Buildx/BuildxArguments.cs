@@ -5,7 +5,7 @@ namespace HybridBuild.BuildKit.Buildx;
 /// <summary>The <c>docker buildx build</c> command line for one stage.</summary>
 internal static class BuildxArguments
 {
-    public static List<string> For(StageBuildRequest request, string? builder, string metadataFile, bool provenance)
+    public static List<string> For(StageBuildRequest request, string? builder, string metadataFile, bool provenance, AttestationOptions attestations)
     {
         var args = new List<string> { "buildx", "build" };
         if (!string.IsNullOrEmpty(builder)) args.AddRange(["--builder", builder]);
@@ -15,7 +15,10 @@ internal static class BuildxArguments
         foreach (var (name, value) in request.BuildArgs.OrderBy(a => a.Key, StringComparer.Ordinal))
             args.AddRange(["--build-arg", $"{name}={value}"]);
         if (request.Platforms.Count > 0) args.AddRange(["--platform", string.Join(',', request.Platforms)]);
-        args.Add($"--provenance={(provenance ? "true" : "false")}");
+        // the stage's own attestations (validated modes, a validated image reference) win over the builder's default
+        var attest = StageAttestationRequests.For(request.Output.Attest, attestations);
+        args.Add($"--provenance={attest.GetValueOrDefault("provenance") ?? (provenance ? "true" : "false")}");
+        if (attest.TryGetValue("sbom", out var sbom)) args.Add($"--sbom={sbom}");
         if (request.Cache.NoCache) args.Add("--no-cache");
         else if (request.Cache.NoCacheFilter.Count > 0) args.Add($"--no-cache-filter={string.Join(',', request.Cache.NoCacheFilter)}");
         // validated entries: known keys, image references and fixed values, no quotes or commas inside a value
@@ -43,6 +46,8 @@ internal static class BuildxArguments
         OutputType.Image => request.Output.Tags.Count == 0
             ? "type=image"
             : $"type=image,\"name={string.Join(',', request.Output.Tags)}\",push={(request.Output.Push ? "true" : "false")}",
+        OutputType.Oci or OutputType.Docker => $"type={request.Output.Type.ToString().ToLowerInvariant()},dest={request.ImageTarballPath}"
+            + (request.Output.Tags.Count == 0 ? "" : $",\"name={string.Join(',', request.Output.Tags)}\""),
         _ => "type=cacheonly",
     };
 }

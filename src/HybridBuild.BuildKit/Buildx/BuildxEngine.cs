@@ -10,6 +10,7 @@ namespace HybridBuild.BuildKit.Buildx;
 internal sealed partial class BuildxEngine(
     IOptions<BuildxOptions> options,
     IOptions<DockerEngineOptions> dockerOptions,
+    IOptions<EngineOptions> engine,
     DockerEngine docker,
     ILogger<BuildxEngine> logger) : IBuildEngine
 {
@@ -29,7 +30,9 @@ internal sealed partial class BuildxEngine(
         try
         {
             var parser = new RawJsonProgressParser(progress);
-            var arguments = BuildxArguments.For(request, Builder, metadataFile, Options.Provenance);
+            var arguments = BuildxArguments.For(request, Builder, metadataFile, Options.Provenance, engine.Value.Attestations);
+            if (request.Output.Type is OutputType.Oci or OutputType.Docker)
+                Directory.CreateDirectory(Path.GetDirectoryName(request.ImageTarballPath)!);
             LogStarting(request.Target ?? "(last stage)", string.Join(',', request.Platforms));
             var environment = Environment();
             foreach (var (id, variable) in BuildxArguments.SecretVariables(request))
@@ -40,8 +43,9 @@ internal sealed partial class BuildxEngine(
                 cancellationToken: cancellationToken);
             parser.Complete();
             if (result.ExitCode != 0)
-                return StageBuildResult.Failure(parser.Error ?? parser.StepError
-                    ?? $"docker buildx exited with code {result.ExitCode}: {string.Join('\n', result.StandardErrorTail.TakeLast(5))}");
+                return StageBuildResult.Failure(StageAttestationRequests.Explain(parser.Error ?? parser.StepError
+                    ?? $"docker buildx exited with code {result.ExitCode}: {string.Join('\n', result.StandardErrorTail.TakeLast(5))}",
+                    request.Output.Attest, engine.Value.Attestations));
 
             var digest = await ReadDigestAsync(metadataFile, cancellationToken);
             if (request.Output is { Type: OutputType.Image, Push: true } && UsesDockerDriver && Options.RemovePushedImages)

@@ -95,6 +95,7 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             Secrets = request.Secrets,
             Credentials = Credentials,
             Exports = Exports(request),
+            Attestations = StageAttestationRequests.For(request.Output.Attest, _engine.Value.Attestations),
             NoCache = request.Cache.NoCache,
             NoCacheFilter = request.Cache.NoCacheFilter,
             CacheImports = [.. request.Cache.From.Select(e => new CacheTransfer(e.Type, e.Attributes))],
@@ -108,12 +109,12 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
             if (request.Output is { Type: OutputType.Image, Push: true } && _onDockerClientsEngine && _options.RemovePushedImages)
                 foreach (var tag in request.Output.Tags)
                     await _docker.RemoveImageAsync(tag, CancellationToken.None);
-            return StageBuildResult.Success(result.ImageDigest) with { ExportStreamed = request.Output.Type == OutputType.Artifacts && request.ExportSink is not null };
+            return StageBuildResult.Success(result.ImageDigest) with { ExportStreamed = request.Output.Type.StoresArtifacts() && request.ExportSink is not null };
         }
         catch (BuildKitSolveException e) when (!cancellationToken.IsCancellationRequested)
         {
             steps.Complete();
-            return StageBuildResult.Failure(e.Message);
+            return StageBuildResult.Failure(StageAttestationRequests.Explain(e.Message, request.Output.Attest, _engine.Value.Attestations));
         }
         // The daemon is down, unreachable or refused us: the stage fails with the reason (it names the address), as a
         // buildx run that cannot reach its builder does; the operator's log gets it too, since no build step failed.
@@ -158,8 +159,20 @@ internal sealed partial class NativeEngine : IBuildEngine, IAsyncDisposable
         // kept images go to the Docker engine's image store, as buildx's docker driver does; pushed ones are pushed
         OutputType.Image when !request.Output.Push && OnDocker => [new ExportRequest.DockerStore(request.Output.Tags)],
         OutputType.Image => [new ExportRequest.Image(request.Output.Tags, Push: request.Output.Push)],
+        // the tarball streamed into the sink as one file, or written into the output directory
+        OutputType.Oci or OutputType.Docker => [new ExportRequest.ImageArchive(
+            request.Output.Type == OutputType.Docker ? ImageArchiveFormat.Docker : ImageArchiveFormat.Oci, request.Output.Tags,
+            FilePath: request.ExportSink is null ? TarballPath(request) : null,
+            Sink: request.ExportSink is { } archiveSink ? new ExportSinkAdapter(archiveSink) : null,
+            SinkPath: StageOutput.ImageTarball)],
         _ => [],
     };
+
+    private static string TarballPath(StageBuildRequest request)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(request.ImageTarballPath)!);
+        return request.ImageTarballPath;
+    }
 
     private RegistryCredential? Credentials(string host)
     {

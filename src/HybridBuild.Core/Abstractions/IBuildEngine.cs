@@ -34,6 +34,10 @@ public sealed record StageBuildRequest
     public IReadOnlyDictionary<string, byte[]> Secrets { get; init; } = new Dictionary<string, byte[]>();
     /// <summary>Cache imports and exports, and what is built without cache.</summary>
     public StageCache Cache { get; init; } = new();
+
+    /// <summary>Where an engine that does not stream an <c>oci</c> or <c>docker</c> output writes its tarball: <c>image.tar</c> in <see cref="OutputDirectory"/>.</summary>
+    public string ImageTarballPath => Path.Combine(
+        OutputDirectory ?? throw new ArgumentException("An oci or docker output needs an output directory."), StageOutput.ImageTarball);
 }
 
 public sealed record StageBuildResult(bool Succeeded, string? Error, string? ImageDigest)

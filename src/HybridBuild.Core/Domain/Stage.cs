@@ -66,9 +66,26 @@ public sealed record StageMatrix(string Stage, Dictionary<string, string> Values
 
 public sealed record StageOutput
 {
+    /// <summary>The artifact path of an <c>oci</c> or <c>docker</c> output's tarball.</summary>
+    public const string ImageTarball = "image.tar";
+
     public OutputType Type { get; init; } = OutputType.Artifacts;
     public List<string> Tags { get; init; } = [];
     public bool Push { get; init; }
+    /// <summary>Attestations BuildKit adds to the output (the spec's <c>attest</c>); null for none.</summary>
+    public StageAttestations? Attest { get; init; }
+}
+
+/// <summary>
+/// Attestations of a stage's output: SLSA provenance (<c>min</c> or <c>max</c>) and an SPDX SBOM made by the configured
+/// scanner image (Engine:Attestations:SbomGenerator). An image carries them in its index (an attestation manifest per
+/// platform); an artifacts output gets them as files beside its own (<c>provenance.json</c>, <c>sbom.spdx.json</c>).
+/// </summary>
+public sealed record StageAttestations
+{
+    /// <summary><c>min</c> or <c>max</c>; null for no provenance.</summary>
+    public string? Provenance { get; init; }
+    public bool Sbom { get; init; }
 }
 
 /// <summary>

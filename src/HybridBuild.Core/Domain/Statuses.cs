@@ -12,11 +12,20 @@ public enum StageStatus { Queued, Running, Succeeded, Failed, Cancelled, Skipped
 /// <summary>Where a build's context comes from.</summary>
 public enum SourceKind { Git, Upload, Inline }
 
-/// <summary>What a stage hands back once BuildKit has solved it.</summary>
-public enum OutputType { Artifacts, Image, None }
+/// <summary>
+/// What a stage hands back once BuildKit has solved it. <see cref="Oci"/> and <see cref="Docker"/> store the image as one
+/// tarball artifact, <c>image.tar</c> (an OCI image layout, or what <c>docker load</c> reads), beside any attestation files.
+/// </summary>
+public enum OutputType { Artifacts, Image, None, Oci, Docker }
 
 public static class StatusExtensions
 {
+    /// <summary>The output is stored as artifacts (files, or the image as a tarball): downloadable, and another stage's input.</summary>
+    public static bool StoresArtifacts(this OutputType type) => type is OutputType.Artifacts or OutputType.Oci or OutputType.Docker;
+
+    /// <summary>The output is an image (in an image store or registry, or as a tarball): tags name it, attestations go into its index.</summary>
+    public static bool IsImage(this OutputType type) => type is OutputType.Image or OutputType.Oci or OutputType.Docker;
+
     public static bool IsTerminal(this StageStatus status) =>
         status is StageStatus.Succeeded or StageStatus.Failed or StageStatus.Cancelled or StageStatus.Skipped or StageStatus.Expired;
 

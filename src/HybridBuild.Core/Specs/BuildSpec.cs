@@ -86,6 +86,21 @@ public sealed record StageSpec
     public List<string>? NoCacheFilter { get; init; }
     /// <summary>Run a container from an image instead of building: a verification stage. It builds nothing, so it takes no target, build args, platforms, inputs, secrets or output.</summary>
     public RunSpec? Run { get; init; }
+    /// <summary>
+    /// Attestations of the stage's output: <c>{"provenance": "max", "sbom": true}</c>. An image (pushed, kept, or an
+    /// <c>oci</c>/<c>docker</c> tarball) carries them in its index; an artifacts output stores them as files beside its own
+    /// (<c>provenance.json</c>, <c>sbom.spdx.json</c>; in each platform's folder for several platforms).
+    /// </summary>
+    public AttestSpec? Attest { get; init; }
+}
+
+/// <summary>What BuildKit attests of a stage's output.</summary>
+public sealed record AttestSpec
+{
+    /// <summary>SLSA provenance: <c>min</c> (the build's frontend, arguments and materials) or <c>max</c> (also every step and the Dockerfile); none when absent.</summary>
+    public string? Provenance { get; init; }
+    /// <summary>An SPDX SBOM of the output, made by the scanner image Engine:Attestations:SbomGenerator (which the engine must be able to pull).</summary>
+    public bool Sbom { get; init; }
 }
 
 /// <summary>
@@ -149,8 +164,14 @@ public sealed record StageInputSpec
 
 public sealed record OutputSpec
 {
+    /// <summary>
+    /// <c>artifacts</c> (the result's files), <c>image</c> (kept in the engine, or pushed), or the image as one tarball
+    /// artifact <c>image.tar</c>: <c>oci</c> (an OCI image layout) or <c>docker</c> (for <c>docker load</c>).
+    /// </summary>
     public OutputType Type { get; init; } = OutputType.Artifacts;
+    /// <summary>Image references: the pushed or kept names, or the names inside an <c>oci</c>/<c>docker</c> tarball.</summary>
     public List<string>? Tags { get; init; }
+    /// <summary>Push the image to the registry its tags name (<c>image</c> outputs only).</summary>
     public bool Push { get; init; }
 }
 

@@ -113,7 +113,11 @@ public static partial class SpecValidator
 
         var output = spec.Output ?? new OutputSpec();
         CheckOutput($"{at}.output", output, errors);
-        var stageOutput = new StageOutput { Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push };
+        CheckDockerTarball(at, spec, platforms, errors);
+        var stageOutput = new StageOutput
+        {
+            Type = output.Type, Tags = [.. output.Tags ?? []], Push = output.Push, Attest = CheckAttest($"{at}.attest", spec, errors),
+        };
         var cache = CheckCache(at, spec, buildNoCache, stageOutput, errors);
 
         var secrets = spec.Secrets ?? [];
@@ -208,7 +212,7 @@ public static partial class SpecValidator
             errors.Add($"{at}.stage", $"stage '{input.Stage}' runs a container; it exports no artifacts");
             reference = null;
         }
-        else if (reference is not null && all[reference.Index].Output?.Type is { } type && type != OutputType.Artifacts)
+        else if (reference is not null && all[reference.Index].Output?.Type is { } type && !type.StoresArtifacts())
         {
             errors.Add($"{at}.stage", $"stage '{input.Stage}' does not export artifacts (its output type is {type.ToString().ToLowerInvariant()})");
             reference = null;
@@ -241,13 +245,15 @@ public static partial class SpecValidator
             errors.Add($"{at}.tags", $"at most {SpecRules.MaxTags} tags are allowed");
             return;
         }
-        if (output.Type != OutputType.Image)
+        if (!output.Type.IsImage())
         {
-            if (tags.Count > 0) errors.Add($"{at}.tags", "only image outputs take tags");
+            if (tags.Count > 0) errors.Add($"{at}.tags", "only image outputs (image, oci, docker) take tags");
             if (output.Push) errors.Add($"{at}.push", "only image outputs can be pushed");
             return;
         }
-        if (output.Push && tags.Count == 0)
+        if (output.Push && output.Type != OutputType.Image)
+            errors.Add($"{at}.push", $"an {output.Type.ToString().ToLowerInvariant()} output is stored as a tarball artifact (image.tar), not pushed; use an image output to push");
+        else if (output.Push && tags.Count == 0)
             errors.Add($"{at}.tags", "an image that is pushed needs at least one tag");
         for (var t = 0; t < tags.Count; t++)
         {

@@ -14,7 +14,7 @@ public class BuildxArgumentsTests
     };
 
     private static List<string> Args(StageBuildRequest request, string? builder = null, bool provenance = false) =>
-        BuildxArguments.For(request, builder, Metadata, provenance);
+        BuildxArguments.For(request, builder, Metadata, provenance, new AttestationOptions());
 
     private static string ValueOf(List<string> args, string flag)
     {
@@ -25,6 +25,32 @@ public class BuildxArgumentsTests
 
     private static List<string> ValuesOf(List<string> args, string flag) =>
         [.. args.Select((a, i) => (a, i)).Where(p => p.a == flag).Select(p => args[p.i + 1])];
+
+    [Fact]
+    public void An_oci_output_writes_image_tar_in_the_output_directory_with_its_tags_as_names()
+    {
+        var args = Args(Request(new StageOutput { Type = OutputType.Oci, Tags = ["registry.example.com/app:1", "app:latest"] }));
+
+        Assert.Equal("type=oci,dest=/work/out/image.tar,\"name=registry.example.com/app:1,app:latest\"", ValueOf(args, "--output"));
+    }
+
+    [Fact]
+    public void A_docker_output_without_tags_names_no_image()
+    {
+        var args = Args(Request(new StageOutput { Type = OutputType.Docker }));
+
+        Assert.Equal("type=docker,dest=/work/out/image.tar", ValueOf(args, "--output"));
+    }
+
+    [Fact]
+    public void A_stages_attestations_replace_the_builders_provenance_default()
+    {
+        var args = Args(Request(new StageOutput { Attest = new StageAttestations { Provenance = "max", Sbom = true } }));
+
+        Assert.Contains("--provenance=mode=max", args);
+        Assert.DoesNotContain("--provenance=false", args);
+        Assert.Contains("--sbom=generator=docker/buildkit-syft-scanner:stable-1", args);
+    }
 
     [Fact]
     public void A_minimal_artifacts_stage_gives_the_whole_expected_command_line()

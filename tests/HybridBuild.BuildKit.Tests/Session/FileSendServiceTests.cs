@@ -1,4 +1,5 @@
 using HybridBuild.BuildKit.Client.Protocol.FileSync;
+using HybridBuild.BuildKit.Client;
 
 namespace HybridBuild.BuildKit.Tests.Session;
 
@@ -28,6 +29,56 @@ public sealed class FileSendServiceTests : IDisposable
         Assert.Equal("first second third", await File.ReadAllTextAsync(target));
         Assert.Equal([target], Directory.GetFiles(_output.Path));
         Assert.Null(session.ExportFailure);
+    }
+
+    [Fact]
+    public async Task A_file_export_to_a_sink_is_one_file_completed_once_all_chunks_arrived()
+    {
+        var sink = new RecordingSink();
+        var session = new BuildSession("key") { Exports = { new SessionExport.FileToSink(sink, "image.tar", 100) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        using (var call = new FileSend.FileSendClient(loopback.Channel).DiffCopy())
+        {
+            foreach (var chunk in new[] { "oci ", "layout" })
+                await call.RequestStream.WriteAsync(new BytesMessage { Data = ByteString.CopyFromUtf8(chunk) });
+            await call.RequestStream.CompleteAsync();
+            Assert.False(await call.ResponseStream.MoveNext());
+        }
+
+        Assert.Equal(("image.tar", "oci layout"), sink.Completed.Single());
+        Assert.Null(session.ExportFailure);
+    }
+
+    [Fact]
+    public async Task A_file_export_to_a_sink_past_its_limit_fails_and_completes_nothing()
+    {
+        var sink = new RecordingSink();
+        var session = new BuildSession("key") { Exports = { new SessionExport.FileToSink(sink, "image.tar", 8) } };
+        await using var loopback = await SessionLoopback.StartAsync(session);
+
+        using var call = new FileSend.FileSendClient(loopback.Channel).DiffCopy();
+        await call.RequestStream.WriteAsync(new BytesMessage { Data = ByteString.CopyFromUtf8("more than eight bytes") });
+        await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext());
+
+        Assert.Empty(sink.Completed);
+        Assert.Contains("more than 8 bytes", session.ExportFailure?.Message);
+    }
+
+    private sealed class RecordingSink : IExportFileSink
+    {
+        public List<(string Path, string Content)> Completed { get; } = [];
+
+        public ValueTask<Stream> OpenFileAsync(string path, CancellationToken cancellationToken) => ValueTask.FromResult<Stream>(new MemoryStream());
+
+        public ValueTask CompleteFileAsync(string path, Stream content, UnixFileMode mode, CancellationToken cancellationToken)
+        {
+            lock (Completed) Completed.Add((path, Encoding.UTF8.GetString(((MemoryStream)content).ToArray())));
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask LinkAsync(string path, string source, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public void SymbolicLink(string path, string target) { }
     }
 
     [Fact]

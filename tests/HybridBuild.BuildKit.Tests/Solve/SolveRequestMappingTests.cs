@@ -75,6 +75,52 @@ public sealed class SolveRequestMappingTests
     }
 
     [Fact]
+    public void Attestations_go_to_the_frontend_as_attest_attributes()
+    {
+        var attributes = SolveRequestMapper.FrontendAttributes(new SolveRequest
+        {
+            ContextDirectory = "/ctx",
+            Attestations = new Dictionary<string, string> { ["provenance"] = "mode=max", ["sbom"] = "generator=scanner:1" },
+        });
+
+        Assert.Equal("mode=max", attributes["attest:provenance"]);
+        Assert.Equal("generator=scanner:1", attributes["attest:sbom"]);
+    }
+
+    [Fact]
+    public void An_image_archive_is_an_oci_or_docker_exporter_with_its_names_received_as_one_file_or_into_a_sink()
+    {
+        var sink = new NullSink();
+        var request = new SolveRequest
+        {
+            ContextDirectory = "/ctx",
+            Exports =
+            [
+                new ExportRequest.ImageArchive(ImageArchiveFormat.Oci, ["registry.example/app:1", "app:latest"], FilePath: "/out/image.tar"),
+                new ExportRequest.ImageArchive(ImageArchiveFormat.Docker, [], Sink: sink),
+            ],
+        };
+        var ordered = SolveRequestMapper.OrderExports(request.Exports);
+        var session = SolveRequestMapper.CreateSession(request, ordered, new BuildKitClientOptions());
+
+        var solve = SolveRequestMapper.CreateSolveRequest("ref-1", request, session, ordered);
+
+        Assert.Equal(["oci", "docker"], solve.Exporters.Select(e => e.Type));
+        Assert.Equal("registry.example/app:1,app:latest", solve.Exporters[0].Attrs["name"]);
+        Assert.False(solve.Exporters[1].Attrs.ContainsKey("name"));
+        Assert.Equal(new SessionExport.File("/out/image.tar"), session.Exports[0]);
+        Assert.Equal(new SessionExport.FileToSink(sink, "image.tar", new BuildKitClientOptions().MaxExportBytes), session.Exports[1]);
+    }
+
+    private sealed class NullSink : IExportFileSink
+    {
+        public ValueTask<Stream> OpenFileAsync(string path, CancellationToken cancellationToken) => ValueTask.FromResult(Stream.Null);
+        public ValueTask CompleteFileAsync(string path, Stream content, UnixFileMode mode, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public ValueTask LinkAsync(string path, string source, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+        public void SymbolicLink(string path, string target) { }
+    }
+
+    [Fact]
     public void The_session_exposes_the_context_and_Dockerfile_directories_and_carries_the_secrets()
     {
         var request = new SolveRequest

@@ -32,6 +32,9 @@ internal sealed partial class FileSendService(ILogger<FileSendService> logger) :
                 case SessionExport.File file:
                     await FileExportWriter.WriteAsync(file.Path, requestStream, context.CancellationToken);
                     break;
+                case SessionExport.FileToSink sink:
+                    await FileExportWriter.WriteAsync(sink.Sink, sink.Path, sink.MaxBytes, requestStream, context.CancellationToken);
+                    break;
             }
         }
         catch (Exception e)
