@@ -87,7 +87,9 @@ public static class ScenarioExamples
     /// </summary>
     public static BuildSpec Seed(string tag = "localhost:5000/hellowasm:seed") => new()
     {
-        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = Files("seed") } },
+        // the Artifactory scenario's project under daedalus/, beside the pipeline's own Dockerfile
+        Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new(Files("artifactory").Where(f => f.Key != "Dockerfile")
+            .Select(f => KeyValuePair.Create($"daedalus/{f.Key}", f.Value)).Concat(Files("seed")), StringComparer.Ordinal) } },
         Stages =
         [
             new StageSpec

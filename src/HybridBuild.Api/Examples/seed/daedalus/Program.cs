@@ -1,3 +1,0 @@
-using System.Runtime.InteropServices;
-
-Console.WriteLine($"Hello from Daedalus on {RuntimeInformation.RuntimeIdentifier}");
