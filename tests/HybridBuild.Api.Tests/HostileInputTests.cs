@@ -45,7 +45,7 @@ public sealed class HostileInputTests(ServiceFixture service)
 
         var outputType = document["components"]!["schemas"]!["OutputType"]!;
         Assert.Equal("string", outputType["type"]!.GetValue<string>());
-        Assert.Equal(["artifacts", "image", "none"], outputType["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Equal(["artifacts", "image", "none", "oci", "docker"], outputType["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
     }
 
     [Theory]
