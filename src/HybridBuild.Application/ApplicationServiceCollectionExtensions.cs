@@ -1,5 +1,6 @@
 using HybridBuild.Application.Retention;
 using HybridBuild.Application.Submissions;
+using HybridBuild.Application.Telemetry;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -100,6 +101,8 @@ public static class ApplicationServiceCollectionExtensions
         services.AddScoped<EngineHousekeeping>();
         services.AddScoped<Builders.BuilderCachePrune>();
         services.AddScoped<RetentionSweep>();
+        // after the storage provider's registration (the host adds storage first): its store is wrapped to be measured
+        services.AddHybridBuildInstruments();
         return services;
     }
 

@@ -1,6 +1,6 @@
 namespace HybridBuild.Api.Contracts;
 
-/// <summary>A new API key: a name for people, and what it may do (builds:read, builds:write, publish, admin).</summary>
+/// <summary>A new API key: a name for people, and what it may do (builds:read, builds:write, publish, metrics:read, admin).</summary>
 public sealed record CreateKeyRequest
 {
     public string? Name { get; init; }

@@ -1,3 +1,4 @@
+using HybridBuild.Application.Telemetry;
 using Microsoft.AspNetCore.StaticFiles;
 using HybridBuild.Storage;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,8 @@ internal static class ArtifactEndpoints
         return TypedResults.Ok(new ArtifactManifest(id, items.Select(a => ArtifactResponse.From(id, a)).ToList()));
     }
 
-    private static async Task<IResult> StageAsync(Guid id, string stage, string? format, HttpContext http, BuildDbContext db, IBlobStore blobs, CancellationToken cancellationToken)
+    private static async Task<IResult> StageAsync(Guid id, string stage, string? format, HttpContext http, BuildDbContext db, IBlobStore blobs,
+        HybridBuildMetrics metrics, CancellationToken cancellationToken)
     {
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         if (format is not null && format is not ("zip" or "tar.gz"))
@@ -62,13 +64,13 @@ internal static class ArtifactEndpoints
         var fileName = $"{id:N}-{stage}.{format}";
         http.Response.ContentType = format == "zip" ? "application/zip" : "application/gzip";
         http.Response.Headers.ContentDisposition = Attachment(fileName);
-        if (format == "zip") await ArtifactArchives.WriteZipAsync(items, blobs, http.Response.Body, cancellationToken);
-        else await ArtifactArchives.WriteTarGzAsync(items, blobs, http.Response.Body, cancellationToken);
+        if (format == "zip") await ArtifactArchives.WriteZipAsync(items, blobs, metrics, http.Response.Body, cancellationToken);
+        else await ArtifactArchives.WriteTarGzAsync(items, blobs, metrics, http.Response.Body, cancellationToken);
         return Results.Empty;
     }
 
     private static async Task<IResult> FileAsync(Guid id, string stage, string path, HttpContext http, BuildDbContext db, IBlobStore blobs,
-        IOptions<StorageOptions> storage, CancellationToken cancellationToken)
+        IOptions<StorageOptions> storage, HybridBuildMetrics metrics, CancellationToken cancellationToken)
     {
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.StageId == record.Id && a.Path == path, cancellationToken)
@@ -82,8 +84,8 @@ internal static class ArtifactEndpoints
             http.Response.Headers.CacheControl = "no-store";
             return TypedResults.Redirect(direct.AbsoluteUri, permanent: false, preserveMethod: true);
         }
-        var content = await blobs.OpenReadAsync(artifact.BlobKey, cancellationToken)
-            ?? throw new InvalidOperationException($"Artifact '{path}' is recorded but its blob {artifact.BlobKey} is missing.");
+        var content = metrics.CountServed(await blobs.OpenReadAsync(artifact.BlobKey, cancellationToken)
+            ?? throw new InvalidOperationException($"Artifact '{path}' is recorded but its blob {artifact.BlobKey} is missing."));
         if (content.CanSeek && content.Length is var length && Unsatisfiable(http.Request, length) is { } range)
         {
             await content.DisposeAsync();

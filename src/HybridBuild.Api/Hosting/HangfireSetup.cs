@@ -4,6 +4,7 @@ using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
 using HybridBuild.Application;
 using HybridBuild.Application.Pipeline;
+using HybridBuild.Application.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace HybridBuild.Api.Hosting;
@@ -20,6 +21,7 @@ internal static class HangfireSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseHybridBuildTraceContext()
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(Data.DataServiceCollectionExtensions.ConnectionString(sp.GetRequiredService<IConfiguration>())), new PostgreSqlStorageOptions
             {
                 SchemaName = Schema,

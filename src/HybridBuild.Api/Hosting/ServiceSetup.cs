@@ -27,7 +27,8 @@ internal static class ServiceSetup
             .AddHybridBuildHealth()
             .AddHybridBuildAccess(configuration)
             .AddHybridBuildRateLimits(configuration)
-            .AddHybridBuildOpenApi();
+            .AddHybridBuildOpenApi()
+            .AddHybridBuildTelemetry(configuration);
 
         services.AddHybridBuildKestrel();
         services.AddSingleton<RequestReader>();
@@ -93,6 +94,7 @@ internal static class ServiceSetup
         app.UseRateLimiter();
         app.UseAuthorization();
         app.MapHybridBuildHealth();
+        app.MapHybridBuildMetrics();
         if (api)
         {
             app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();

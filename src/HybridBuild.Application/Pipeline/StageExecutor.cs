@@ -1,3 +1,5 @@
+using HybridBuild.Application.Telemetry;
+
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>What running a stage came to.</summary>
@@ -122,7 +124,13 @@ internal sealed class StageExecutor(
                 if (builders.All.Count > 1) sink.Note($"solving on builder {builder.Name}");
                 var meter = new CacheUseMeter(progress);
                 var started = clock.GetTimestamp();
-                var result = await builder.Engine.BuildAsync(request, meter, cancellationToken);
+                StageBuildResult result;
+                using (var solve = HybridBuildTelemetry.Source.StartActivity(HybridBuildTelemetry.Spans.Solve)
+                    ?.SetTag(HybridBuildTelemetry.Tags.Builder, builder.Name).SetTag(HybridBuildTelemetry.Tags.Stage, stage.Name))
+                {
+                    result = await builder.Engine.BuildAsync(request, meter, cancellationToken);
+                    if (!result.Succeeded) solve?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error);
+                }
                 if (!result.Unreachable) await RecordCacheUseAsync(stage, runId, meter, clock.GetElapsedTime(started), sink, cancellationToken);
                 if (!result.Unreachable || builders.All.Count == 1) return result;
                 builders.MarkDown(builder.Name, result.Error ?? "it does not answer");

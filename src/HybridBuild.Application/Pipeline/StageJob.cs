@@ -1,3 +1,5 @@
+using HybridBuild.Application.Telemetry;
+
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>
@@ -16,6 +18,7 @@ internal sealed partial class StageJob(
     LeaseWatch watch,
     StageSlots slots,
     IOptions<WorkerOptions> options,
+    HybridBuildMetrics metrics,
     TimeProvider clock,
     ILogger<StageJob> logger)
 {
@@ -71,6 +74,10 @@ internal sealed partial class StageJob(
             await scheduler.AdvanceAsync(stage.BuildId, cancellationToken);
             return;
         }
+        var started = clock.GetUtcNow();
+        if (stage.EnqueuedAt is { } enqueued) metrics.Started(JobKind.Stage, started - enqueued);
+        using var span = HybridBuildTelemetry.Source.StartActivity(HybridBuildTelemetry.Spans.Stage)
+            ?.SetTag(HybridBuildTelemetry.Tags.BuildId, stage.BuildId).SetTag(HybridBuildTelemetry.Tags.Stage, stage.Name);
         LogRunning(stage.Name, stage.BuildId, runId);
         await builds.StartAsync(stage.BuildId, cancellationToken);
         await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Running, null, cancellationToken);
@@ -89,6 +96,9 @@ internal sealed partial class StageJob(
         var outage = options.Value.LeaseTimeout;
         await DatabaseOutage.RideOutAsync(_ => stages.CompleteAsync(stage, runId, outcome!), outage, e => LogWaiting(stage.Name, stage.BuildId, e.GetBaseException().Message), CancellationToken.None);
         LogFinished(stage.Name, stage.BuildId, outcome!.Status);
+        metrics.StageFinished(clock.GetUtcNow() - started, outcome.Status);
+        span?.SetTag(HybridBuildTelemetry.Tags.Outcome, EnumNames<StageStatus>.NameOf(outcome.Status));
+        if (outcome.Status != StageStatus.Succeeded) span?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, outcome.Error);
         await DatabaseOutage.RideOutAsync(ct => scheduler.AdvanceAsync(stage.BuildId, ct), outage, e => LogWaiting(stage.Name, stage.BuildId, e.GetBaseException().Message), CancellationToken.None);
     }
 

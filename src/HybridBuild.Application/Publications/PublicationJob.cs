@@ -7,7 +7,7 @@ namespace HybridBuild.Application.Publications;
 [AutomaticRetry(Attempts = 3, DelaysInSeconds = [5, 30, 120])]
 internal sealed partial class PublicationJob(
     BuildDbContext db, PublicationLifecycle publications, LeaseWatch watch, IBlobStore blobs, IEnumerable<IPublisher> publishers,
-    IImagePublisher images, IOptions<PublishingOptions> options, OutboundPolicy network, ILogger<PublicationJob> logger)
+    IImagePublisher images, IOptions<PublishingOptions> options, OutboundPolicy network, Telemetry.HybridBuildMetrics metrics, ILogger<PublicationJob> logger)
 {
     [JobDisplayName("publication {0}")]
     public async Task RunAsync(Guid publicationId, CancellationToken cancellationToken)
@@ -15,6 +15,7 @@ internal sealed partial class PublicationJob(
         var runId = Guid.NewGuid();
         if (!await publications.ClaimAsync(publicationId, runId, cancellationToken)) return;
         var publication = await db.Publications.AsNoTracking().SingleAsync(p => p.Id == publicationId, cancellationToken);
+        if (publication.StartedAt is { } started) metrics.Started(JobKind.Publication, started - publication.CreatedAt);
         using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var stopWatch = new CancellationTokenSource();
         var watcher = watch.KeepAsync($"publication {publicationId}", (renew, ct) => publications.HeartbeatAsync(publicationId, runId, renew, ct), run, stopWatch.Token);

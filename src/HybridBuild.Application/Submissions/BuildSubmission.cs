@@ -1,4 +1,5 @@
 using HybridBuild.Application.Requests;
+using HybridBuild.Application.Telemetry;
 using Npgsql;
 
 namespace HybridBuild.Application.Submissions;
@@ -28,6 +29,8 @@ internal sealed class BuildSubmission(
     /// </summary>
     public async Task<(Build Build, bool Replayed)> SubmitAsync(SubmittedRequest submitted, string? idempotencyKey, CancellationToken cancellationToken)
     {
+        // the build's trace: its stages' runs and jobs are started under this span, wherever they run
+        using var span = HybridBuildTelemetry.Source.StartActivity(HybridBuildTelemetry.Spans.Submit);
         Idempotency.CheckKey(idempotencyKey);
         var errors = SpecValidator.Validate(submitted.Spec, submitted.Context is not null, out var stages, specLimits.Value);
         if (errors.Count == 0) errors = CheckTagPolicy(stages);
@@ -45,6 +48,7 @@ internal sealed class BuildSubmission(
         // before an uploaded context becomes the build's blob (a refused request's upload is abandoned); checked again as the build is stored
         await CheckQueueAsync(cancellationToken);
         var build = NewBuild(submitted, idempotencyKey, stages);
+        span?.SetTag(HybridBuildTelemetry.Tags.BuildId, build.Id);
         await StoreContextAsync(build, submitted, cancellationToken);
         try
         {

@@ -22,7 +22,9 @@ public static class ApiScopes
     public const string BuildsRead = "builds:read";
     public const string BuildsWrite = "builds:write";
     public const string Publish = "publish";
+    /// <summary>Reads /metrics: a key for a Prometheus scraper, which needs nothing else.</summary>
+    public const string MetricsRead = "metrics:read";
     public const string Admin = "admin";
 
-    public static readonly IReadOnlyList<string> All = [BuildsRead, BuildsWrite, Publish, Admin];
+    public static readonly IReadOnlyList<string> All = [BuildsRead, BuildsWrite, Publish, MetricsRead, Admin];
 }

@@ -1,0 +1,71 @@
+using HybridBuild.Application.Telemetry;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace HybridBuild.Api.Hosting;
+
+/// <summary>
+/// Metrics for Prometheus (the service's meter, ASP.NET Core's HTTP server metrics, the runtime's), traces through
+/// OTLP when a collector is configured, and log lines that carry the trace and span id of the work they belong to.
+/// </summary>
+internal static class TelemetrySetup
+{
+    public const string MetricsPath = "/metrics";
+
+    private static readonly string[] Protocols = ["grpc", "http/protobuf"];
+
+    public static IServiceCollection AddHybridBuildTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        var settings = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section))
+            .Validate(o => o.MetricsPort is null or > 0 and <= 65535, "Telemetry:MetricsPort must be a port number (1-65535), or unset.")
+            .Validate(o => Protocols.Contains(o.Otlp.Protocol), $"Telemetry:Otlp:Protocol must be one of: {string.Join(", ", Protocols)}.")
+            .Validate(o => o.Otlp.Endpoint is null || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
+                "Telemetry:Otlp:Endpoint must be an http or https URL.")
+            .ValidateOnStart();
+
+        // the host's default already scopes log lines with these; said here because the correlation depends on it
+        services.Configure<LoggerFactoryOptions>(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+
+        var telemetry = services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService(settings.ServiceName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                    .AddPrometheusExporter();
+                if (settings.MetricsPort is { } port)
+                    metrics.AddPrometheusHttpListener(o => (o.Host, o.Port, o.ScrapeEndpointPath) = (settings.MetricsHost, port, MetricsPath));
+            });
+
+        var otlpEndpoint = settings.Otlp.Endpoint ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+        if (string.IsNullOrWhiteSpace(otlpEndpoint)) return services;
+        // spans are recorded only when they go somewhere: without a collector no listener samples them, and they cost nothing
+        telemetry.WithTracing(tracing => tracing.AddSource(HybridBuildTelemetry.Name)
+            .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path))
+            .AddHttpClientInstrumentation());
+        if (settings.Otlp.Endpoint is { } endpoint)
+            telemetry.UseOtlpExporter(settings.Otlp.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf, new Uri(endpoint));
+        else
+            telemetry.UseOtlpExporter(); // the OTEL_EXPORTER_OTLP_* variables
+        return services;
+    }
+
+    /// <summary>
+    /// /metrics on the API's port, for keys with the metrics:read scope; the metrics port, when configured, serves its own
+    /// /metrics without a key. On every node, API or worker: each one's stages, solves and blobs are its own.
+    /// </summary>
+    public static WebApplication MapHybridBuildMetrics(this WebApplication app)
+    {
+        // the gauges read the queues and builders when scraped: created now, so they are there from the first scrape
+        app.Services.GetRequiredService<ServiceGauges>();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(ApiScopes.MetricsRead).ExcludeFromDescription();
+        return app;
+    }
+
+    private static bool IsProbe(PathString path) => path.StartsWithSegments("/health") || path.StartsWithSegments(MetricsPath);
+}
