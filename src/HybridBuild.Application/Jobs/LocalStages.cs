@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 
@@ -103,8 +104,16 @@ internal sealed class StageOffers(LocalStages local, IConfiguration configuratio
 {
     public const string Channel = "hybridbuild_stage_queued";
 
+    /// <summary>The stage's id, and the trace it was queued in (W3C traceparent), so a run on another node stays in that trace.</summary>
+    public static string Payload(Guid stageId) =>
+        Activity.Current is { IdFormat: ActivityIdFormat.W3C, Id: { } trace } ? $"{stageId} {trace}" : stageId.ToString();
+
     protected override void OnNotification(string payload)
     {
-        if (Guid.TryParse(payload, out var stageId)) local.Offer(stageId);
+        var parts = payload.Split(' ', 2);
+        if (!Guid.TryParse(parts[0], out var stageId)) return;
+        // the run started by the offer flows from this activity, which only marks where the trace crossed nodes
+        using var offer = Telemetry.HybridBuildTelemetry.Continue(Telemetry.HybridBuildTelemetry.Spans.StageOffer, ActivityKind.Consumer, parts.ElementAtOrDefault(1));
+        local.Offer(stageId);
     }
 }

@@ -291,7 +291,7 @@ internal sealed class StageLifecycle(BuildDbContext db, IDbContextFactory<BuildD
         if (here) return;
         try
         {
-            await Nodes.NodeNotifications.NotifyAsync(db, Jobs.StageOffers.Channel, stageId.ToString(), cancellationToken);
+            await Nodes.NodeNotifications.NotifyAsync(db, Jobs.StageOffers.Channel, Jobs.StageOffers.Payload(stageId), cancellationToken);
         }
         catch (System.Data.Common.DbException)
         {

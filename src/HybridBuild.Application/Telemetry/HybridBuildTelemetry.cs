@@ -13,6 +13,18 @@ public static class HybridBuildTelemetry
     /// <summary>Spans: a build's submission, the jobs that carry its work, each stage run, its BuildKit solve, its blob writes.</summary>
     public static readonly ActivitySource Source = new(Name);
 
+    /// <summary>
+    /// Continues a trace carried across a process boundary (a job's parameters, a notification to other nodes) with
+    /// <paramref name="name"/> as a span when something records spans; otherwise as a bare activity of that trace, so
+    /// log lines still carry its id. Null without a valid W3C trace parent. Dispose it when the work ends.
+    /// </summary>
+    public static Activity? Continue(string name, ActivityKind kind, string? traceParent, string? traceState = null)
+    {
+        if (traceParent is null || !ActivityContext.TryParse(traceParent, traceState, isRemote: true, out var parent)) return null;
+        return Source.StartActivity(name, kind, parent)
+            ?? new Activity(name).SetParentId(parent.TraceId, parent.SpanId, parent.TraceFlags).Start();
+    }
+
     /// <summary>Span names, fixed (what varies goes into tags), so a trace backend can group them.</summary>
     public static class Spans
     {
@@ -20,6 +32,7 @@ public static class HybridBuildTelemetry
         public const string Stage = "stage.run";
         public const string Solve = "buildkit.solve";
         public const string BlobWrite = "blob.write";
+        public const string StageOffer = "stage.offer";
     }
 
     /// <summary>Span tags of the service's own.</summary>

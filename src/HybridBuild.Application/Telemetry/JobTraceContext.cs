@@ -32,13 +32,12 @@ internal sealed class JobTraceContext : IClientFilter, IServerFilter
     /// </summary>
     public void OnPerforming(PerformingContext context)
     {
-        var parent = context.GetJobParameter<string>(TraceParent);
-        if (parent is null || !ActivityContext.TryParse(parent, context.GetJobParameter<string>(TraceState), isRemote: true, out var parentContext)) return;
-        var name = $"{context.BackgroundJob.Job.Type.Name}.{context.BackgroundJob.Job.Method.Name}";
-        var span = HybridBuildTelemetry.Source.StartActivity(name, ActivityKind.Consumer, parentContext)
-            ?? new Activity(name).SetParentId(parentContext.TraceId, parentContext.SpanId, parentContext.TraceFlags).Start();
+        var job = context.BackgroundJob.Job;
+        var span = HybridBuildTelemetry.Continue($"{job.Type.Name}.{job.Method.Name}", ActivityKind.Consumer,
+            context.GetJobParameter<string>(TraceParent), context.GetJobParameter<string>(TraceState));
+        if (span is null) return;
         span.SetTag(HybridBuildTelemetry.Tags.JobId, context.BackgroundJob.Id);
-        span.SetTag(HybridBuildTelemetry.Tags.Queue, context.BackgroundJob.Job.Queue);
+        span.SetTag(HybridBuildTelemetry.Tags.Queue, job.Queue);
         context.Items[Span] = span;
     }
 

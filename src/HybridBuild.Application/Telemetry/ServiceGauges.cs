@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Linq.Expressions;
 using Hangfire.Storage;
 
 namespace HybridBuild.Application.Telemetry;
@@ -85,26 +86,13 @@ internal sealed partial class ServiceGauges
     private Snapshot Read()
     {
         using var db = _contexts.CreateDbContext();
-        var depth = new List<Measurement<int>>();
-        void Add<TStatus>(JobKind kind, IEnumerable<(TStatus Status, int Count)> counts, TStatus queued, TStatus running) where TStatus : struct, Enum
-        {
-            var byStatus = counts.ToDictionary(c => c.Status, c => c.Count);
-            foreach (var (status, state) in new[] { (queued, "queued"), (running, "running") })
-                depth.Add(new Measurement<int>(byStatus.GetValueOrDefault(status), Tag("kind", EnumNames<JobKind>.NameOf(kind)), Tag("state", state)));
-        }
-        Add(JobKind.Stage, db.Stages.Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Running)
-            .GroupBy(s => s.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(g => (g.Key, g.Count)),
-            StageStatus.Queued, StageStatus.Running);
-        Add(JobKind.Publication, db.Publications.Where(p => p.Status == PublicationStatus.Queued || p.Status == PublicationStatus.Running)
-            .GroupBy(p => p.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(g => (g.Key, g.Count)),
-            PublicationStatus.Queued, PublicationStatus.Running);
-        Add(JobKind.SpecFile, db.TriggerDeliveries.Where(d => d.Outcome == DeliveryOutcome.Queued || d.Outcome == DeliveryOutcome.Running)
-            .GroupBy(d => d.Outcome).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(g => (g.Key, g.Count)),
-            DeliveryOutcome.Queued, DeliveryOutcome.Running);
-        Add(JobKind.Notification, db.Notifications.Where(n => n.Status == NotificationStatus.Pending || n.Status == NotificationStatus.Sending)
-            .GroupBy(n => n.Status).Select(g => new { g.Key, Count = g.Count() }).AsEnumerable().Select(g => (g.Key, g.Count)),
-            NotificationStatus.Pending, NotificationStatus.Sending);
-
+        List<Measurement<int>> depth =
+        [
+            .. Depth(JobKind.Stage, db.Stages, s => s.Status, StageStatus.Queued, StageStatus.Running),
+            .. Depth(JobKind.Publication, db.Publications, p => p.Status, PublicationStatus.Queued, PublicationStatus.Running),
+            .. Depth(JobKind.SpecFile, db.TriggerDeliveries, d => d.Outcome, DeliveryOutcome.Queued, DeliveryOutcome.Running),
+            .. Depth(JobKind.Notification, db.Notifications, n => n.Status, NotificationStatus.Pending, NotificationStatus.Sending),
+        ];
         var running = db.Stages.Where(s => s.Status == StageStatus.Running && s.Builder != null)
             .GroupBy(s => s.Builder!).Select(g => new { g.Key, Count = g.Count() }).ToDictionary(g => g.Key, g => g.Count);
 
@@ -117,6 +105,19 @@ internal sealed partial class ServiceGauges
         ];
         var lengths = Queues.Select(q => new Measurement<long>(monitoring.EnqueuedCount(q), Tag("queue", q))).ToList();
         return new Snapshot(depth, states, lengths, running);
+    }
+
+    /// <summary>The kind's records waiting (<paramref name="queued"/>) and being worked on (<paramref name="running"/>): one grouped count.</summary>
+    private static IEnumerable<Measurement<int>> Depth<T, TStatus>(JobKind kind, IQueryable<T> records, Expression<Func<T, TStatus>> status,
+        TStatus queued, TStatus running) where TStatus : struct, Enum
+    {
+        TStatus[] states = [queued, running];
+        var counts = records.GroupBy(status).Where(g => states.Contains(g.Key)).Select(g => new { g.Key, Count = g.Count() })
+            .ToDictionary(g => g.Key, g => g.Count);
+        return [Measure(queued, "queued"), Measure(running, "running")];
+
+        Measurement<int> Measure(TStatus value, string state) =>
+            new(counts.GetValueOrDefault(value), Tag("kind", EnumNames<JobKind>.NameOf(kind)), Tag("state", state));
     }
 
     private static Measurement<long> State(long count, string state) => new(count, Tag("state", state));

@@ -38,6 +38,8 @@ public sealed class ServiceFixture : IAsyncLifetime
     /// <summary>The service's container, to run a recurring job on demand.</summary>
     public IServiceProvider Services => _factory!.Services;
     public Uri BaseAddress { get; private set; } = null!;
+    /// <summary>The service's Telemetry:MetricsPort: /metrics without a key, on localhost.</summary>
+    public int MetricsPort { get; } = Ports.Free();
     /// <summary>host:port of the registry, as BuildKit on the Docker engine reaches it.</summary>
     public string Registry { get; private set; } = "";
 
@@ -99,6 +101,7 @@ public sealed class ServiceFixture : IAsyncLifetime
                 ["Notifications:SigningSecret"] = NotificationSecret,
                 ["Notifications:PublicUrl"] = PublicUrl,
                 ["Notifications:FirstRetryDelay"] = "00:00:01",
+                ["Telemetry:MetricsPort"] = MetricsPort.ToString(),
             }));
             host.UseSetting("Logging:LogLevel:Default", "Warning");
             // the service's own messages, and its HTTP clients', down to Information: what a test checks no secret reaches
