@@ -15,7 +15,7 @@ public sealed record TelemetryOptions
     /// </summary>
     public int? MetricsPort { get; init; }
 
-    /// <summary>What <see cref="MetricsPort"/> listens on: <c>localhost</c> (the default), or <c>*</c> for every address.</summary>
+    /// <summary>What <see cref="MetricsPort"/> listens on: <c>localhost</c> (the default), <c>*</c> for every address, or one IP address.</summary>
     public string MetricsHost { get; init; } = "localhost";
 
     /// <summary>The resource's service.name in exported telemetry.</summary>

@@ -23,6 +23,8 @@ internal static class TelemetrySetup
         var settings = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         services.AddOptions<TelemetryOptions>().Bind(configuration.GetSection(TelemetryOptions.Section))
             .Validate(o => o.MetricsPort is null or > 0 and <= 65535, "Telemetry:MetricsPort must be a port number (1-65535), or unset.")
+            .Validate(o => o.MetricsHost is "localhost" or "*" || System.Net.IPAddress.TryParse(o.MetricsHost, out _),
+                "Telemetry:MetricsHost must be localhost, * (every address) or an IP address.")
             .Validate(o => Protocols.Contains(o.Otlp.Protocol), $"Telemetry:Otlp:Protocol must be one of: {string.Join(", ", Protocols)}.")
             .Validate(o => o.Otlp.Endpoint is null || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
                 "Telemetry:Otlp:Endpoint must be an http or https URL.")
@@ -38,9 +40,8 @@ internal static class TelemetrySetup
             {
                 metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
-                if (settings.MetricsPort is { } port)
-                    metrics.AddPrometheusHttpListener(o => (o.Host, o.Port, o.ScrapeEndpointPath) = (settings.MetricsHost, port, MetricsPath));
             });
+        services.AddHostedService<MetricsPortServer>();
 
         var otlpEndpoint = settings.Otlp.Endpoint ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
         if (string.IsNullOrWhiteSpace(otlpEndpoint)) return services;

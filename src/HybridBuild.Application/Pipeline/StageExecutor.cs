@@ -128,6 +128,7 @@ internal sealed class StageExecutor(
                 using (var solve = HybridBuildTelemetry.Source.StartActivity(HybridBuildTelemetry.Spans.Solve)
                     ?.SetTag(HybridBuildTelemetry.Tags.Builder, builder.Name).SetTag(HybridBuildTelemetry.Tags.Stage, stage.Name))
                 {
+                    if (request.ExportSink is StreamedExport receiving) receiving.Span = solve;
                     result = await builder.Engine.BuildAsync(request, meter, cancellationToken);
                     if (!result.Succeeded) solve?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, result.Error);
                 }

@@ -16,8 +16,16 @@ internal sealed class StreamedExport(ArtifactCollector collector, Stage stage, I
     private bool _kept;
     private bool _released;
 
+    /// <summary>
+    /// The span the files' blob writes go under (the solve's). The engine's session calls arrive in the context of its
+    /// connection, not of the solve, so the parent is named here.
+    /// </summary>
+    public System.Diagnostics.Activity? Span { get; set; }
+
     public async ValueTask<Stream> OpenFileAsync(string path, CancellationToken cancellationToken)
     {
+        // set inside this async method only: the caller's current activity is left as it was
+        if (Span is not null) System.Diagnostics.Activity.Current = Span;
         try
         {
             ArtifactCollector.CheckPath(path);

@@ -52,9 +52,11 @@ internal sealed class MeteredBlobStore(IBlobStore inner, HybridBuildMetrics metr
         {
             try
             {
+                // a store may close its content at the commit: its length is read before
+                var length = inner.Length;
                 var result = await inner.CommitAsync(key, cancellationToken);
-                if (result == PutResult.Created) metrics.Stored(inner.Length);
-                span?.SetTag(HybridBuildTelemetry.Tags.BlobKey, key).SetTag(HybridBuildTelemetry.Tags.Bytes, inner.Length)
+                if (result == PutResult.Created) metrics.Stored(length);
+                span?.SetTag(HybridBuildTelemetry.Tags.BlobKey, key).SetTag(HybridBuildTelemetry.Tags.Bytes, length)
                     .SetTag(HybridBuildTelemetry.Tags.Outcome, result == PutResult.Created ? "created" : "alreadyExists");
                 return result;
             }
