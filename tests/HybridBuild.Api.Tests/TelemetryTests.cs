@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
 
 namespace HybridBuild.Api.Tests;
 
@@ -118,6 +119,43 @@ public sealed class TelemetryTests(ServiceFixture service)
         Assert.EndsWith($"TraceId:{trace}", running);
 
         List<Activity> Trace() => [.. spans.Where(s => s.TraceId == trace)];
+    }
+
+    [Fact]
+    public async Task A_node_given_an_OTLP_endpoint_exports_the_spans_of_its_builds_there()
+    {
+        var exports = new ConcurrentQueue<(string Path, byte[] Body)>();
+        await using var collector = await LoopbackApp.StartAsync(async http =>
+        {
+            using var body = new MemoryStream();
+            await http.Request.Body.CopyToAsync(body);
+            exports.Enqueue((http.Request.Path, body.ToArray()));
+            http.Response.ContentType = "application/x-protobuf";
+        });
+        using var disk = new TempDirectory();
+        await using var node = ServiceProcess.Start("otlp", await service.CreateDatabaseAsync(), disk.Path,
+            ("Telemetry__Otlp__Endpoint", collector.Url.ToString()), ("Telemetry__Otlp__Protocol", "http/protobuf"),
+            // the batch span processor's delay and the metric reader's interval: both go out within a fraction of a second
+            ("OTEL_BSP_SCHEDULE_DELAY", "200"), ("OTEL_METRIC_EXPORT_INTERVAL", "500"));
+        await node.WaitReadyAsync();
+        using var client = service.ClientWithKey(ServiceFixture.AdminKey);
+        client.BaseAddress = node.BaseAddress;
+        var api = new BuildApi(client);
+
+        var build = await api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = Dockerfile } } },
+            Stages = [new StageSpec { Name = "out", Target = "out", BuildArgs = new() { ["nonce"] = Guid.NewGuid().ToString("N") } }],
+        });
+        await api.WaitSucceededAsync(build.Id);
+
+        // the build id is a string attribute of its spans: its bytes appear in the protobuf of the export that carries them
+        var id = Encoding.UTF8.GetBytes(build.Id.ToString());
+        bool Exported(string span) => exports.Any(e => e.Path == "/v1/traces" && e.Body.AsSpan().IndexOf(id) >= 0 && e.Body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(span)) >= 0);
+        for (var i = 0; i < 60 && !(Exported("build.submit") && Exported("stage.run")); i++) await Task.Delay(500);
+        Assert.True(Exported("build.submit") && Exported("stage.run"),
+            $"the build's spans reached the collector; it received: {string.Join(", ", exports.Select(e => $"{e.Path} ({e.Body.Length} bytes)"))}\n{node.Output}");
+        Assert.Contains(exports, e => e.Path == "/v1/metrics");
     }
 
     /// <summary>The span's parent, its parent's parent, … as far as the collected spans go.</summary>
