@@ -43,9 +43,10 @@ public sealed class TelemetryTests(ServiceFixture service)
             "the new artifact's bytes are counted as stored");
         Assert.True(after.Sum("hybridbuild_blob_served_bytes_total") >= before.Sum("hybridbuild_blob_served_bytes_total") + file.Length,
             "the download's bytes are counted as served");
-        Assert.True(after.Sum("http_server_request_duration_seconds_count", "http_request_method=POST", "http_response_status_code=202")
-            >= before.Sum("http_server_request_duration_seconds_count", "http_request_method=POST", "http_response_status_code=202") + 1,
-            "the accepted POST is counted among the HTTP server's requests");
+        string[] accepted = ["http_request_method=POST", "http_response_status_code=202"];
+        Assert.True(after.Sum("http_server_request_duration_seconds_count", accepted) >= before.Sum("http_server_request_duration_seconds_count", accepted) + 1,
+            $"the accepted POST is counted among the HTTP server's requests (before {before.Sum("http_server_request_duration_seconds_count", accepted)}, "
+            + $"after {after.Sum("http_server_request_duration_seconds_count", accepted)})");
         Assert.True(after.Has("hybridbuild_hangfire_jobs", "state=succeeded"), "Hangfire's job states are there");
         Assert.True(after.Has("hybridbuild_hangfire_queue_length", "queue=stages"), "Hangfire's queue lengths are there");
         Assert.True(after.Has("hybridbuild_queue_depth", "kind=stage", "state=queued"), "the stage queue's depth is there");

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using HybridBuild.Application.Telemetry;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
@@ -40,7 +41,15 @@ internal static class TelemetrySetup
             {
                 metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
                     .AddPrometheusExporter();
+                // meters are matched by name across the process: another host in it (the metrics port's server) has its own
+                // Microsoft.AspNetCore.Hosting meter, whose instruments would share this host's series and, when it stops,
+                // take them away. Only this host's meters (and the process-wide ones, such as the runtime's) are exported.
             });
+        services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
+        {
+            var own = provider.GetRequiredService<IMeterFactory>();
+            metrics.AddView(i => i.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, own) ? MetricStreamConfiguration.Drop : null);
+        });
         services.AddHostedService<MetricsPortServer>();
 
         var otlpEndpoint = settings.Otlp.Endpoint ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];

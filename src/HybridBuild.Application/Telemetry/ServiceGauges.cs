@@ -86,6 +86,8 @@ internal sealed partial class ServiceGauges
     private Snapshot Read()
     {
         using var db = _contexts.CreateDbContext();
+        // a scrape waits for this read: a database that does not answer costs it seconds, not the scrape's whole timeout
+        db.Database.SetCommandTimeout(TimeSpan.FromSeconds(5));
         List<Measurement<int>> depth =
         [
             .. Depth(JobKind.Stage, db.Stages, s => s.Status, StageStatus.Queued, StageStatus.Running),
