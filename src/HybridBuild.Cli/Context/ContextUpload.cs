@@ -1,0 +1,40 @@
+using System.Formats.Tar;
+using System.IO.Compression;
+using System.Net;
+
+namespace HybridBuild.Cli.Context;
+
+/// <summary>
+/// A context folder as the multipart <c>context</c> part: a tar.gz written straight into the request as it is sent
+/// (chunked: nothing is held in memory or spooled), reporting the bytes of files read so far against their total.
+/// </summary>
+internal sealed class ContextUpload(IReadOnlyList<ContextEntry> entries, IProgress<long>? progress) : HttpContent
+{
+    /// <summary>The bytes of all files to send, for a progress bar's total.</summary>
+    public long TotalBytes { get; } = entries.Sum(e => e.Size);
+
+    protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+        SerializeToStreamAsync(stream, context, CancellationToken.None);
+
+    protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
+    {
+        await using var gzip = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true);
+        await using (var tar = new TarWriter(gzip, TarEntryFormat.Pax, leaveOpen: true))
+        {
+            long sent = 0;
+            foreach (var entry in entries)
+            {
+                // TarWriter takes the entry from the file system: its type (file, folder, link), mode and times
+                await tar.WriteEntryAsync(entry.FullPath, entry.IsDirectory ? entry.Name + "/" : entry.Name, cancellationToken);
+                sent += entry.Size;
+                progress?.Report(sent);
+            }
+        }
+    }
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = 0;
+        return false;
+    }
+}
