@@ -29,7 +29,7 @@ internal sealed record CliConfig(Uri Url, string? Token)
         if (tokenFlag is not null)
             warn($"warning: a token given with --token is visible to other users of this machine (ps); prefer {TokenVariable} or {FilePath}");
         var (fileUrl, fileToken) = ReadFile(warn);
-        var url = urlFlag ?? Environment.GetEnvironmentVariable(UrlVariable) ?? fileUrl
+        var url = urlFlag ?? NonEmpty(Environment.GetEnvironmentVariable(UrlVariable)) ?? fileUrl
             ?? throw new UsageException($"no service address: set {UrlVariable}, pass --url, or write {{\"url\": …}} into {FilePath}");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new UsageException($"the service address '{url}' is not an http(s) URL");

@@ -16,6 +16,7 @@ internal sealed record ContextSource(string? Directory, SourceSpec? Git, string?
             var git = new GitSourceSpec { Url = hash < 0 ? path : path[..hash], Ref = hash < 0 ? null : path[(hash + 1)..] };
             return new ContextSource(null, new SourceSpec { Git = git }, file);
         }
+        if (path.StartsWith('-')) throw new UsageException($"unknown flag '{path}' (a context from stdin is not supported)");
         var directory = Path.GetFullPath(path);
         if (!System.IO.Directory.Exists(directory)) throw new UsageException($"the context '{path}' is not a folder");
         if (file is null) return new ContextSource(directory, null, null);
