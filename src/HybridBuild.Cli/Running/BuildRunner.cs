@@ -43,7 +43,14 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
             catch (OperationCanceledException) when (interrupt.Requested)
             {
                 view.Note($"cancelling build {build.Id} …");
-                await client.CancelAsync(build.Id, CancellationToken.None);
+                try
+                {
+                    await client.CancelAsync(build.Id, CancellationToken.None);
+                }
+                catch (ServiceProblem problem) when (problem.Status == 409)
+                {
+                    // it finished meanwhile: there is nothing to cancel, and its end is what the log shows next
+                }
                 using var settle = new CancellationTokenSource(SettleTimeout);
                 try
                 {
