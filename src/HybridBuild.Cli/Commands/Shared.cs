@@ -51,7 +51,8 @@ internal static class Shared
         }
         catch (HttpRequestException e) when (e.InnerException is SocketException or IOException || e.HttpRequestError != HttpRequestError.Unknown)
         {
-            Console.Error.WriteLine($"error: cannot reach the service at {url}: {e.Message}");
+            var cause = e.GetBaseException();
+            Console.Error.WriteLine($"error: cannot reach the service at {url}: {e.Message}{(cause == e ? "" : $" ({cause.Message})")}");
             return 1;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)

@@ -1,6 +1,9 @@
 namespace HybridBuild.Cli.Context;
 
-/// <summary>A read-only stream that reports how many bytes have been read from it so far.</summary>
+/// <summary>
+/// A read-only stream that reports how many bytes have been read from it so far. It seeks when its inner stream does:
+/// TarWriter needs an entry's length before its data when the archive itself is not seekable (a request body).
+/// </summary>
 internal sealed class ReadCounter(Stream inner, Action<long> report) : Stream
 {
     private long _read;
@@ -29,12 +32,12 @@ internal sealed class ReadCounter(Stream inner, Action<long> report) : Stream
     }
 
     public override bool CanRead => true;
-    public override bool CanSeek => false;
+    public override bool CanSeek => inner.CanSeek;
     public override bool CanWrite => false;
     public override long Length => inner.Length;
-    public override long Position { get => _read; set => throw new NotSupportedException(); }
+    public override long Position { get => inner.Position; set => inner.Position = value; }
     public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
