@@ -13,7 +13,7 @@ internal sealed class UploadBar(TextWriter output, ProgressMode mode, long total
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
     private long _sent;
-    private TimeSpan _lastDraw = TimeSpan.MinValue;
+    private TimeSpan _lastDraw = TimeSpan.FromSeconds(-1); // the first report draws
 
     public void Start(int files)
     {

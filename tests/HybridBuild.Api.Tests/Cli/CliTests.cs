@@ -137,18 +137,21 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(context, "big.bin"), RandomNumberGenerator.GetBytes(2 << 20));
         var dest = Path.Combine(_scratch, "out");
 
-        var result = await HbsTool.RunAsync(service, ["build", context, "-o", dest, "--progress=plain"]);
+        var result = await HbsTool.RunAsync(service, ["build", context, "-o", dest, "--progress=tty"]);
 
         Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("[+] Uploading context [", result.Stderr); // the terminal view: a bar, then the redrawn block
+        Assert.Contains("\u001b[K", result.Stderr);
+        Assert.Matches(@"\[\+\] Building \d+\.\ds \(\d+/\d+\) FINISHED", result.Stderr);
         var build = await _api.GetAsync(BuildId(result.Stderr));
         Assert.True(build.Source.ContextSize < 64 * 1024, $"the 2 MiB ignored file was uploaded: context of {build.Source.ContextSize} bytes");
         Assert.Equal([".dockerignore", "Dockerfile", "keep.log", "src/a.txt"], Snapshot(dest).Select(f => f.Split(' ')[0]));
     }
 
     [Fact]
-    public async Task Ls_lists_builds_and_artifacts_get_writes_a_stage_s_files()
+    public async Task Ls_logs_artifacts_get_and_publish_work_on_a_finished_build()
     {
-        var context = Context(new() { ["Dockerfile"] = "FROM busybox AS b\nRUN mkdir /o && echo hi > /o/hi.txt && chmod 0750 /o/hi.txt\nFROM scratch\nCOPY --from=b /o /\n" });
+        var context = Context(new() { ["Dockerfile"] = "FROM busybox AS b\nRUN mkdir /o && echo hi > /o/hi.txt && chmod 0750 /o/hi.txt && echo made-hi\nFROM scratch\nCOPY --from=b /o /\n" });
         var built = await HbsTool.RunAsync(service, ["build", context, "-o", Path.Combine(_scratch, "first"), "--quiet"]);
         Assert.True(built.ExitCode == 0, built.ToString());
         var id = Guid.Parse(built.Stdout.Trim()); // -q prints the id alone
@@ -157,10 +160,19 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         Assert.True(list.ExitCode == 0, list.ToString());
         Assert.Matches($@"{id}\s+succeeded", list.Stdout);
 
+        var logs = await HbsTool.RunAsync(service, ["logs", "-f", id.ToString()]);
+        Assert.True(logs.ExitCode == 0, logs.ToString());
+        Assert.Contains("made-hi", logs.Stdout);
+
         var dest = Path.Combine(_scratch, "again");
         var get = await HbsTool.RunAsync(service, ["artifacts", "get", id.ToString(), "build", "-o", dest]);
         Assert.True(get.ExitCode == 0, get.ToString());
         Assert.Equal(["hi.txt 0750 " + Convert.ToHexStringLower(SHA256.HashData("hi\n"u8))], Snapshot(dest));
+
+        var publish = await HbsTool.RunAsync(service, ["publish", id.ToString(), "--target", "artifactory-test", "--path", "cli/{buildId}/{file}", "--wait"]);
+        Assert.True(publish.ExitCode == 0, publish.ToString());
+        Assert.Matches(@"publication [0-9a-f-]{36} succeeded", publish.Stdout);
+        Assert.Equal("hi\n"u8.ToArray(), service.Artifactory.Find("generic-local", $"cli/{id}/hi.txt")?.Content);
     }
 
     /// <summary>Every file below <paramref name="root"/>: path, permission bits and SHA-256, sorted.</summary>
