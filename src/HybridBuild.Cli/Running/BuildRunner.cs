@@ -107,12 +107,12 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
             if (stage.Output.Type == OutputType.Artifacts)
             {
                 var files = await ArtifactDownload.ExtractStageAsync(client, build.Id, stage.Name, path, CancellationToken.None);
-                if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"#{stage.Name} exported {files} file(s) to {path}");
+                if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"exported {files} file(s) of stage {stage.Name} to {path}");
             }
             else
             {
                 await ArtifactDownload.SaveFileAsync(client, build.Id, stage.Name, "image.tar", path, CancellationToken.None);
-                if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"#{stage.Name} exported image.tar to {path}");
+                if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"exported image.tar of stage {stage.Name} to {path}");
             }
         }
     }

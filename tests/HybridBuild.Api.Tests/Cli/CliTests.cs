@@ -175,6 +175,33 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         Assert.Equal("hi\n"u8.ToArray(), service.Artifactory.Find("generic-local", $"cli/{id}/hi.txt")?.Content);
     }
 
+    [Fact]
+    public async Task Without_HBS_URL_and_HBS_TOKEN_the_config_file_is_used_with_a_warning_when_others_can_read_it_and_the_token_is_never_printed()
+    {
+        var home = Path.Combine(_scratch, "xdg");
+        var file = Path.Combine(home, "hbs", "config.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        await File.WriteAllTextAsync(file, JsonSerializer.Serialize(new { url = service.BaseAddress.ToString(), token = ServiceFixture.AdminKey }));
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        var environment = new Dictionary<string, string?> { ["HBS_URL"] = null, ["HBS_TOKEN"] = null, ["XDG_CONFIG_HOME"] = home };
+
+        var readable = await HbsTool.RunAsync(service, ["ls"], environment: environment);
+
+        Assert.True(readable.ExitCode == 0, readable.ToString());
+        Assert.Contains("BUILD ID", readable.Stdout);
+        Assert.Contains($"{file} can be read or written by other users", readable.Stderr);
+
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var privateFile = await HbsTool.RunAsync(service, ["ls"], environment: environment);
+        Assert.True(privateFile.ExitCode == 0, privateFile.ToString());
+        Assert.DoesNotContain("warning", privateFile.Stderr);
+
+        var onCommandLine = await HbsTool.RunAsync(service, ["ls", "--token", "not-a-key"], environment: environment);
+        Assert.Contains("visible to other users", onCommandLine.Stderr);
+        Assert.True(onCommandLine.ExitCode == 1, onCommandLine.ToString()); // the service refuses the key: a problem, not a crash
+        Assert.DoesNotContain(ServiceFixture.AdminKey, readable.Stdout + readable.Stderr + privateFile.Stderr + onCommandLine.Stderr);
+    }
+
     /// <summary>Every file below <paramref name="root"/>: path, permission bits and SHA-256, sorted.</summary>
     private static List<string> Snapshot(string root) =>
         [.. Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)

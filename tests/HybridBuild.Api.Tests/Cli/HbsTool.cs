@@ -21,23 +21,30 @@ public static class HbsTool
     public static string Example(string name) => Path.Combine(RepositoryRoot, "src", "HybridBuild.Api", "Examples", name);
 
     /// <summary>Runs <c>hbs</c> to its end (at most <paramref name="timeout"/>, else the test fails).</summary>
-    public static async Task<HbsResult> RunAsync(ServiceFixture service, IEnumerable<string> args, TimeSpan? timeout = null, string? workingDirectory = null)
+    public static async Task<HbsResult> RunAsync(ServiceFixture service, IEnumerable<string> args, TimeSpan? timeout = null,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        await using var run = await StartAsync(service, args, workingDirectory);
+        await using var run = await StartAsync(service, args, environment);
         return await run.WaitAsync(timeout ?? TimeSpan.FromMinutes(15));
     }
 
-    public static async Task<HbsRun> StartAsync(ServiceFixture service, IEnumerable<string> args, string? workingDirectory = null)
+    /// <summary>Starts <c>hbs</c>; <paramref name="environment"/> overrides (null: removes) the variables it is given.</summary>
+    public static async Task<HbsRun> StartAsync(ServiceFixture service, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(await Installed.Value)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Path.GetTempPath(),
+            WorkingDirectory = Path.GetTempPath(),
         };
         foreach (var arg in args) start.ArgumentList.Add(arg);
         start.Environment["HBS_URL"] = service.BaseAddress.ToString();
         start.Environment["HBS_TOKEN"] = ServiceFixture.AdminKey;
         start.Environment["XDG_CONFIG_HOME"] = Path.Combine(Root, "no-config"); // no config file of the machine's
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
         return new HbsRun(Process.Start(start)!);
     }
 
