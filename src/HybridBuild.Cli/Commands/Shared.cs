@@ -26,8 +26,6 @@ internal static class Shared
 
     public static Option<bool> Quiet() => new("--quiet", "-q") { Description = "Show no progress; print the build's id when it succeeds" };
 
-    public static Option<string> Build() => new("--build") { Description = "The build's id" };
-
     /// <summary>Runs a command's body with a client for the configured service: 0/1 from the body, 1 for a service error, 2 for a usage error.</summary>
     public static async Task<int> RunAsync(ParseResult parse, Func<ServiceClient, Task<int>> body)
     {

@@ -61,15 +61,37 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         Assert.Equal("\0asm"u8.ToArray(), (await File.ReadAllBytesAsync(Path.Combine(dest, "HelloWasm.wasm")))[..4]);
         var id = BuildId(result.Stderr);
         var image = (await _api.GetAsync(id)).Stages.Single(s => s.Name == "image");
-        using var registry = service.RegistryClient();
-        var reference = tag[(tag.IndexOf('/') + 1)..].Split(':');
-        using var manifest = await registry.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{reference[0]}/manifests/{reference[1]}")
+        Assert.Equal(image.ImageDigest, await PushedDigestAsync(tag));
+    }
+
+    [Fact]
+    public async Task Buildx_flags_map_onto_the_stage_a_Dockerfile_by_f_build_args_from_the_environment_platform_and_tag_with_push()
+    {
+        var context = Context(new()
         {
-            Headers = { Accept = { new("application/vnd.oci.image.index.v1+json"), new("application/vnd.oci.image.manifest.v1+json"),
-                new("application/vnd.docker.distribution.manifest.v2+json"), new("application/vnd.docker.distribution.manifest.list.v2+json") } },
+            ["docker/app.Dockerfile"] = "FROM busybox AS b\nARG FROM_ENV\nARG GIVEN\nRUN echo \"$FROM_ENV $GIVEN\" > /v\nFROM scratch AS out\nCOPY --from=b /v /\n",
         });
-        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
-        Assert.Equal(image.ImageDigest, manifest.Headers.GetValues("Docker-Content-Digest").Single());
+        var dest = Path.Combine(_scratch, "flags");
+        string[] common = ["build", context, "-f", Path.Combine(context, "docker", "app.Dockerfile"), "--target", "out",
+            "--build-arg", "FROM_ENV", "--build-arg", "GIVEN=given", "--build-arg", "UNSET_IN_ENV", "--platform", "linux/amd64"];
+
+        var local = await HbsTool.RunAsync(service, [.. common, "-o", dest], environment: new Dictionary<string, string?> { ["FROM_ENV"] = "from-env", ["UNSET_IN_ENV"] = null });
+
+        Assert.True(local.ExitCode == 0, local.ToString());
+        Assert.Equal("from-env given\n", await File.ReadAllTextAsync(Path.Combine(dest, "v")));
+        var stage = (await _api.GetAsync(BuildId(local.Stderr))).Stages.Single();
+        Assert.Equal(["linux/amd64"], stage.Platforms);
+        Assert.False(stage.BuildArgs.ContainsKey("UNSET_IN_ENV")); // as buildx: a name without a value, unset in the environment, is left out
+
+        var tag = $"{service.Registry}/hbs-flags:{Guid.NewGuid():N}";
+        var pushed = await HbsTool.RunAsync(service, [.. common, "-t", tag, "--push"]);
+
+        Assert.True(pushed.ExitCode == 0, pushed.ToString());
+        var image = (await _api.GetAsync(BuildId(pushed.Stderr))).Stages.Single();
+        Assert.Equal(OutputType.Image, image.Output.Type);
+        Assert.True(image.Output.Push);
+        Assert.Equal([tag], image.Output.Tags);
+        Assert.Equal(image.ImageDigest, await PushedDigestAsync(tag));
     }
 
     [Fact]
@@ -200,6 +222,20 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         Assert.Contains("visible to other users", onCommandLine.Stderr);
         Assert.True(onCommandLine.ExitCode == 1, onCommandLine.ToString()); // the service refuses the key: a problem, not a crash
         Assert.DoesNotContain(ServiceFixture.AdminKey, readable.Stdout + readable.Stderr + privateFile.Stderr + onCommandLine.Stderr);
+    }
+
+    /// <summary>The digest the test registry holds for <paramref name="tag"/> (failing when it has none).</summary>
+    private async Task<string> PushedDigestAsync(string tag)
+    {
+        using var registry = service.RegistryClient();
+        var reference = tag[(tag.IndexOf('/') + 1)..].Split(':');
+        using var manifest = await registry.SendAsync(new HttpRequestMessage(HttpMethod.Head, $"/v2/{reference[0]}/manifests/{reference[1]}")
+        {
+            Headers = { Accept = { new("application/vnd.oci.image.index.v1+json"), new("application/vnd.oci.image.manifest.v1+json"),
+                new("application/vnd.docker.distribution.manifest.v2+json"), new("application/vnd.docker.distribution.manifest.list.v2+json") } },
+        });
+        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        return manifest.Headers.GetValues("Docker-Content-Digest").Single();
     }
 
     /// <summary>Every file below <paramref name="root"/>: path, permission bits and SHA-256, sorted.</summary>
