@@ -92,6 +92,36 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         Assert.True(image.Output.Push);
         Assert.Equal([tag], image.Output.Tags);
         Assert.Equal(image.ImageDigest, await PushedDigestAsync(tag));
+
+        var tarball = Path.Combine(_scratch, "image", "out.tar");
+        var oci = await HbsTool.RunAsync(service, [.. common, "--output", $"type=oci,dest={tarball},name=localhost:5000/hbs-oci:1"]);
+
+        Assert.True(oci.ExitCode == 0, oci.ToString());
+        await using var archive = File.OpenRead(tarball);
+        var entries = new List<string>();
+        await using (var reader = new TarReader(archive))
+            while (await reader.GetNextEntryAsync() is { } entry) entries.Add(entry.Name);
+        Assert.Contains("index.json", entries); // an OCI image layout, as buildx writes for type=oci
+    }
+
+    [Fact]
+    public async Task Hbs_cancel_stops_a_running_build()
+    {
+        var build = await _api.SubmitAsync(new BuildSpec
+        {
+            Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = $"FROM busybox\nRUN echo {Guid.NewGuid():N} && sleep 600\n" } } },
+            Stages = [new StageSpec { Name = "slow" }],
+        });
+        await _api.WaitAsync(build.Id, b => b.Status == BuildStatus.Running, TimeSpan.FromMinutes(2));
+
+        var result = await HbsTool.RunAsync(service, ["cancel", build.Id.ToString()]);
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("cancel requested", result.Stdout);
+        Assert.Equal(BuildStatus.Cancelled, (await _api.WaitFinishedAsync(build.Id)).Status);
+        var again = await HbsTool.RunAsync(service, ["cancel", build.Id.ToString()]);
+        Assert.True(again.ExitCode == 1, again.ToString()); // a finished build: the service's 409, shown as its problem
+        Assert.StartsWith("error: ", again.Stderr);
     }
 
     [Fact]
