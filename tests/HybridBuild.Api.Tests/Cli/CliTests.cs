@@ -292,17 +292,8 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         return root;
     }
 
-    private static async Task<HbsResult> DockerBuildxAsync(params string[] args)
-    {
-        var start = new ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("buildx");
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new HbsResult(process.ExitCode, await stdout, await stderr);
-    }
+    /// <summary>docker buildx on the engine the service builds on (the test process's DOCKER_HOST, as the fixture's).</summary>
+    private static Task<HbsResult> DockerBuildxAsync(params string[] args) => HbsTool.RunProcessAsync("docker", ["buildx", .. args]);
 
     public void Dispose()
     {

@@ -64,15 +64,32 @@ public static class HbsTool
 
     private static async Task DotnetAsync(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Root };
-        foreach (var arg in args) start.ArgumentList.Add(arg);
         Directory.CreateDirectory(Root);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed ({process.ExitCode}):\n{await stdout}\n{await stderr}");
+        var result = await RunProcessAsync("dotnet", args, Root);
+        if (result.ExitCode != 0) throw new InvalidOperationException($"dotnet {string.Join(' ', args)} failed: {result}");
+    }
+
+    /// <summary>Runs another program to its end, collecting what it writes.</summary>
+    public static async Task<HbsResult> RunProcessAsync(string file, IEnumerable<string> args, string? workingDirectory = null)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory ?? "" };
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        Process process;
+        try
+        {
+            process = Process.Start(start)!;
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"'{file}' could not be started; these tests need it on PATH ({e.Message}).", e);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return new HbsResult(process.ExitCode, await stdout, await stderr);
+        }
     }
 
     private static string FindRepositoryRoot()
