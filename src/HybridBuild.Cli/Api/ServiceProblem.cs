@@ -35,7 +35,8 @@ internal sealed class ServiceProblem(int status, string title, string? detail, I
     /// <summary>The lines printed on stderr.</summary>
     public IEnumerable<string> Describe()
     {
-        yield return Detail is null ? $"error: {Title}" : $"error: {Title}: {Detail}";
-        foreach (var field in Fields) yield return $"  {field}";
+        var title = Title.TrimEnd('.'); // "The build spec is not valid." reads as one sentence with its detail
+        yield return Detail is null ? $"error: {title}" : $"error: {title}: {Detail}";
+        foreach (var field in Fields.Where(f => Detail?.Contains(f, StringComparison.Ordinal) != true)) yield return $"  {field}";
     }
 }

@@ -163,8 +163,8 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
         var result = await HbsTool.RunAsync(service, ["build", context, "--build-arg", "1bad=x"]);
 
         Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Contains("error: ", result.Stderr);
-        Assert.Contains("stages[0].buildArgs: '1bad' is not a valid build argument name", result.Stderr);
+        Assert.Contains("error: The build request is not valid: ", result.Stderr); // the problem's title, then its detail
+        Assert.Contains("stages[0].buildArgs: '1bad' is not a valid build argument name", result.Stderr); // and the field
         Assert.Equal(before, await _api.CountAsync());
 
         var missing = Guid.NewGuid();
