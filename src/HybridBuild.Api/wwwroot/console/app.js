@@ -2,7 +2,7 @@
 // #/triggers, #/triggers/{id}). Each view renders into <main> and returns a function that stops what it started.
 
 import { api, session, ApiError } from './api.js';
-import { h, clear, announce } from './dom.js';
+import { h, clear, fill, announce } from './dom.js';
 import { buildsView } from './views/builds.js';
 import { buildView } from './views/build.js';
 import { submitView } from './views/submit.js';
@@ -51,7 +51,7 @@ function signInView(target) {
       button.disabled = false;
     }
   });
-  clear(main).append(form);
+  fill(main, form);
   input.focus();
 }
 

@@ -31,6 +31,9 @@ export const s = (tag, attrs, ...children) => build(document.createElementNS(SVG
 
 export const clear = node => { node.replaceChildren(); return node; };
 
+/** Replaces a node's children with <children> (flattened like append's). */
+export const fill = (node, ...children) => append(clear(node), children);
+
 /** Says something to screen readers (the page's polite live region). */
 export function announce(message) {
   const region = document.getElementById('announce');

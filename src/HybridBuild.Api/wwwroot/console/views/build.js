@@ -2,7 +2,7 @@
 // resumed after a reconnect), its publications, and cancel and retry for keys that may.
 
 import { api, download, session } from '../api.js';
-import { h, clear, badge, duration, elapsed, time, bytes, facts, announce, shortId } from '../dom.js';
+import { h, clear, fill, badge, duration, elapsed, time, bytes, facts, announce, shortId } from '../dom.js';
 import { renderDag } from '../dag.js';
 import { follow } from '../sse.js';
 import { logPanel } from './log.js';
@@ -42,8 +42,8 @@ export async function buildView(root, { params: [id] }) {
     keepFocus(() => {
       renderSummary(summary, build);
       renderActions();
-      clear(dagBox).append(renderDag(build.stages, { selected, onSelect: select }));
-      clear(stagesBox).append(build.stages.filter(s => !selected || s.name === selected).map(stageCard));
+      fill(dagBox, renderDag(build.stages, { selected, onSelect: select }));
+      fill(stagesBox, build.stages.filter(s => !selected || s.name === selected).map(stageCard));
     });
   }
 
@@ -113,7 +113,7 @@ export async function buildView(root, { params: [id] }) {
         h('tbody', {}, list.map(a => h('tr', {},
           h('td', { class: 'mono wrap', 'data-label': 'File', text: a.path + (a.platform ? ` (${a.platform})` : '') }),
           h('td', { 'data-label': 'Size', text: bytes(a.size) }),
-          h('td', { 'data-label': 'SHA-256', class: 'mono' }, h('span', { title: a.sha256, text: `${a.sha256.slice(0, 12)}…` })),
+          h('td', { 'data-label': 'SHA-256', class: 'mono' }, h('span', { title: a.sha256, text: `${a.sha256.slice(0, 10)}…` })),
           h('td', {}, h('button', {
             type: 'button', class: 'secondary', dataset: { focusKey: `file-${stage.name}-${a.path}` }, onclick: save(a.href, a.path.split('/').pop()),
             text: 'Download', 'aria-label': `Download ${a.path} from ${stage.name}`,
@@ -121,19 +121,23 @@ export async function buildView(root, { params: [id] }) {
       stage.status === 'succeeded' ? h('div', { class: 'actions' }, archive('zip'), archive('tar.gz')) : null);
   }
 
-  let refreshing = null, timer = null, stream = null;
+  // one load at a time; an event that arrives during one asks for another after it, so the last state is always shown
+  let refreshing = null, again = false, timer = null, stream = null;
   function refresh() {
-    refreshing ??= (async () => {
-      try {
-        build = await api(`/api/v1/builds/${id}`);
-        render();
-        if (TERMINAL.has(build.status)) publications.load(build);
-      } catch (err) {
-        message.textContent = err.message;
-        message.hidden = false;
-      } finally {
-        refreshing = null;
-      }
+    if (refreshing) { again = true; return refreshing; }
+    refreshing = (async () => {
+      do {
+        again = false;
+        try {
+          build = await api(`/api/v1/builds/${id}`);
+          render();
+          if (TERMINAL.has(build.status)) publications.load(build);
+        } catch (err) {
+          message.textContent = err.message;
+          message.hidden = false;
+        }
+      } while (again);
+      refreshing = null;
     })();
     return refreshing;
   }
@@ -166,7 +170,7 @@ export async function buildView(root, { params: [id] }) {
 
 function renderSummary(summary, build) {
   const s = build.source;
-  clear(summary).append(
+  fill(summary,
     h('p', { class: 'build-status' }, badge(build.status), build.cancelRequested && !TERMINAL.has(build.status) ? ' (cancel requested)' : ''),
     facts([
       ['Id', h('code', { text: build.id })],

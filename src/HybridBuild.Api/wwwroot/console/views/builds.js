@@ -2,7 +2,7 @@
 // anything on the page is still queued or running.
 
 import { api } from '../api.js';
-import { h, clear, badge, duration, elapsed, time, shortId } from '../dom.js';
+import { h, fill, badge, duration, elapsed, time, shortId } from '../dom.js';
 
 const STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const SOURCES = ['git', 'upload', 'inline'];
@@ -42,11 +42,11 @@ export async function buildsView(root, { query }) {
     if (status) params.set('status', status);
     const result = await api(`/api/v1/builds?${params}`);
     const items = source ? result.items.filter(b => b.source.kind === source) : result.items;
-    clear(table).append(items.length === 0 ? h('p', { class: 'empty', text: 'No builds here.' }) : render(items));
+    fill(table, items.length === 0 ? h('p', { class: 'empty', text: 'No builds here.' }) : render(items));
     summary.textContent = `${result.totalCount} build${result.totalCount === 1 ? '' : 's'}${status ? ` ${status}` : ''}; page ${page}` +
       (source ? ` (showing ${items.length} from a ${source} source)` : '');
     const pages = Math.max(1, Math.ceil(result.totalCount / PAGE_SIZE));
-    clear(pager).append(
+    fill(pager,
       h('button', { type: 'button', class: 'secondary', disabled: page <= 1, onclick: () => go({ page: String(page - 1) }), text: '← Newer' }),
       h('span', { text: `${page} / ${pages}` }),
       h('button', { type: 'button', class: 'secondary', disabled: page >= pages, onclick: () => go({ page: String(page + 1) }), text: 'Older →' }));

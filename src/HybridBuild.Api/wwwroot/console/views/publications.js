@@ -2,7 +2,7 @@
 // the publish scope.
 
 import { api, session } from '../api.js';
-import { h, clear, badge, time } from '../dom.js';
+import { h, fill, badge, time } from '../dom.js';
 
 export function publicationsPanel(buildId) {
   const list = h('div', {});
@@ -21,7 +21,7 @@ export function publicationsPanel(buildId) {
         method: 'POST', headers: { 'Idempotency-Key': crypto.randomUUID() },
         json: { target: form.querySelector('#publish-target').value.trim(), dryRun: form.querySelector('#publish-dry-run').checked },
       });
-      if (result.dryRun) clear(list).append(h('p', { class: 'hint', text: 'Dry run: the plan below, nothing published.' }), publication(result));
+      if (result.dryRun) fill(list, h('p', { class: 'hint', text: 'Dry run: the plan below, nothing published.' }), publication(result));
       else await load();
     } catch (err) {
       error.textContent = err.message;
@@ -32,7 +32,7 @@ export function publicationsPanel(buildId) {
   async function load(build) {
     if (build) form.hidden = !(session.can('publish') && build.status === 'succeeded');
     const items = await api(`/api/v1/builds/${buildId}/publications`);
-    clear(list).append(items.length === 0 ? h('p', { class: 'hint', text: 'Not published.' }) : items.map(publication));
+    fill(list, items.length === 0 ? h('p', { class: 'hint', text: 'Not published.' }) : items.map(publication));
   }
 
   return { element, load: build => load(build).catch(err => { error.textContent = err.message; error.hidden = false; }) };

@@ -2,7 +2,7 @@
 // for them: ScenarioExamples), and an optional context archive sent as multipart with the spec.
 
 import { api } from '../api.js';
-import { h, clear, announce } from '../dom.js';
+import { h, fill, announce } from '../dom.js';
 
 /** The request examples of POST /api/v1/builds, by name, from the service's own API description. */
 async function examples() {
@@ -75,7 +75,7 @@ export async function submitView(root) {
 }
 
 function show(box, text, problem) {
-  clear(box).append(h('p', { text }));
+  fill(box, h('p', { text }));
   const field = problem?.field;
   if (field) box.append(h('p', { class: 'hint', text: `Field: ${field}` }));
   box.hidden = false;

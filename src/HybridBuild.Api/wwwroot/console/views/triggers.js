@@ -1,7 +1,7 @@
 // Triggers (admin keys): the list, one trigger with its delivery log (replay a recorded push), creating and deleting.
 
 import { api } from '../api.js';
-import { h, clear, badge, time, shortId, facts, announce } from '../dom.js';
+import { h, fill, badge, time, shortId, facts, announce } from '../dom.js';
 
 const TEMPLATE = {
   name: 'daedalus', provider: 'github', repositoryUrl: 'https://github.com/your-org/daedalus.git', branches: ['main'],
@@ -15,7 +15,7 @@ export async function triggersView(root) {
   root.append(list, createForm(() => load()));
   async function load() {
     const triggers = await api('/api/v1/triggers');
-    clear(list).append(triggers.length === 0 ? h('p', { class: 'empty', text: 'No triggers.' }) : h('table', {},
+    fill(list, triggers.length === 0 ? h('p', { class: 'empty', text: 'No triggers.' }) : h('table', {},
       h('caption', { class: 'visually-hidden', text: 'Triggers' }),
       h('thead', {}, h('tr', {}, ['Name', 'Provider', 'Repository', 'Branches', 'Created'].map(c => h('th', { scope: 'col', text: c })))),
       h('tbody', {}, triggers.map(t => h('tr', {},
@@ -92,7 +92,7 @@ export async function triggerView(root, { params: [id] }) {
 
   async function load() {
     const items = await api(`/api/v1/triggers/${id}/deliveries`);
-    clear(deliveries).append(items.length === 0 ? h('p', { class: 'empty', text: 'No deliveries yet.' }) : h('table', {},
+    fill(deliveries, items.length === 0 ? h('p', { class: 'empty', text: 'No deliveries yet.' }) : h('table', {},
       h('caption', { class: 'visually-hidden', text: 'Deliveries, newest first' }),
       h('thead', {}, h('tr', {}, ['Received', 'Event', 'Ref', 'Commit', 'Outcome', 'Build', ''].map(c => h('th', { scope: 'col', text: c })))),
       h('tbody', {}, items.map(d => h('tr', {},
