@@ -210,18 +210,22 @@ public sealed partial class ConsoleTests(ServiceFixture service)
             await Assertions.Expect(page.Locator("h1")).ToBeFocusedAsync();
             if (name == "build") await Assertions.Expect(page.Locator("#log-state")).ToHaveTextAsync("complete");
             await AssertAccessibleAsync(page, name);
+            await browser.ScreenshotAsync($"page-{name}");
         }
 
+        await Assertions.Expect(page.Locator(".dag-group")).ToHaveTextAsync("first · matrix × 2"); // the combinations, boxed together
         // Tab through the page to the graph, then choose a stage with the keyboard alone
         for (var i = 0; i < 40 && !await page.EvaluateAsync<bool>("document.activeElement?.classList.contains('dag-node') ?? false"); i++)
             await page.Keyboard.PressAsync("Tab");
         var focused = await page.EvaluateAsync<string>("document.activeElement.dataset.stage");
-        Assert.Equal("first", focused);
+        Assert.Equal("first-1a", focused);
         await page.Keyboard.PressAsync("Enter");
-        await Assertions.Expect(page.Locator("#log-scope")).ToHaveTextAsync("stage first");
-        await Assertions.Expect(page.Locator(".dag-node[data-stage='first']")).ToHaveAttributeAsync("aria-pressed", "true");
-        await Assertions.Expect(page.Locator(".dag-node[data-stage='first']")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Locator("#log-scope")).ToHaveTextAsync("stage first-1a");
+        await Assertions.Expect(page.Locator(".dag-node[data-stage='first-1a']")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Assertions.Expect(page.Locator(".dag-node[data-stage='first-1a']")).ToBeFocusedAsync();
         await Assertions.Expect(page.Locator(".stage-card")).ToHaveCountAsync(1);
+        foreach (var line in await page.Locator("#build-log .line").AllAsync())
+            Assert.Equal(await line.GetAttributeAsync("data-stage") == "first-1a", await line.IsVisibleAsync());
         browser.AssertNoErrors();
     }
 
@@ -238,7 +242,7 @@ public sealed partial class ConsoleTests(ServiceFixture service)
         {
             await page.GotoAsync(path);
             await Assertions.Expect(page.Locator("h1")).ToBeVisibleAsync();
-            if (name == "build") await Assertions.Expect(page.Locator(".dag-node")).ToHaveCountAsync(3);
+            if (name == "build") await Assertions.Expect(page.Locator(".dag-node")).ToHaveCountAsync(4);
             var (scrollWidth, viewport) = (await page.EvaluateAsync<int>("document.documentElement.scrollWidth"), await page.EvaluateAsync<int>("window.innerWidth"));
             Assert.True(scrollWidth <= viewport, $"{name}: the page is {scrollWidth} px wide on a {viewport} px screen");
             await browser.ScreenshotAsync($"narrow-{name}");
@@ -246,7 +250,7 @@ public sealed partial class ConsoleTests(ServiceFixture service)
         browser.AssertNoErrors();
     }
 
-    /// <summary>Two artifact stages feeding a third: a graph with a fork, a join and files, quick to build.</summary>
+    /// <summary>A matrix stage (two combinations) and another stage feeding a third: a graph with a group, a join and files, quick to build.</summary>
     private static BuildSpec ScenarioBuild(string nonce) => new()
     {
         Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new()
@@ -255,7 +259,11 @@ public sealed partial class ConsoleTests(ServiceFixture service)
         } } },
         Stages =
         [
-            new StageSpec { Name = "first", Target = "files", BuildArgs = new() { ["part"] = "1" } },
+            new StageSpec
+            {
+                Name = "first", Target = "files",
+                Matrix = new MatrixSpec { Axes = new() { ["part"] = JsonSerializer.SerializeToElement<string[]>(["1a", "1b"]) } },
+            },
             new StageSpec { Name = "second", Target = "files", BuildArgs = new() { ["part"] = "2" } },
             new StageSpec { Name = "join", Target = "files", BuildArgs = new() { ["part"] = "3" }, Needs = ["first", "second"] },
         ],
@@ -265,6 +273,7 @@ public sealed partial class ConsoleTests(ServiceFixture service)
     private static async Task AssertAccessibleAsync(IPage page, string name)
     {
         var results = await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21aa"] } });
+        Assert.NotEmpty(results.Passes); // the rules ran
         Assert.True(results.Violations.Length == 0, $"{name}: " + string.Join("\n", results.Violations.Select(v =>
             $"{v.Id}: {v.Help} at {string.Join(", ", v.Nodes.Select(n => n.Html))}")));
         var unlabelled = await page.EvaluateAsync<string[]>("""
