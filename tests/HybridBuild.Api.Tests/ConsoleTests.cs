@@ -250,6 +250,46 @@ public sealed partial class ConsoleTests(ServiceFixture service)
         browser.AssertNoErrors();
     }
 
+    [Fact]
+    public async Task An_admin_creates_a_trigger_in_the_console_and_reads_its_delivery_log_there()
+    {
+        var name = $"console-trigger-{Guid.NewGuid():N}";
+        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        await using var browser = await ConsoleBrowser.StartAsync(service.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(ServiceFixture.AdminKey);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Triggers" }).ClickAsync();
+        var editor = page.GetByLabel("Trigger (JSON)");
+        var request = JsonNode.Parse(await editor.InputValueAsync())!;
+        request["name"] = name;
+        request["secret"] = secret;
+        await editor.FillAsync(request.ToJsonString());
+        await page.GetByRole(AriaRole.Button, new() { Name = "Create trigger" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Trigger {name}", Level = 1 })).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByText("No deliveries yet.")).ToBeVisibleAsync();
+
+        // a push to a branch the trigger does not follow, signed as GitHub signs it: logged, no build
+        var webhook = new Uri(await page.Locator("dd code", new() { HasText = "/api/v1/webhooks/" }).TextContentAsync() ?? "");
+        const string Push = """{"ref":"refs/heads/feature","after":"1111111111111111111111111111111111111111","repository":{"full_name":"org/app"}}""";
+        using var delivery = new HttpRequestMessage(HttpMethod.Post, webhook.PathAndQuery) { Content = new StringContent(Push, Encoding.UTF8, "application/json") };
+        delivery.Headers.Add("X-GitHub-Event", "push");
+        delivery.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        delivery.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(Push))));
+        using var anonymous = service.ClientWithKey(null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.SendAsync(delivery)).StatusCode);
+        await page.ReloadAsync();
+
+        var row = page.Locator("tbody tr", new() { HasText = "refs/heads/feature" });
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row.Locator(".status")).ToHaveTextAsync("– ignored");
+        await Assertions.Expect(row).ToContainTextAsync("111111111111");
+        Assert.DoesNotContain(secret, await page.ContentAsync());
+        await browser.ScreenshotAsync("trigger");
+        await page.GotoAsync("/#/triggers");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = name })).ToBeVisibleAsync();
+        browser.AssertNoErrors();
+    }
+
     /// <summary>A matrix stage (two combinations) and another stage feeding a third: a graph with a group, a join and files, quick to build.</summary>
     private static BuildSpec ScenarioBuild(string nonce) => new()
     {
