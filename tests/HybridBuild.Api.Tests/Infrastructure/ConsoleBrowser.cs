@@ -53,6 +53,8 @@ public sealed class ConsoleBrowser : IAsyncDisposable
                 AcceptDownloads = true, Locale = "en-GB", TimezoneId = "UTC",
             });
             context.SetDefaultTimeout(30_000);
+            // a page that follows a live build waits on the service: the machine may be busy building beside it
+            Assertions.SetDefaultExpectTimeout(15_000);
             return new ConsoleBrowser(playwright, browser, context, await context.NewPageAsync());
         }
         catch
