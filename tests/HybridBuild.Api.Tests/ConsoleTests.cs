@@ -139,6 +139,60 @@ public sealed partial class ConsoleTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_log_stream_cut_midway_is_resumed_from_the_last_event_seen_and_shows_each_line_once()
+    {
+        var accepted = await _api.SubmitAsync(ScenarioBuild($"cut {Guid.NewGuid():N}"));
+        await _api.WaitSucceededAsync(accepted.Id, BuildTimeout);
+        var events = (await EventStreamAsync(accepted.Id)).Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        var ids = events.Select(e => e.Split('\n').FirstOrDefault(l => l.StartsWith("id: ", StringComparison.Ordinal))?[4..]).ToList();
+        var half = ids.FindLastIndex(ids.Count / 2, id => id is not null);
+        var firstPart = string.Join("", events.Take(half + 1).Select(e => e + "\n\n")); // no 'end': the connection just closes
+        await using var browser = await ConsoleBrowser.StartAsync(service.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(ServiceFixture.AdminKey);
+        var attempts = 0;
+        await page.RouteAsync($"**/api/v1/builds/{accepted.Id}/logs", async route =>
+        {
+            if (Interlocked.Increment(ref attempts) == 1)
+                await route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = firstPart });
+            else
+                await route.ContinueAsync();
+        });
+
+        await page.GotoAsync($"/#/builds/{accepted.Id}");
+
+        await Assertions.Expect(page.Locator("#log-state")).ToHaveTextAsync("complete");
+        var streams = browser.Requests.Where(r => r.Url.EndsWith($"/api/v1/builds/{accepted.Id}/logs")).ToList();
+        Assert.Equal(2, streams.Count);
+        Assert.False((await streams[0].AllHeadersAsync()).ContainsKey("last-event-id"));
+        Assert.Equal(ids[half], (await streams[1].AllHeadersAsync())["last-event-id"]);
+        Assert.Equal(events.Count(e => e.Contains("event: ")), await page.Locator("#build-log .line").CountAsync());
+        browser.AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task A_refused_spec_shows_the_problem_naming_the_field_and_stays_on_the_form()
+    {
+        var before = await _api.CountAsync();
+        await using var browser = await ConsoleBrowser.StartAsync(service.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(ServiceFixture.AdminKey);
+        await page.GotoAsync("/#/submit");
+
+        await page.GetByLabel("Build spec (JSON)").FillAsync("""{"source":{"inline":{"files":{"Dockerfile":"FROM busybox"}}},"stages":[{"name":"bad name!"}]}""");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit build" }).ClickAsync();
+
+        var alert = page.GetByRole(AriaRole.Alert);
+        await Assertions.Expect(alert).ToContainTextAsync("stages[0].name");
+        Assert.EndsWith("#/submit", page.Url);
+        await page.GetByLabel("Build spec (JSON)").FillAsync("{ not json");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Submit build" }).ClickAsync();
+        await Assertions.Expect(alert).ToContainTextAsync("not valid JSON");
+        Assert.Equal(before, await _api.CountAsync());
+        await browser.ScreenshotAsync("refused-spec");
+    }
+
+    [Fact]
     public async Task A_read_only_key_sees_no_cancel_or_retry_and_no_submit_link()
     {
         var accepted = await _api.SubmitAsync(new BuildSpec
@@ -331,13 +385,16 @@ public sealed partial class ConsoleTests(ServiceFixture service)
     }
 
     /// <summary>How many events the build's whole event stream holds, the closing 'end' included: one log line each.</summary>
-    private async Task<int> CountEventsAsync(Guid id)
+    private async Task<int> CountEventsAsync(Guid id) =>
+        (await EventStreamAsync(id)).Split('\n').Count(l => l.StartsWith("event: ", StringComparison.Ordinal));
+
+    /// <summary>The build's whole event stream, as the API sends it to a client that has seen nothing yet.</summary>
+    private async Task<string> EventStreamAsync(Guid id)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/builds/{id}/logs");
         request.Headers.Accept.ParseAdd("text/event-stream");
         using var response = await service.Client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return text.Split('\n').Count(l => l.StartsWith("event: ", StringComparison.Ordinal));
+        return await response.Content.ReadAsStringAsync();
     }
 
     private static float Ms(TimeSpan span) => (float)span.TotalMilliseconds;

@@ -79,5 +79,4 @@ function show(box, text, problem) {
   const field = problem?.field;
   if (field) box.append(h('p', { class: 'hint', text: `Field: ${field}` }));
   box.hidden = false;
-  box.focus?.();
 }
