@@ -1,5 +1,5 @@
 // A build: its stage graph, each stage's timings, errors, image digest and artifacts, the log streamed live (and
-// resumed after a reconnect), its publications, and cancel and retry for keys that may.
+// resumed after a reconnect), its publications and notifications, and cancel and retry for keys that may.
 
 import { api, download, session } from '../api.js';
 import { h, clear, fill, badge, duration, elapsed, time, bytes, facts, announce, shortId } from '../dom.js';
@@ -7,6 +7,7 @@ import { renderDag } from '../dag.js';
 import { follow } from '../sse.js';
 import { logPanel } from './log.js';
 import { publicationsPanel } from './publications.js';
+import { notificationsPanel } from './notifications.js';
 
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 const STORES_ARTIFACTS = new Set(['artifacts', 'oci', 'docker']);
@@ -24,12 +25,13 @@ export async function buildView(root, { params: [id] }) {
   const stagesBox = h('div', { class: 'stages' });
   const log = logPanel();
   const publications = publicationsPanel(id);
+  const notifications = notificationsPanel(id);
   root.append(summary, actions, message,
     h('section', { 'aria-labelledby': 'graph-title' }, h('h2', { id: 'graph-title', text: 'Stage graph' }),
       h('p', { class: 'hint', text: 'Select a stage to see its details and only its log.' }), dagBox),
     h('section', { 'aria-labelledby': 'log-title' }, log.element),
     h('section', { 'aria-labelledby': 'stages-title' }, h('h2', { id: 'stages-title', text: 'Stages' }), stagesBox),
-    publications.element);
+    publications.element, notifications.element);
 
   const select = name => {
     selected = selected === name ? null : name;
@@ -131,7 +133,7 @@ export async function buildView(root, { params: [id] }) {
         try {
           build = await api(`/api/v1/builds/${id}`);
           render();
-          if (TERMINAL.has(build.status)) publications.load(build);
+          if (TERMINAL.has(build.status)) { publications.load(build); notifications.load(); }
         } catch (err) {
           message.textContent = err.message;
           message.hidden = false;
@@ -164,6 +166,7 @@ export async function buildView(root, { params: [id] }) {
 
   render();
   publications.load(build);
+  notifications.load();
   startLog();
   return () => { stream?.stop(); clearTimeout(timer); };
 }
