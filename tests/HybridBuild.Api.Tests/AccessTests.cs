@@ -206,11 +206,11 @@ public sealed class AccessTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task Swagger_UI_the_root_redirect_and_the_webhook_receiver_need_no_key()
+    public async Task Swagger_UI_the_web_console_and_the_webhook_receiver_need_no_key()
     {
         using var anonymous = service.ClientWithKey(null);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/swagger/index.html")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode); // followed to Swagger UI
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode); // the console, which asks for a key itself
         using var webhook = await anonymous.PostAsync($"/api/v1/webhooks/{Guid.NewGuid()}", new StringContent("{}", Encoding.UTF8, "application/json"));
         await BuildApi.ProblemAsync(webhook, HttpStatusCode.NotFound, "not-found"); // reached the receiver: no such trigger
     }
