@@ -20,6 +20,31 @@ public sealed class AccessTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task Any_valid_key_may_read_its_own_name_and_scopes_but_never_the_key()
+    {
+        var name = $"reader-{Guid.NewGuid():N}";
+        var key = await new BuildApi(service.Client).CreateKeyAsync(name, ApiScopes.BuildsRead);
+        using var reader = service.ClientWithKey(key);
+
+        using var response = await reader.GetAsync("/api/v1/keys/self");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(key, body);
+        var self = JsonNode.Parse(body)!;
+        Assert.Equal(name, self["name"]!.GetValue<string>());
+        Assert.Equal([ApiScopes.BuildsRead], self["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.True(Guid.TryParse(self["id"]!.GetValue<string>(), out _));
+        var admin = (await service.Client.GetFromJsonAsync<JsonObject>("/api/v1/keys/self"))!;
+        Assert.Equal([ApiScopes.Admin], admin["scopes"]!.AsArray().Select(s => s!.GetValue<string>()));
+        Assert.Null(admin["id"]); // the configured admin key has no record
+        using var anonymous = service.ClientWithKey(null);
+        await BuildApi.ProblemAsync(await anonymous.GetAsync("/api/v1/keys/self"), HttpStatusCode.Unauthorized, "unauthorized");
+        // listing keys still needs admin
+        await BuildApi.ProblemAsync(await reader.GetAsync("/api/v1/keys"), HttpStatusCode.Forbidden, "forbidden");
+    }
+
+    [Fact]
     public async Task Every_path_of_a_build_needs_a_key()
     {
         using var anonymous = service.ClientWithKey(null);
@@ -181,11 +206,11 @@ public sealed class AccessTests(ServiceFixture service)
     }
 
     [Fact]
-    public async Task Swagger_UI_the_root_redirect_and_the_webhook_receiver_need_no_key()
+    public async Task Swagger_UI_the_web_console_and_the_webhook_receiver_need_no_key()
     {
         using var anonymous = service.ClientWithKey(null);
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/swagger/index.html")).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode); // followed to Swagger UI
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/")).StatusCode); // the console, which asks for a key itself
         using var webhook = await anonymous.PostAsync($"/api/v1/webhooks/{Guid.NewGuid()}", new StringContent("{}", Encoding.UTF8, "application/json"));
         await BuildApi.ProblemAsync(webhook, HttpStatusCode.NotFound, "not-found"); // reached the receiver: no such trigger
     }

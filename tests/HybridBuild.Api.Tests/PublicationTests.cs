@@ -66,6 +66,10 @@ public sealed class PublicationTests(ServiceFixture service)
         var big = second["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "big.bin")!;
         Assert.True(big["deployedByChecksum"]!.GetValue<bool>());
         Assert.NotNull(service.Artifactory.Find("generic-local", "again/big.bin"));
+
+        var listed = (await service.Client.GetFromJsonAsync<JsonArray>($"/api/v1/builds/{build.Id}/publications"))!;
+        Assert.Equal([second["id"]!.GetValue<string>(), publication["id"]!.GetValue<string>()], listed.Select(p => p!["id"]!.GetValue<string>()));
+        Assert.Equal("published", listed[1]!["files"]!.AsArray().Single(f => f!["path"]!.GetValue<string>() == "big.bin")!["status"]!.GetValue<string>());
     }
 
     private sealed class StoppedPublisher : HybridBuild.Core.Abstractions.IPublisher
@@ -202,6 +206,7 @@ public sealed class PublicationTests(ServiceFixture service)
         Assert.Equal("stages", stage["field"]!.GetValue<string>());
         await BuildApi.ProblemAsync(await service.Client.PostAsJsonAsync($"/api/v1/builds/{Guid.NewGuid()}/publications", new { target = "artifactory-test" }), HttpStatusCode.NotFound, "not-found");
         await BuildApi.ProblemAsync(await service.Client.GetAsync($"/api/v1/publications/{Guid.NewGuid()}"), HttpStatusCode.NotFound, "not-found");
+        await BuildApi.ProblemAsync(await service.Client.GetAsync($"/api/v1/builds/{Guid.NewGuid()}/publications"), HttpStatusCode.NotFound, "not-found");
 
         using var created = await service.Client.PostAsJsonAsync("/api/v1/keys", new { name = "reader", scopes = new[] { "builds:read" } });
         using var reader = service.ClientWithKey((await created.Content.ReadFromJsonAsync<JsonObject>())!["key"]!.GetValue<string>());

@@ -16,3 +16,6 @@ public sealed record KeyResponse(Guid Id, string Name, IReadOnlyList<string> Sco
 
 /// <summary>A key just created: the only answer that carries the key itself. Store it now; it cannot be shown again.</summary>
 public sealed record CreatedKeyResponse(Guid Id, string Name, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, string Key);
+
+/// <summary>The calling key as it sees itself: what a client needs to offer only what the key may do.</summary>
+public sealed record OwnKeyResponse(Guid? Id, string Name, IReadOnlyList<string> Scopes);

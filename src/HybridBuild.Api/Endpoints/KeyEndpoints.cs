@@ -2,11 +2,17 @@ using HybridBuild.Application.Nodes;
 
 namespace HybridBuild.Api.Endpoints;
 
-/// <summary>API keys, for admins: create (the key is shown once), list, revoke.</summary>
+/// <summary>API keys, for admins: create (the key is shown once), list, revoke; and, for any key, what it is itself.</summary>
 internal static class KeyEndpoints
 {
     public static RouteGroupBuilder MapKeys(this RouteGroupBuilder api)
     {
+        // any valid key: a client (the web console) shows only the actions its key may take
+        api.MapGet("/keys/self", Self).WithName("GetOwnKey").WithTags("Keys").RequireAuthorization()
+            .WithSummary("The calling key's name and scopes (never the key)")
+            .WithDescription("Answers for any valid key, whatever its scopes: its id (absent for the configured admin key), name and scopes.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
         var keys = api.MapGroup("/keys").WithTags("Keys").RequireAuthorization(ApiScopes.Admin);
 
         keys.MapPost("/", CreateAsync).WithName("CreateKey")
@@ -42,6 +48,13 @@ internal static class KeyEndpoints
         db.ApiKeys.Add(key);
         await db.SaveChangesAsync(cancellationToken);
         return TypedResults.Created(ApiLinks.Key(key.Id), new CreatedKeyResponse(key.Id, key.Name, key.Scopes, key.CreatedAt, secret));
+    }
+
+    private static Ok<OwnKeyResponse> Self(HttpContext http)
+    {
+        var caller = http.User.ToCaller();
+        var scopes = http.User.FindAll(ApiKeyAuthenticationHandler.ScopeClaim).Select(c => c.Value).ToList();
+        return TypedResults.Ok(new OwnKeyResponse(caller.KeyId, caller.Name, scopes));
     }
 
     private static async Task<Ok<List<KeyResponse>>> ListAsync(BuildDbContext db, CancellationToken cancellationToken) =>

@@ -15,6 +15,10 @@ internal static class PublicationEndpoints
             .Produces<PublicationResponse>(StatusCodes.Status202Accepted).Produces<PublicationResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict).ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        api.MapGet("/builds/{id:guid}/publications", ListAsync).WithName("ListBuildPublications").WithTags("Publications")
+            .RequireAuthorization(ApiScopes.BuildsRead)
+            .WithSummary("A build's publications, newest first, each with its files' outcomes")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/publications/{id:guid}", GetAsync).WithName("GetPublication").WithTags("Publications")
             .RequireAuthorization(ApiScopes.BuildsRead)
             .WithSummary("A publication with each file's destination, outcome and download URI")
@@ -30,6 +34,9 @@ internal static class PublicationEndpoints
             ? TypedResults.Ok(PublicationResponse.From(publication))
             : TypedResults.Accepted(ApiLinks.Publication(publication.Id), PublicationResponse.From(publication));
     }
+
+    private static async Task<Ok<List<PublicationResponse>>> ListAsync(Guid id, PublicationService publications, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await publications.OfBuildAsync(id, cancellationToken)).Select(PublicationResponse.From).ToList());
 
     private static async Task<Ok<PublicationResponse>> GetAsync(Guid id, PublicationService publications, CancellationToken cancellationToken) =>
         TypedResults.Ok(PublicationResponse.From(await publications.FindAsync(id, cancellationToken)

@@ -1,3 +1,4 @@
+using HybridBuild.Api.WebConsole;
 using HybridBuild.Api.Endpoints;
 using HybridBuild.Api.Health;
 using HybridBuild.Api.OpenApi;
@@ -12,7 +13,7 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace HybridBuild.Api.Hosting;
 
-/// <summary>Wires the service: each project's AddXyz(), the API, the jobs, health and Swagger UI.</summary>
+/// <summary>Wires the service: each project's AddXyz(), the API, the jobs, health, Swagger UI and the web console.</summary>
 internal static class ServiceSetup
 {
     public static IServiceCollection AddHybridBuildService(this IServiceCollection services, IConfiguration configuration)
@@ -88,7 +89,12 @@ internal static class ServiceSetup
         app.UseNulRejection();
         var api = app.Configuration.GetValue("Api:Enabled", true);
         // the API description is public: served before authorization, whose fallback policy closes everything not marked public
-        if (api) app.UseHybridBuildOpenApi();
+        if (api)
+        {
+            app.UseHybridBuildOpenApi();
+            // the console's files are public too: it signs in with a key it sends on each API call
+            app.UseHybridBuildConsole();
+        }
         app.UseAuthentication();
         // after authentication, which names the key a request is counted against
         app.UseRateLimiter();
@@ -97,7 +103,6 @@ internal static class ServiceSetup
         app.MapHybridBuildMetrics();
         if (api)
         {
-            app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription().AllowAnonymous();
             // every endpoint under /api/v1 names the scope it needs; health and the API description stay open
             app.MapGroup(ApiLinks.Root).MapBuilds().MapLogs().MapArtifacts().MapPublications().MapTriggers().MapNotifications().MapKeys().MapSecrets();
         }

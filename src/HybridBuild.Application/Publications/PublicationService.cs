@@ -12,6 +12,14 @@ internal sealed class PublicationService(BuildDbContext db, IOptions<PublishingO
     public Task<Publication?> FindAsync(Guid id, CancellationToken cancellationToken) =>
         db.Publications.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
 
+    /// <summary>A build's publications, newest first.</summary>
+    public async Task<List<Publication>> OfBuildAsync(Guid buildId, CancellationToken cancellationToken)
+    {
+        if (!await db.Builds.AnyAsync(b => b.Id == buildId, cancellationToken)) throw new NotFoundException($"There is no build {buildId}.");
+        return await db.Publications.AsNoTracking().Where(p => p.BuildId == buildId)
+            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).ToListAsync(cancellationToken);
+    }
+
     public async Task<(Publication Publication, bool Replayed)> CreateAsync(Guid buildId, PublishRequest request, string? idempotencyKey, CancellationToken cancellationToken)
     {
         Idempotency.CheckKey(idempotencyKey);

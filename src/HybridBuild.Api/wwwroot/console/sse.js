@@ -1,0 +1,85 @@
+// Server-Sent Events over fetch(): EventSource cannot send the Authorization header. Reads the stream, hands each event
+// on, and after a dropped connection reconnects with Last-Event-ID = the last id seen, so nothing is shown twice.
+
+import { ApiError, authHeaders } from './api.js';
+
+/** Parses an SSE byte stream; calls onEvent({ id, event, data }) per event and onRetry(ms) for a retry field. */
+async function parse(body, onEvent, onRetry) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '', data = [], event = '', id = null;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let newline;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+      if (line === '') {
+        if (data.length > 0) onEvent({ id, event: event || 'message', data: data.join('\n') });
+        data = []; event = ''; id = null;
+        continue;
+      }
+      if (line.startsWith(':')) continue;
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'data') data.push(text);
+      else if (field === 'event') event = text;
+      else if (field === 'id') id = text;
+      else if (field === 'retry' && /^\d+$/.test(text)) onRetry(Number(text));
+    }
+  }
+}
+
+/**
+ * Follows an event stream until its 'end' event: onEvent(name, payload, id) per event, onState('live' | 'reconnecting' |
+ * 'paused' | 'ended'), onError(error) when it cannot go on (a 4xx). pause() drops the connection, resume() picks up
+ * after the last event seen, stop() ends it.
+ */
+export function follow(path, { onEvent, onState = () => {}, onError = () => {} }) {
+  let lastId = null, retry = 2000, controller = null, running = false, stopped = false, ended = false;
+
+  async function run() {
+    running = true;
+    while (!stopped && !ended) {
+      controller = new AbortController();
+      try {
+        const headers = authHeaders(undefined, { Accept: 'text/event-stream' });
+        if (lastId !== null) headers['Last-Event-ID'] = lastId;
+        const response = await fetch(path, { headers, signal: controller.signal, cache: 'no-store' });
+        if (!response.ok) {
+          const problem = await response.json().catch(() => null);
+          if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+            onError(new ApiError(response.status, problem));
+            break;
+          }
+          throw new ApiError(response.status, problem);
+        }
+        onState('live');
+        await parse(response.body, e => {
+          if (e.id !== null) lastId = e.id;
+          let payload = null;
+          try { payload = JSON.parse(e.data); } catch { payload = e.data; }
+          if (e.event === 'end') ended = true;
+          onEvent(e.event, payload, e.id);
+        }, ms => { retry = ms; });
+      } catch (error) {
+        if (controller.signal.aborted) break;
+      }
+      if (stopped || ended || controller.signal.aborted) break;
+      onState('reconnecting');
+      await new Promise(resolve => setTimeout(resolve, retry));
+    }
+    running = false;
+    onState(ended ? 'ended' : stopped ? 'stopped' : 'paused');
+  }
+
+  run();
+  return {
+    pause() { controller?.abort(); },
+    resume() { if (!running && !stopped && !ended) run(); },
+    stop() { stopped = true; controller?.abort(); },
+    get lastEventId() { return lastId; },
+  };
+}
