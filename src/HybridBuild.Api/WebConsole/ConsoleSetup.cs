@@ -10,7 +10,7 @@ internal static class ConsoleSetup
 {
     /// <summary>The console's policy: its own files only, API calls to its own origin, blob: for downloads it made.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; "
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; "
         + "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
     public static WebApplication UseHybridBuildConsole(this WebApplication app)
