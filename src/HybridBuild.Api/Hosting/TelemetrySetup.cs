@@ -38,13 +38,11 @@ internal static class TelemetrySetup
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(settings.ServiceName))
             .WithMetrics(metrics =>
-            {
                 metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
-                    .AddPrometheusExporter();
-                // meters are matched by name across the process: another host in it (the metrics port's server) has its own
-                // Microsoft.AspNetCore.Hosting meter, whose instruments would share this host's series and, when it stops,
-                // take them away. Only this host's meters (and the process-wide ones, such as the runtime's) are exported.
-            });
+                    .AddPrometheusExporter());
+        // meters are matched by name across the process: another host in it (the metrics port's server) has its own
+        // Microsoft.AspNetCore.Hosting meter, whose instruments would share this host's series and, when it stops, take
+        // them away. Only this host's meters (and the process-wide ones, such as the runtime's) are exported.
         services.ConfigureOpenTelemetryMeterProvider((provider, metrics) =>
         {
             var own = provider.GetRequiredService<IMeterFactory>();
@@ -58,10 +56,10 @@ internal static class TelemetrySetup
         telemetry.WithTracing(tracing => tracing.AddSource(HybridBuildTelemetry.Name)
             .AddAspNetCoreInstrumentation(o => o.Filter = http => !IsProbe(http.Request.Path))
             .AddHttpClientInstrumentation());
-        if (settings.Otlp.Endpoint is { } endpoint)
-            telemetry.UseOtlpExporter(settings.Otlp.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf, new Uri(endpoint));
-        else
+        if (settings.Otlp.Endpoint is null)
             telemetry.UseOtlpExporter(); // the OTEL_EXPORTER_OTLP_* variables
+        else if (Uri.TryCreate(settings.Otlp.Endpoint, UriKind.Absolute, out var endpoint)) // else the validation above stops the start, naming it
+            telemetry.UseOtlpExporter(settings.Otlp.Protocol == "grpc" ? OtlpExportProtocol.Grpc : OtlpExportProtocol.HttpProtobuf, endpoint);
         return services;
     }
 
