@@ -29,6 +29,16 @@ public sealed class KubernetesManifestTests(ServiceFixture service)
                 var port = Text(container, "readinessProbe", "httpGet", "port");
                 Assert.True(Sequence(container, "ports").Any(p => Text(p, "name") == port), $"{workload}'s probes name the port '{port}' it declares");
             }
+            // Prometheus finds the metrics where the service serves them: the port of its own the configuration gives it
+            var metricsPort = ConfigMaps(objects).Single(m => m.Key == "Telemetry__MetricsPort").Value;
+            Assert.Equal("*", ConfigMaps(objects).Single(m => m.Key == "Telemetry__MetricsHost").Value);
+            foreach (var workload in Workloads(objects).Where(w => Text(w, "metadata", "name")!.StartsWith("hybridbuild-", StringComparison.Ordinal)))
+            {
+                Assert.Equal(metricsPort, Text(workload, "spec", "template", "metadata", "annotations", "prometheus.io/port"));
+                Assert.Equal("/metrics", Text(workload, "spec", "template", "metadata", "annotations", "prometheus.io/path"));
+                Assert.Contains(Sequence(workload, "spec", "template", "spec", "containers").SelectMany(c => Sequence(c, "ports")),
+                    p => Text(p, "containerPort") == metricsPort);
+            }
             var api = service.Single(c => c.Workload == "hybridbuild-api").Container;
             Assert.Equal("false", EnvValue(api, "Worker__Enabled"));
             var worker = service.Single(c => c.Workload == "hybridbuild-worker").Container;
@@ -152,8 +162,10 @@ public sealed class KubernetesManifestTests(ServiceFixture service)
     private static IEnumerable<(string Workload, YamlMappingNode Container)> Containers(IEnumerable<YamlMappingNode> objects) =>
         Workloads(objects).SelectMany(w => Sequence(w, "spec", "template", "spec", "containers").Select(c => (Text(w, "metadata", "name")!, (YamlMappingNode)c)));
 
-    private static IEnumerable<string> ConfigValues(IEnumerable<YamlMappingNode> objects) =>
-        objects.Where(o => Text(o, "kind") == "ConfigMap").SelectMany(m => Mapping(m, "data").Select(p => p.Value));
+    private static IEnumerable<(string Key, string Value)> ConfigMaps(IEnumerable<YamlMappingNode> objects) =>
+        objects.Where(o => Text(o, "kind") == "ConfigMap").SelectMany(m => Mapping(m, "data"));
+
+    private static IEnumerable<string> ConfigValues(IEnumerable<YamlMappingNode> objects) => ConfigMaps(objects).Select(p => p.Value);
 
     private static bool LooksSecret(string name) =>
         SecretWords.Any(w => name.Replace("__", "", StringComparison.Ordinal).Contains(w, StringComparison.OrdinalIgnoreCase));
