@@ -16,9 +16,7 @@ public static class HbsTool
     private static readonly string Root = Path.Combine(Path.GetTempPath(), $"hbs-tool-{Guid.NewGuid():N}");
     private static readonly Lazy<Task<string>> Installed = new(InstallAsync);
 
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
-
-    public static string Example(string name) => Path.Combine(RepositoryRoot, "src", "HybridBuild.Api", "Examples", name);
+    public static string Example(string name) => RepositoryRoot.Combine("src", "HybridBuild.Api", "Examples", name);
 
     /// <summary>Runs <c>hbs</c> to its end (at most <paramref name="timeout"/>, else the test fails).</summary>
     public static async Task<HbsResult> RunAsync(ServiceFixture service, IEnumerable<string> args, TimeSpan? timeout = null,
@@ -52,7 +50,7 @@ public static class HbsTool
     {
         var packages = Path.Combine(Root, "packages");
         var tools = Path.Combine(Root, "tools");
-        await DotnetAsync("pack", Path.Combine(RepositoryRoot, "src", "HybridBuild.Cli"), "-o", packages, "-p:Version=0.0.0-test");
+        await DotnetAsync("pack", RepositoryRoot.Combine("src", "HybridBuild.Cli"), "-o", packages, "-p:Version=0.0.0-test");
         var config = Path.Combine(Root, "nuget.config");
         await File.WriteAllTextAsync(config,
             $"<configuration><packageSources><clear /><add key=\"local\" value=\"{packages}\" /></packageSources></configuration>");
@@ -90,13 +88,6 @@ public static class HbsTool
             await process.WaitForExitAsync();
             return new HbsResult(process.ExitCode, await stdout, await stderr);
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "HybridBuildService.sln"))) return dir.FullName;
-        throw new InvalidOperationException($"No HybridBuildService.sln above {AppContext.BaseDirectory}: the CLI tests pack src/HybridBuild.Cli from the repository.");
     }
 }
 
