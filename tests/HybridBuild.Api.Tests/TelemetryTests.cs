@@ -98,7 +98,7 @@ public sealed class TelemetryTests(ServiceFixture service)
         var trace = submit.TraceId;
         // a span is collected when it ends: the stage's after it has moved the build on (past "succeeded"), its job's
         // after the stage it found running or done
-        for (var i = 0; i < 60 && !(Trace().Any(s => s.OperationName == "stage.run") && Trace().Any(s => s.OperationName == "StageJob.RunAsync")); i++)
+        for (var i = 0; i < 360 && !(Trace().Any(s => s.OperationName == "stage.run") && Trace().Any(s => s.OperationName == "StageJob.RunAsync")); i++)
             await Task.Delay(500);
         var inTrace = Trace();
         var job = inTrace.FirstOrDefault(s => s.OperationName == "StageJob.RunAsync");
@@ -153,7 +153,7 @@ public sealed class TelemetryTests(ServiceFixture service)
         // the build id is a string attribute of its spans: its bytes appear in the protobuf of the export that carries them
         var id = Encoding.UTF8.GetBytes(build.Id.ToString());
         bool Exported(string span) => exports.Any(e => e.Path == "/v1/traces" && e.Body.AsSpan().IndexOf(id) >= 0 && e.Body.AsSpan().IndexOf(Encoding.UTF8.GetBytes(span)) >= 0);
-        for (var i = 0; i < 60 && !(Exported("build.submit") && Exported("stage.run")); i++) await Task.Delay(500);
+        for (var i = 0; i < 360 && !(Exported("build.submit") && Exported("stage.run")); i++) await Task.Delay(500);
         Assert.True(Exported("build.submit") && Exported("stage.run"),
             $"the build's spans reached the collector; it received: {string.Join(", ", exports.Select(e => $"{e.Path} ({e.Body.Length} bytes)"))}\n{node.Output}");
         Assert.Contains(exports, e => e.Path == "/v1/metrics");

@@ -37,8 +37,10 @@ internal static class TelemetrySetup
 
         var telemetry = services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(settings.ServiceName))
+            // no HTTP client metrics: their series are labelled with the server's address, which builds choose (notification
+            // URLs, git and publish hosts), so a key could grow /metrics without bound; outbound calls are traced instead
             .WithMetrics(metrics =>
-                metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddHttpClientInstrumentation().AddRuntimeInstrumentation()
+                metrics.AddMeter(HybridBuildTelemetry.Name).AddAspNetCoreInstrumentation().AddRuntimeInstrumentation()
                     .AddPrometheusExporter());
         // meters are matched by name across the process: another host in it (the metrics port's server) has its own
         // Microsoft.AspNetCore.Hosting meter, whose instruments would share this host's series and, when it stops, take

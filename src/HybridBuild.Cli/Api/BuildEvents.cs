@@ -13,9 +13,10 @@ internal static class BuildEvents
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(2);
 
-    public static async IAsyncEnumerable<BuildEvent> FollowAsync(ServiceClient client, Guid id, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>The build's events after the one with id <paramref name="after"/> (0: from the start) until its end.</summary>
+    public static async IAsyncEnumerable<BuildEvent> FollowAsync(ServiceClient client, Guid id, [EnumeratorCancellation] CancellationToken cancellationToken, long after = 0)
     {
-        long last = 0;
+        var last = after;
         var failures = 0;
         while (true)
         {

@@ -12,7 +12,7 @@ internal static class ArtifactDownload
 {
     public static async Task<int> ExtractStageAsync(ServiceClient client, Guid build, string stage, string destination, CancellationToken cancellationToken)
     {
-        var root = Path.GetFullPath(destination);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(destination)); // "out/" names the folder "out"
         Directory.CreateDirectory(root);
         using var response = await client.GetStageArchiveAsync(build, stage, cancellationToken);
         await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
@@ -33,13 +33,22 @@ internal static class ArtifactDownload
                     Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                     if (File.Exists(target)) File.Delete(target); // a read-only file of an earlier run is replaced, as buildx does
                     await entry.ExtractToFileAsync(target, overwrite: false, cancellationToken);
-                    File.SetUnixFileMode(target, entry.Mode); // exactly the build's mode, whatever the umask
+                    // the build's mode, whatever the umask, less setuid, setgid and sticky: a server's archive never makes a setuid file here
+                    File.SetUnixFileMode(target, entry.Mode & ~(UnixFileMode.SetUser | UnixFileMode.SetGroup | UnixFileMode.StickyBit));
                     files++;
                     break;
             }
         }
         return files;
     }
+
+    /// <summary>
+    /// The folder (or file) a stage's output goes to under <paramref name="destination"/>. The stage's name comes from the
+    /// service: one that is not a stage name the service accepts (a path, "..") is refused rather than followed.
+    /// </summary>
+    public static string StagePath(string destination, string stage) =>
+        SpecRules.StageName().IsMatch(stage) ? Path.Combine(destination, stage)
+            : throw new InvalidDataException($"The service named a stage '{stage}', which is not a stage name: nothing was written for it.");
 
     /// <summary>One artifact into a file (an <c>oci</c> or <c>docker</c> output's <c>image.tar</c>).</summary>
     public static async Task SaveFileAsync(ServiceClient client, Guid build, string stage, string path, string destination, CancellationToken cancellationToken)

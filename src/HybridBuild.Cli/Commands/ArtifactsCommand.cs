@@ -34,7 +34,7 @@ internal static class ArtifactsCommand
             if (stages.Count == 0) throw new UsageException($"build {id} has no succeeded stage with artifacts");
             foreach (var s in stages)
             {
-                var target = Path.Combine(folder, s.Name);
+                var target = ArtifactDownload.StagePath(folder, s.Name);
                 Report(s.Name, await ArtifactDownload.ExtractStageAsync(client, id, s.Name, target, cancellationToken), target);
             }
             return 0;

@@ -28,7 +28,7 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
         }
         catch (OperationCanceledException) when (interrupt.Requested)
         {
-            Console.Error.WriteLine("interrupted: the build was not submitted");
+            Console.Error.WriteLine("interrupted before the service answered: the build may have been submitted or not (hbs ls shows it if it was)");
             return Interrupt.ExitCode;
         }
         if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"build {build.Id} submitted ({string.Join(", ", build.Stages.Select(s => s.Name))})");
@@ -75,7 +75,18 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
             Console.Error.WriteLine($"build {build.Id} {Word(finished.Status)}");
             return 1;
         }
-        if (destination is not null) await SaveAsync(finished, destination, mode);
+        if (destination is not null)
+        {
+            try
+            {
+                await SaveAsync(finished, destination, mode, interrupt.Token);
+            }
+            catch (OperationCanceledException) when (interrupt.Requested)
+            {
+                Console.Error.WriteLine($"interrupted while saving the outputs of build {build.Id} (it succeeded): some files may be missing");
+                return Interrupt.ExitCode;
+            }
+        }
         if (quiet) Console.WriteLine(build.Id);
         return 0;
     }
@@ -92,26 +103,32 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
         return await client.SubmitAsync(spec, new ContextUpload(entries, bar), cancellationToken);
     }
 
+    /// <summary>The last event shown: following again after Ctrl-C's cancel goes on from there rather than showing it all twice.</summary>
+    private long _lastEvent;
+
     private async Task FollowAsync(Guid id, SolveState state, IProgressView view, CancellationToken cancellationToken)
     {
-        await foreach (var e in BuildEvents.FollowAsync(client, id, cancellationToken))
+        await foreach (var e in BuildEvents.FollowAsync(client, id, cancellationToken, _lastEvent))
+        {
+            if (e.Id > 0) _lastEvent = e.Id;
             view.Apply(state.Apply(e).ToList());
+        }
     }
 
-    private async Task SaveAsync(BuildView build, Destination destination, ProgressMode mode)
+    private async Task SaveAsync(BuildView build, Destination destination, ProgressMode mode, CancellationToken cancellationToken)
     {
         var stages = build.Stages.Where(s => s.Output.Type is OutputType.Artifacts or OutputType.Oci or OutputType.Docker).ToList();
         foreach (var stage in stages)
         {
-            var path = destination.FolderPerStage && stages.Count > 1 ? Path.Combine(destination.Path, stage.Name) : destination.Path;
+            var path = destination.FolderPerStage && stages.Count > 1 ? ArtifactDownload.StagePath(destination.Path, stage.Name) : destination.Path;
             if (stage.Output.Type == OutputType.Artifacts)
             {
-                var files = await ArtifactDownload.ExtractStageAsync(client, build.Id, stage.Name, path, CancellationToken.None);
+                var files = await ArtifactDownload.ExtractStageAsync(client, build.Id, stage.Name, path, cancellationToken);
                 if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"exported {files} file(s) of stage {stage.Name} to {path}");
             }
             else
             {
-                await ArtifactDownload.SaveFileAsync(client, build.Id, stage.Name, "image.tar", path, CancellationToken.None);
+                await ArtifactDownload.SaveFileAsync(client, build.Id, stage.Name, "image.tar", path, cancellationToken);
                 if (mode != ProgressMode.Quiet) Console.Error.WriteLine($"exported image.tar of stage {stage.Name} to {path}");
             }
         }

@@ -144,9 +144,11 @@ export async function buildView(root, { params: [id] }) {
     return refreshing;
   }
 
+  // a refresh in flight when the page is left must not schedule another: the page it would fill is gone
+  let left = false;
   function poll() {
     clearTimeout(timer);
-    if (!TERMINAL.has(build.status)) timer = setTimeout(() => refresh().then(poll), 4000);
+    if (!left && !TERMINAL.has(build.status)) timer = setTimeout(() => refresh().then(poll), 4000);
   }
 
   function startLog() {
@@ -168,7 +170,7 @@ export async function buildView(root, { params: [id] }) {
   publications.load(build);
   notifications.load();
   startLog();
-  return () => { stream?.stop(); clearTimeout(timer); };
+  return () => { left = true; stream?.stop(); clearTimeout(timer); };
 }
 
 function renderSummary(summary, build) {

@@ -50,10 +50,12 @@ export async function buildsView(root, { query }) {
       h('button', { type: 'button', class: 'secondary', disabled: page <= 1, onclick: () => go({ page: String(page - 1) }), text: '← Newer' }),
       h('span', { text: `${page} / ${pages}` }),
       h('button', { type: 'button', class: 'secondary', disabled: page >= pages, onclick: () => go({ page: String(page + 1) }), text: 'Older →' }));
-    if (result.items.some(b => b.status === 'queued' || b.status === 'running')) timer = setTimeout(load, 3000);
+    if (!left && result.items.some(b => b.status === 'queued' || b.status === 'running')) timer = setTimeout(load, 3000);
   }
+  // a load in flight when the page is left must not schedule another: the page it would fill is gone
+  let left = false;
   await load();
-  return () => clearTimeout(timer);
+  return () => { left = true; clearTimeout(timer); };
 }
 
 function sourceText(build) {

@@ -5,7 +5,7 @@ import { h, fill, badge, time, shortId, facts, announce } from '../dom.js';
 
 const TEMPLATE = {
   name: 'daedalus', provider: 'github', repositoryUrl: 'https://github.com/your-org/daedalus.git', branches: ['main'],
-  secret: 'a-long-random-webhook-secret',
+  secret: '', // a fresh random one each time the form is shown: a secret anyone can read from this file would let anyone forge pushes
   spec: { stages: [{ name: 'linux-x64', target: 'staging', buildArgs: { dotnet_runtime: 'linux-x64' } }] },
 };
 
@@ -30,7 +30,7 @@ export async function triggersView(root) {
 
 function createForm(created) {
   const editor = h('textarea', { id: 'trigger-json', rows: 12, spellcheck: 'false', 'aria-describedby': 'trigger-hint' });
-  editor.value = JSON.stringify(TEMPLATE, null, 2);
+  editor.value = JSON.stringify({ ...TEMPLATE, secret: randomSecret() }, null, 2);
   const error = h('p', { class: 'error', role: 'alert', hidden: true });
   const form = h('form', { class: 'card' },
     h('h2', { text: 'New trigger' }),
@@ -105,4 +105,10 @@ export async function triggerView(root, { params: [id] }) {
         h('td', {}, d.commit ? h('button', { type: 'button', class: 'secondary', onclick: () => replay(d.id), text: 'Replay', 'aria-label': `Replay delivery ${d.deliveryKey}` }) : null))))));
   }
   await load();
+}
+
+/** 32 random bytes as hex: the webhook secret the template starts with, to be copied into the repository's webhook. */
+function randomSecret() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
 }
