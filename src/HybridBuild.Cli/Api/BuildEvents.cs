@@ -12,6 +12,8 @@ internal sealed record BuildEvent(long Id, string Kind, JsonObject Data);
 internal static class BuildEvents
 {
     private static readonly TimeSpan Reconnect = TimeSpan.FromSeconds(2);
+    /// <summary>The service sends a log line per event, bounded by its own limits; far more than that is refused, not held.</summary>
+    private const int MaxEventChars = 16 << 20;
 
     /// <summary>The build's events after the one with id <paramref name="after"/> (0: from the start) until its end.</summary>
     public static async IAsyncEnumerable<BuildEvent> FollowAsync(ServiceClient client, Guid id, [EnumeratorCancellation] CancellationToken cancellationToken, long after = 0)
@@ -84,7 +86,12 @@ internal static class BuildEvents
             {
                 case "id": long.TryParse(value, out id); break;
                 case "event": kind = value; break;
-                case "data": if (data.Length > 0) data.Append('\n'); data.Append(value); break;
+                case "data":
+                    if (data.Length + value.Length > MaxEventChars)
+                        throw new InvalidDataException($"An event of the log stream is longer than {MaxEventChars} characters: that is not the service's stream.");
+                    if (data.Length > 0) data.Append('\n');
+                    data.Append(value);
+                    break;
             }
         }
     }

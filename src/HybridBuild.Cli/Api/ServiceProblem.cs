@@ -14,7 +14,7 @@ internal sealed class ServiceProblem(int status, string title, string? detail, I
 
     public static async Task<ServiceProblem> ReadAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        var body = await ReadCappedAsync(response, cancellationToken);
         var status = (int)response.StatusCode;
         JsonObject? problem = null;
         try { problem = JsonNode.Parse(body) as JsonObject; } catch (JsonException) { }
@@ -30,6 +30,16 @@ internal sealed class ServiceProblem(int status, string title, string? detail, I
                     fields.Add($"{field}: {message}");
         if (problem["field"]?.ToString() is { } single && fields.Count == 0) fields.Add($"field: {single}");
         return new ServiceProblem(status, problem["title"]?.ToString() ?? $"{status} {response.ReasonPhrase}", problem["detail"]?.ToString(), fields);
+    }
+
+    /// <summary>At most the first 64 KiB of an error answer: a problem is small, and whatever answered may not be the service.</summary>
+    private static async Task<string> ReadCappedAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[64 * 1024];
+        var length = 0;
+        for (int read; length < buffer.Length && (read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken)) > 0;) length += read;
+        return Encoding.UTF8.GetString(buffer, 0, length);
     }
 
     /// <summary>The lines printed on stderr.</summary>

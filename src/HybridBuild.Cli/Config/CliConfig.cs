@@ -33,7 +33,11 @@ internal sealed record CliConfig(Uri Url, string? Token)
             ?? throw new UsageException($"no service address: set {UrlVariable}, pass --url, or write {{\"url\": …}} into {FilePath}");
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new UsageException($"the service address '{url}' is not an http(s) URL");
+        // a service under a path (https://host/hbs) keeps it: relative API paths resolve below the base only with its final '/'
+        if (!uri.AbsolutePath.EndsWith('/')) uri = new UriBuilder(uri) { Path = uri.AbsolutePath + "/" }.Uri;
         var token = tokenFlag ?? NonEmpty(Environment.GetEnvironmentVariable(TokenVariable)) ?? fileToken;
+        if (token is not null && uri.Scheme == "http" && !uri.IsLoopback)
+            warn($"warning: {uri.Host} is reached over plain http: the token crosses the network readable; use https");
         return new CliConfig(uri, token);
     }
 
