@@ -142,6 +142,10 @@ public sealed class MultiNodeTests(ServiceFixture service)
             Assert.Equal(HttpStatusCode.TemporaryRedirect, redirect.StatusCode);
             Assert.Equal(port, redirect.Headers.Location!.Port);
             Assert.Equal("no-store", redirect.Headers.CacheControl?.ToString());
+            // redirect=false (the web console's downloads) answers with the file itself
+            using var itself = await noRedirects.GetAsync(used.Href + "?redirect=false");
+            Assert.Equal(HttpStatusCode.OK, itself.StatusCode);
+            Assert.StartsWith("made ", await itself.Content.ReadAsStringAsync());
             Assert.DoesNotContain(Directory.EnumerateFiles(shared, "*", SearchOption.AllDirectories), f => f.Contains("artifacts"));
         }
         Assert.Contains($"Running stage use of build {done.Id}", worker.Output);

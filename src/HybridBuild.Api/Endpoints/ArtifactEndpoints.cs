@@ -26,7 +26,8 @@ internal static class ArtifactEndpoints
 
         artifacts.MapGet("/{stage}/{**path}", FileAsync).WithName("DownloadArtifact")
             .WithSummary("One artifact file, with Range, ETag (its SHA-256) and a content type")
-            .WithDescription("With Storage:Downloads=Redirect and an object store, the answer is a 307 to a short-lived presigned URL (S3) or SAS (Azure).")
+            .WithDescription("With Storage:Downloads=Redirect and an object store, the answer is a 307 to a short-lived presigned URL (S3) or SAS (Azure); "
+                + "redirect=false asks for the file itself (the web console, whose policy lets it fetch from its own origin only).")
             .Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream")
             .Produces(StatusCodes.Status206PartialContent).Produces(StatusCodes.Status304NotModified).Produces(StatusCodes.Status307TemporaryRedirect)
             .ProducesProblem(StatusCodes.Status404NotFound);
@@ -69,14 +70,14 @@ internal static class ArtifactEndpoints
         return Results.Empty;
     }
 
-    private static async Task<IResult> FileAsync(Guid id, string stage, string path, HttpContext http, BuildDbContext db, IBlobStore blobs,
+    private static async Task<IResult> FileAsync(Guid id, string stage, string path, bool? redirect, HttpContext http, BuildDbContext db, IBlobStore blobs,
         IOptions<StorageOptions> storage, HybridBuildMetrics metrics, CancellationToken cancellationToken)
     {
         var record = await FindStageAsync(db, id, stage, cancellationToken);
         var artifact = await db.Artifacts.AsNoTracking().FirstOrDefaultAsync(a => a.StageId == record.Id && a.Path == path, cancellationToken)
             ?? throw new NotFoundException($"Stage '{stage}' of build {id} has no artifact '{path}'.");
         if (!ContentTypes.TryGetContentType(artifact.Path, out var contentType)) contentType = "application/octet-stream";
-        if (storage.Value.Downloads == DownloadMode.Redirect
+        if (storage.Value.Downloads == DownloadMode.Redirect && redirect != false
             && await blobs.GetDownloadUriAsync(artifact.BlobKey, new BlobDownload(Attachment(Path.GetFileName(artifact.Path)), contentType,
                 storage.Value.DownloadUrlLifetime), cancellationToken) is { } direct)
         {

@@ -96,6 +96,13 @@ export async function buildView(root, { params: [id] }) {
     return card;
   }
 
+  // the file itself, never a redirect to the object store: this page may fetch from its own origin only
+  function direct(href) {
+    const url = new URL(href, location.origin);
+    url.searchParams.set('redirect', 'false');
+    return url.pathname + url.search;
+  }
+
   function artifacts(stage) {
     if (!STORES_ARTIFACTS.has(stage.output.type)) return null;
     const list = stage.artifacts ?? [];
@@ -117,7 +124,7 @@ export async function buildView(root, { params: [id] }) {
           h('td', { 'data-label': 'Size', text: bytes(a.size) }),
           h('td', { 'data-label': 'SHA-256', class: 'mono' }, h('span', { title: a.sha256, text: `${a.sha256.slice(0, 10)}…` })),
           h('td', {}, h('button', {
-            type: 'button', class: 'secondary', dataset: { focusKey: `file-${stage.name}-${a.path}` }, onclick: save(a.href, a.path.split('/').pop()),
+            type: 'button', class: 'secondary', dataset: { focusKey: `file-${stage.name}-${a.path}` }, onclick: save(direct(a.href), a.path.split('/').pop()),
             text: 'Download', 'aria-label': `Download ${a.path} from ${stage.name}`,
           }))))))),
       stage.status === 'succeeded' ? h('div', { class: 'actions' }, archive('zip'), archive('tar.gz')) : null);
