@@ -17,7 +17,7 @@ internal static class KeyEndpoints
 
         keys.MapPost("/", CreateAsync).WithName("CreateKey")
             .WithSummary("Create an API key")
-            .WithDescription("Scopes: builds:read (builds, logs, artifacts), builds:write (submit, cancel), publish, admin (everything, and keys). The answer carries the key; it is stored only as a hash and cannot be shown again.")
+            .WithDescription("Scopes: builds:read (builds, logs, artifacts), builds:write (submit, cancel), publish, metrics:read (/metrics), admin (everything, and keys). The answer carries the key; it is stored only as a hash and cannot be shown again.")
             .ProducesProblem(StatusCodes.Status400BadRequest);
         keys.MapGet("/", ListAsync).WithName("ListKeys").WithSummary("List API keys (never the keys themselves)");
         keys.MapDelete("/{id:guid}", RevokeAsync).WithName("RevokeKey")
