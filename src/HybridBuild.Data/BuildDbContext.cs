@@ -45,6 +45,7 @@ public sealed class BuildDbContext(DbContextOptions<BuildDbContext> options) : D
             b.HasIndex(x => new { x.Status, x.CreatedAt });
             b.HasIndex(x => x.CreatedAt);
             b.HasIndex(x => new { x.Status, x.FinishedAt }); // retention looks for builds of a status finished before a time
+            b.HasIndex(x => x.FollowUpsDueSince).HasFilter("\"FollowUpsDueSince\" IS NOT NULL"); // the reconciler, for follow-ups a node left
             Json(b.Property(x => x.Publish));
             Json(b.Property(x => x.Reproduction));
             b.Property(x => x.ReproductionOf); // no foreign key: a reproduction outlives the build it reproduced

@@ -1,6 +1,7 @@
 using HybridBuild.Application.Jobs;
 using HybridBuild.Application.Nodes;
 using HybridBuild.Core.Errors;
+using HybridBuild.Core.Specs;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace HybridBuild.Application.Tests;
@@ -71,6 +72,66 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
         Assert.Equal(StageStatus.Queued, stored.Stages.Single().Status);
         Assert.NotNull(stored.Stages.Single().JobId); // handed to the transport once
         Assert.Equal(1, Core.Jobs.GetMonitoringApi().EnqueuedCount("stages"));
+    }
+
+    [Fact]
+    public async Task A_reproduction_whose_node_stopped_after_the_settle_gets_its_verdict_written_at_the_next_sweep()
+    {
+        var original = await StoredBuilds.StoreAsync(Core, BuildStatus.Succeeded, StageStatus.Succeeded, "a");
+        var rebuild = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+        var recent = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+        // the reproduction settled failed, and its node stopped before writing the verdict on the original; another
+        // settled a moment ago, whose node may still be making its follow-ups
+        await Core.WithAsync<BuildDbContext>(async db =>
+        {
+            var stored = await db.Builds.Where(b => b.Id == original.Id || b.Id == rebuild.Id || b.Id == recent.Id).ToDictionaryAsync(b => b.Id);
+            stored[original.Id].Reproduction = new ReproductionResult { BuildId = rebuild.Id, Status = ReproductionStatus.Running };
+            stored[rebuild.Id].ReproductionOf = original.Id;
+            stored[rebuild.Id].FollowUpsDueSince = DateTimeOffset.UtcNow.AddMinutes(-5);
+            stored[recent.Id].FollowUpsDueSince = DateTimeOffset.UtcNow;
+            await db.SaveChangesAsync();
+        });
+        await using (var scope = Core.Scope())
+            scope.ServiceProvider.GetRequiredService<NodeIdentity>().Reported(DateTimeOffset.UtcNow.AddMinutes(-5));
+
+        await Core.WithAsync<Reconciler, int>(r => r.RunAsync(CancellationToken.None));
+
+        var after = await Core.WithAsync<BuildDbContext, Dictionary<Guid, Build>>(db => db.Builds.AsNoTracking().ToDictionaryAsync(b => b.Id));
+        Assert.Equal(ReproductionStatus.Failed, after[original.Id].Reproduction!.Status);
+        Assert.Contains(rebuild.Id.ToString(), after[original.Id].Reproduction!.Error);
+        Assert.Null(after[rebuild.Id].FollowUpsDueSince);
+        Assert.NotNull(after[recent.Id].FollowUpsDueSince);
+    }
+
+    [Fact]
+    public async Task A_settle_is_stored_with_its_notifications_or_not_at_all()
+    {
+        var build = await StoredBuilds.StoreAsync(Core, BuildStatus.Running, StageStatus.Succeeded, "a");
+        await Core.WithAsync<BuildDbContext>(async db =>
+        {
+            var stored = await db.Builds.SingleAsync(b => b.Id == build.Id);
+            stored.Notify = [new NotifySpec { Url = "https://receiver.example/hook", Events = ["build.succeeded"] }];
+            await db.SaveChangesAsync();
+            // the database refuses the notification's row, as a connection lost between two statements would
+            await db.Database.ExecuteSqlRawAsync("""
+                CREATE FUNCTION hybridbuild.refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$;
+                CREATE TRIGGER refuse BEFORE INSERT ON hybridbuild.notifications FOR EACH ROW EXECUTE FUNCTION hybridbuild.refuse_row();
+                """);
+        });
+
+        await Assert.ThrowsAnyAsync<Exception>(() => Core.WithAsync<BuildLifecycle, bool>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None)));
+
+        Assert.Equal(BuildStatus.Running, await Core.WithAsync<BuildDbContext, BuildStatus>(db => db.Builds.Where(b => b.Id == build.Id).Select(b => b.Status).SingleAsync()));
+        await Core.WithAsync<BuildDbContext>(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse ON hybridbuild.notifications"));
+
+        Assert.True(await Core.WithAsync<BuildLifecycle, bool>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None)));
+
+        var settled = await Core.WithAsync<BuildDbContext, Build>(db => db.Builds.AsNoTracking().SingleAsync(b => b.Id == build.Id));
+        Assert.Equal(BuildStatus.Succeeded, settled.Status);
+        Assert.NotNull(settled.FollowUpsDueSince); // the settling caller makes them next
+        var notification = await Core.WithAsync<BuildDbContext, Notification>(db => db.Notifications.AsNoTracking().SingleAsync(n => n.BuildId == build.Id));
+        Assert.Equal("build.succeeded", notification.Event);
+        Assert.NotNull(notification.JobId); // handed to the transport once stored
     }
 
     private async Task<Exception?> RetryAsync(Guid buildId)

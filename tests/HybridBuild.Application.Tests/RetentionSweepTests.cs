@@ -86,7 +86,7 @@ public sealed class RetentionSweepTests(ApplicationFixture fixture) : CoreTest(f
         Assert.Equal([pinnedSince.Id], found);
 
         await Core.WithAsync<BuildLifecycle>(b => b.PinAsync(pinnedSince.Id, true, CancellationToken.None));
-        await Core.WithAsync<BuildLifecycle, int>(b => b.RetryAsync(retriedSince.Id, CancellationToken.None));
+        await Core.WithAsync<BuildLifecycle>(b => b.RetryAsync(retriedSince.Id, CancellationToken.None));
 
         Assert.False(await Core.WithAsync<BuildDeletion, bool>(d => d.DeleteExpiredAsync(pinnedSince.Id, BuildStatus.Succeeded, before, CancellationToken.None)));
         Assert.False(await Core.WithAsync<BuildDeletion, bool>(d => d.DeleteExpiredAsync(retriedSince.Id, BuildStatus.Failed, before, CancellationToken.None)));

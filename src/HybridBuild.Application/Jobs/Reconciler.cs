@@ -4,7 +4,7 @@ namespace HybridBuild.Application.Jobs;
 /// The one sweep that recovers every kind of background work whose transport or run was lost: a running stage,
 /// publication, delivery or notification whose node stopped reporting; one queued but never handed to the transport, or whose job
 /// ended, vanished or sits on a dead server; a stage that waited for a worker past its queue TTL; a build whose last
-/// step did not move it on. Each item is recovered on
+/// step did not move it on, or that settled without its follow-ups. Each item is recovered on
 /// its own, so one that fails does not stop the sweep for the others; every change is a lifecycle's conditional
 /// update, so sweeps on several nodes, or beside live runs, do no harm.
 /// </summary>
@@ -46,6 +46,8 @@ internal sealed partial class Reconciler(
         acted += await EachAsync("notification", (await notifications.WaitingAsync(cancellationToken)).Where(n => n.JobId is null || jobs.IsLost(n.JobId)).ToList(),
             n => n.Id, notifications.RequeueAsync, cancellationToken);
         await EachAsync("build", await builds.UnsettledAsync(now - options.Value.SweepInterval, cancellationToken), b => b, scheduler.AdvanceAsync, cancellationToken);
+        acted += await EachAsync("build", await builds.FollowUpsDueAsync(now - options.Value.SweepInterval, cancellationToken), b => b.Id,
+            (b, ct) => scheduler.FollowUpAsync(b.Id, b.Status, ct), cancellationToken);
         await db.Nodes.Where(n => n.HeartbeatAt < now - ForgetNodesAfter).ExecuteDeleteAsync(cancellationToken);
         return acted;
     }

@@ -2,8 +2,10 @@ namespace HybridBuild.Application.Notifications;
 
 /// <summary>
 /// Turns a build's state change into the notifications it owes: a commit status when a trigger with report settings
-/// started the build of a commit, and a signed webhook to each <c>notify</c> receiver that asked for the event. Called
-/// by <see cref="BuildLifecycle"/> by the one caller that made the change; the rows are stored, then handed to the transport.
+/// started the build of a commit, and a signed webhook to each <c>notify</c> receiver that asked for the event. The rows
+/// are stored in the same transaction as the change (<see cref="RecordAsync"/>), so a node that stops right after it
+/// cannot lose them, then handed to the transport once it is committed (<see cref="DispatchAsync"/>); a row the transport
+/// never got is handed over again by the reconciler.
 /// </summary>
 internal sealed partial class BuildReports(BuildDbContext db, NotificationLifecycle notifications, IOptions<NotificationOptions> options,
     TimeProvider clock, ILogger<BuildReports> logger)
@@ -15,20 +17,43 @@ internal sealed partial class BuildReports(BuildDbContext db, NotificationLifecy
         _ => "build." + status.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>Never throws for a notification's sake: the build's own change is made, and a report is not worth failing it.</summary>
-    public async Task ChangedAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the notifications the build's change to <paramref name="status"/> owes, inside the caller's transaction (after
+    /// the change itself); returns them, for <see cref="DispatchAsync"/> once that transaction is committed. A database
+    /// error fails the caller's unit of work (which its execution strategy repeats); any other fault in planning is logged
+    /// and owes nothing, since a report is not worth failing the build's own change.
+    /// </summary>
+    public async Task<IReadOnlyList<Notification>> RecordAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
     {
+        List<Notification> planned;
         try
         {
-            var planned = await PlanAsync(buildId, status, cancellationToken);
-            if (planned.Count == 0) return;
-            db.Notifications.AddRange(planned);
-            await db.SaveChangesAsync(CancellationToken.None);
-            foreach (var notification in planned) await notifications.DispatchAsync(notification, CancellationToken.None);
+            planned = await PlanAsync(buildId, status, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not (OperationCanceledException or System.Data.Common.DbException))
         {
             LogPlanFailed(e, buildId, status);
+            return [];
+        }
+        if (planned.Count == 0) return planned;
+        db.Notifications.AddRange(planned);
+        await db.SaveChangesAsync(cancellationToken);
+        return planned;
+    }
+
+    /// <summary>Hands recorded notifications to the transport; never throws (the reconciler hands over any it could not).</summary>
+    public async Task DispatchAsync(IReadOnlyList<Notification> recorded)
+    {
+        foreach (var notification in recorded)
+        {
+            try
+            {
+                await notifications.DispatchAsync(notification, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                LogDispatchFailed(e, notification.Id, notification.BuildId);
+            }
         }
     }
 
@@ -71,4 +96,7 @@ internal sealed partial class BuildReports(BuildDbContext db, NotificationLifecy
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The notifications of build {BuildId} becoming {Status} could not be planned")]
     private partial void LogPlanFailed(Exception exception, Guid buildId, BuildStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Notification {NotificationId} of build {BuildId} is stored but could not be handed to the transport; the reconciler hands it over")]
+    private partial void LogDispatchFailed(Exception exception, Guid notificationId, Guid buildId);
 }

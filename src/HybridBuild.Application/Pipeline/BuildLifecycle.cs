@@ -1,24 +1,57 @@
 namespace HybridBuild.Application.Pipeline;
 
 /// <summary>Every state change of a build, each a conditional update on the state it leaves; the error texts a client sees.</summary>
-/// <remarks>The one caller that makes a change reports it (<see cref="BuildReports"/>): commit statuses and notifications.</remarks>
+/// <remarks>
+/// The one caller that makes a change reports it (<see cref="BuildReports"/>): the commit statuses and notifications it
+/// owes are stored in the change's own transaction and handed to the transport once it is committed.
+/// </remarks>
 internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, TimeProvider clock)
 {
     /// <summary>Queued → running, when its first stage starts.</summary>
-    public async Task StartAsync(Guid buildId, CancellationToken cancellationToken)
+    public Task StartAsync(Guid buildId, CancellationToken cancellationToken) =>
+        ChangeAsync(buildId, BuildStatus.Running, ct => db.Builds.Where(b => b.Id == buildId && b.Status == BuildStatus.Queued)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), ct), cancellationToken);
+
+    /// <summary>
+    /// Not finished → <paramref name="status"/>, its follow-ups due (<see cref="Build.FollowUpsDueSince"/>); true for the
+    /// one caller that settled it, which then makes them and calls <see cref="FollowedUpAsync"/>.
+    /// </summary>
+    public Task<bool> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
     {
-        if (await db.Builds.Where(b => b.Id == buildId && b.Status == BuildStatus.Queued)
-                .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), cancellationToken) == 1)
-            await reports.ChangedAsync(buildId, BuildStatus.Running, CancellationToken.None);
+        var now = clock.GetUtcNow();
+        return ChangeAsync(buildId, status, ct => db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, now).SetProperty(b => b.FollowUpsDueSince, now), ct),
+            cancellationToken);
     }
 
-    /// <summary>Not finished → <paramref name="status"/>; true for the one caller that settled it.</summary>
-    public async Task<bool> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    /// <summary>The settled build's follow-ups are made: its mark goes.</summary>
+    public Task FollowedUpAsync(Guid buildId, CancellationToken cancellationToken) =>
+        db.Builds.Where(b => b.Id == buildId).ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, (DateTimeOffset?)null), cancellationToken);
+
+    /// <summary>Finished builds whose follow-ups have been due since before <paramref name="before"/>: their node stopped first.</summary>
+    public Task<List<(Guid Id, BuildStatus Status)>> FollowUpsDueAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        db.Builds.Where(b => b.FollowUpsDueSince < before
+                && (b.Status == BuildStatus.Succeeded || b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
+            .Select(b => new ValueTuple<Guid, BuildStatus>(b.Id, b.Status)).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// Makes a conditional change and records the notifications it owes in one transaction, then hands them to the
+    /// transport; true when this caller made the change.
+    /// </summary>
+    private async Task<bool> ChangeAsync(Guid buildId, BuildStatus status, Func<CancellationToken, Task<int>> change, CancellationToken cancellationToken)
     {
-        var settled = await db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
-            .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, clock.GetUtcNow()), cancellationToken) == 1;
-        if (settled) await reports.ChangedAsync(buildId, status, CancellationToken.None);
-        return settled;
+        var recorded = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await change(cancellationToken) != 1) return null;
+            var recorded = await reports.RecordAsync(buildId, status, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return recorded;
+        });
+        if (recorded is null) return false;
+        await reports.DispatchAsync(recorded);
+        return true;
     }
 
     /// <summary>Marks a build as to be cancelled (the first request's time is kept).</summary>
@@ -50,19 +83,22 @@ internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, Ti
     /// <summary>
     /// Failed or cancelled → queued as its next attempt: the cancel request, start and finish times go, so the attempt
     /// is timed and settled afresh. The condition is the finished status, so of two retries at once exactly one wins
-    /// (the other waits for the row, then finds the build queued). Call it inside the transaction that resets the stages.
+    /// (the other waits for the row, then finds the build queued). Call it inside the transaction that resets the stages:
+    /// the notifications of "queued" are stored in it too, for <see cref="ReportRetriedAsync"/> once it is committed.
     /// </summary>
-    /// <returns>The new attempt number.</returns>
+    /// <returns>The new attempt number, and the notifications recorded.</returns>
     /// <exception cref="NotFoundException">No such build.</exception>
     /// <exception cref="ConflictException">The build succeeded, or has not finished.</exception>
-    public async Task<int> RetryAsync(Guid buildId, CancellationToken cancellationToken)
+    public async Task<(int Attempt, IReadOnlyList<Notification> Reports)> RetryAsync(Guid buildId, CancellationToken cancellationToken)
     {
         var retried = await db.Builds
             .Where(b => b.Id == buildId && (b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Queued).SetProperty(b => b.Attempt, b => b.Attempt + 1)
                 .SetProperty(b => b.StartedAt, (DateTimeOffset?)null).SetProperty(b => b.FinishedAt, (DateTimeOffset?)null)
                 .SetProperty(b => b.CancelRequestedAt, (DateTimeOffset?)null), cancellationToken);
-        if (retried == 1) return await db.Builds.Where(b => b.Id == buildId).Select(b => b.Attempt).FirstAsync(cancellationToken);
+        if (retried == 1)
+            return (await db.Builds.Where(b => b.Id == buildId).Select(b => b.Attempt).FirstAsync(cancellationToken),
+                await reports.RecordAsync(buildId, BuildStatus.Queued, cancellationToken));
         var status = await StatusAsync(buildId, cancellationToken);
         throw status == BuildStatus.Succeeded
             ? new ConflictException("build-succeeded", "The build has succeeded.",
@@ -71,8 +107,8 @@ internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, Ti
                 $"Build {buildId} is {Name(status)}; only a failed or cancelled build can be retried, once it has finished.");
     }
 
-    /// <summary>Reports the build queued again, once the transaction of <see cref="RetryAsync"/> is committed.</summary>
-    public Task ReportRetriedAsync(Guid buildId) => reports.ChangedAsync(buildId, BuildStatus.Queued, CancellationToken.None);
+    /// <summary>Hands the notifications <see cref="RetryAsync"/> recorded to the transport, once its transaction is committed.</summary>
+    public Task ReportRetriedAsync(IReadOnlyList<Notification> recorded) => reports.DispatchAsync(recorded);
 
     /// <summary>
     /// Locks a finished, unpinned build's row until the caller's transaction ends, so no retry can start it again (and

@@ -78,17 +78,17 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
         if (await secrets.CheckGrantsAsync(toRunAgain, caller, cancellationToken) is { Count: > 0 } missing) throw new Core.Errors.SpecValidationException(missing);
 
         var strategy = db.Database.CreateExecutionStrategy();
-        var (attempt, again) = await strategy.ExecuteAsync(async () =>
+        var (attempt, reports, again) = await strategy.ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            var attempt = await builds.RetryAsync(buildId, cancellationToken);
+            var (attempt, reports) = await builds.RetryAsync(buildId, cancellationToken);
             var again = await stages.ResetForRetryAsync(buildId, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
-            return (attempt, again);
+            return (attempt, reports, again);
         });
         await stages.LogRetriedAsync(buildId, attempt, again, cancellationToken);
-        await builds.ReportRetriedAsync(buildId);
+        await builds.ReportRetriedAsync(reports);
         // if this node stops here, the reconciler advances the build: it is queued again, so unsettled
         await AdvanceAsync(buildId, cancellationToken);
     }
@@ -97,8 +97,19 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
     {
         var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
         if (PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested) is not { } status) return;
-        // only the caller that settled the build publishes it; the keys make a repeat return the same publications
+        // only the caller that settled the build follows it up
         if (!await builds.SettleAsync(buildId, status, cancellationToken)) return;
+        await FollowUpAsync(buildId, status, cancellationToken);
+    }
+
+    /// <summary>
+    /// What a build owes once it has settled: its automatic publications (a success), the verdict on the build it
+    /// reproduces, and the reproduction it asked for (a success). Each is idempotent (the publications' keys, the verdict
+    /// written again, a reproduction only while none is recorded), so the reconciler repeats this for a build whose node
+    /// stopped before the mark went (<see cref="BuildLifecycle.FollowUpsDueAsync"/>).
+    /// </summary>
+    public async Task FollowUpAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    {
         if (status == BuildStatus.Succeeded) await PublishAsync(buildId, cancellationToken);
         await reproductions.ConcludeAsync(buildId, status, cancellationToken);
         if (status == BuildStatus.Succeeded
@@ -113,6 +124,7 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
                 LogReproduceRefused(buildId, e.Message);
             }
         }
+        await builds.FollowedUpAsync(buildId, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} succeeded, but its reproduction was refused: {Reason}")]

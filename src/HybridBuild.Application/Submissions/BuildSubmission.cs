@@ -50,9 +50,10 @@ internal sealed class BuildSubmission(
         var build = NewBuild(submitted, idempotencyKey, stages);
         span?.SetTag(HybridBuildTelemetry.Tags.BuildId, build.Id);
         await StoreContextAsync(build, submitted, cancellationToken);
+        IReadOnlyList<Notification> reported;
         try
         {
-            await StoreAsync(build, cancellationToken);
+            reported = await StoreAsync(build, cancellationToken);
         }
         catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
@@ -68,31 +69,31 @@ internal sealed class BuildSubmission(
             throw;
         }
         // the build is stored: report it and queue its first stages even if the client has gone away meanwhile
-        await reports.ChangedAsync(build.Id, BuildStatus.Queued, CancellationToken.None);
+        await reports.DispatchAsync(reported);
         await scheduler.StartAsync(build, CancellationToken.None);
         return (build, false);
     }
 
-    /// <summary>Stores the build; under a cap, in one transaction with the count, serialised with other submissions.</summary>
-    private async Task StoreAsync(Build build, CancellationToken cancellationToken)
-    {
-        if (queue.Value.MaxQueuedBuilds is null)
-        {
-            db.Builds.Add(build);
-            await db.SaveChangesAsync(cancellationToken);
-            return;
-        }
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+    /// <summary>
+    /// Stores the build with the notifications of "queued" it owes, in one transaction; under a cap, with the count,
+    /// serialised with other submissions. Returns the notifications, to hand to the transport.
+    /// </summary>
+    private Task<IReadOnlyList<Notification>> StoreAsync(Build build, CancellationToken cancellationToken) =>
+        db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-            await builds.HoldQueueAsync(cancellationToken);
-            await CheckQueueAsync(cancellationToken);
+            if (queue.Value.MaxQueuedBuilds is not null)
+            {
+                await builds.HoldQueueAsync(cancellationToken);
+                await CheckQueueAsync(cancellationToken);
+            }
             db.Builds.Add(build);
             await db.SaveChangesAsync(cancellationToken);
+            var reported = await reports.RecordAsync(build.Id, BuildStatus.Queued, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
+            return reported;
         });
-    }
 
     /// <exception cref="TooManyRequestsException">As many builds as Limits:MaxQueuedBuilds wait for a worker.</exception>
     private async Task CheckQueueAsync(CancellationToken cancellationToken)

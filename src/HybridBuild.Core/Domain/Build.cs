@@ -9,6 +9,12 @@ public sealed class Build
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
     public DateTimeOffset? CancelRequestedAt { get; set; }
+    /// <summary>
+    /// Set with the settle, cleared once the settled build's follow-ups are made (its automatic publications, the verdict
+    /// of the reproduction it is, the reproduction it asked for): a mark still set after the sweep interval means the node
+    /// stopped in between, and the reconciler makes them again (each is idempotent).
+    /// </summary>
+    public DateTimeOffset? FollowUpsDueSince { get; set; }
     /// <summary>Which run of the build this is: 1 for the first, one more for each retry of its unsuccessful stages.</summary>
     public int Attempt { get; set; } = 1;
     /// <summary>Kept by retention however old it is (set at submission or with PUT/DELETE .../pin).</summary>

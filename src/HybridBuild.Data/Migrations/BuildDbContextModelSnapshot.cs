@@ -153,6 +153,9 @@ namespace HybridBuild.Data.Migrations
                     b.Property<DateTimeOffset?>("FinishedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<DateTimeOffset?>("FollowUpsDueSince")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("GitCommit")
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
@@ -218,6 +221,9 @@ namespace HybridBuild.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("CreatedAt");
+
+                    b.HasIndex("FollowUpsDueSince")
+                        .HasFilter("\"FollowUpsDueSince\" IS NOT NULL");
 
                     b.HasIndex("IdempotencyKey")
                         .IsUnique();
