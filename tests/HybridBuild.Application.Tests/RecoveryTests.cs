@@ -80,15 +80,22 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
         var original = await StoredBuilds.StoreAsync(Core, BuildStatus.Succeeded, StageStatus.Succeeded, "a");
         var rebuild = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
         var recent = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+        var reproducedAgain = await StoredBuilds.StoreAsync(Core, BuildStatus.Succeeded, StageStatus.Succeeded, "a");
+        var superseded = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+        var later = Guid.CreateVersion7();
         // the reproduction settled failed, and its node stopped before writing the verdict on the original; another
-        // settled a moment ago, whose node may still be making its follow-ups
+        // settled a moment ago, whose node may still be making its follow-ups (they hold no lease, so they get a lease's time)
         await Core.WithAsync<BuildDbContext>(async db =>
         {
-            var stored = await db.Builds.Where(b => b.Id == original.Id || b.Id == rebuild.Id || b.Id == recent.Id).ToDictionaryAsync(b => b.Id);
+            var stored = await db.Builds.ToDictionaryAsync(b => b.Id);
             stored[original.Id].Reproduction = new ReproductionResult { BuildId = rebuild.Id, Status = ReproductionStatus.Running };
             stored[rebuild.Id].ReproductionOf = original.Id;
-            stored[rebuild.Id].FollowUpsDueSince = DateTimeOffset.UtcNow.AddMinutes(-5);
+            stored[rebuild.Id].FollowUpsDueSince = DateTimeOffset.UtcNow.AddMinutes(-10); // over Worker:LeaseTimeout
             stored[recent.Id].FollowUpsDueSince = DateTimeOffset.UtcNow;
+            // and one whose original has since started a later reproduction: its verdict written now would replace that one's
+            stored[superseded.Id].ReproductionOf = reproducedAgain.Id;
+            stored[superseded.Id].FollowUpsDueSince = DateTimeOffset.UtcNow.AddMinutes(-10);
+            stored[reproducedAgain.Id].Reproduction = new ReproductionResult { BuildId = later, Status = ReproductionStatus.Running };
             await db.SaveChangesAsync();
         });
         await using (var scope = Core.Scope())
@@ -101,6 +108,8 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
         Assert.Contains(rebuild.Id.ToString(), after[original.Id].Reproduction!.Error);
         Assert.Null(after[rebuild.Id].FollowUpsDueSince);
         Assert.NotNull(after[recent.Id].FollowUpsDueSince);
+        Assert.Equal((later, ReproductionStatus.Running), (after[reproducedAgain.Id].Reproduction!.BuildId, after[reproducedAgain.Id].Reproduction!.Status));
+        Assert.Null(after[superseded.Id].FollowUpsDueSince);
     }
 
     [Fact]
@@ -119,16 +128,19 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
                 """);
         });
 
-        await Assert.ThrowsAnyAsync<Exception>(() => Core.WithAsync<BuildLifecycle, bool>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None)));
+        await Assert.ThrowsAnyAsync<Exception>(() => Core.WithAsync<BuildLifecycle, DateTimeOffset?>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None)));
 
         Assert.Equal(BuildStatus.Running, await Core.WithAsync<BuildDbContext, BuildStatus>(db => db.Builds.Where(b => b.Id == build.Id).Select(b => b.Status).SingleAsync()));
         await Core.WithAsync<BuildDbContext>(db => db.Database.ExecuteSqlRawAsync("DROP TRIGGER refuse ON hybridbuild.notifications"));
 
-        Assert.True(await Core.WithAsync<BuildLifecycle, bool>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None)));
+        var mark = await Core.WithAsync<BuildLifecycle, DateTimeOffset?>(l => l.SettleAsync(build.Id, BuildStatus.Succeeded, CancellationToken.None));
 
         var settled = await Core.WithAsync<BuildDbContext, Build>(db => db.Builds.AsNoTracking().SingleAsync(b => b.Id == build.Id));
         Assert.Equal(BuildStatus.Succeeded, settled.Status);
-        Assert.NotNull(settled.FollowUpsDueSince); // the settling caller makes them next
+        Assert.NotNull(mark);
+        Assert.Equal(mark, settled.FollowUpsDueSince); // the settling caller makes them next, and clears its own mark
+        await Core.WithAsync<BuildLifecycle>(l => l.FollowedUpAsync(build.Id, mark.Value, CancellationToken.None));
+        Assert.Null(await Core.WithAsync<BuildDbContext, DateTimeOffset?>(db => db.Builds.Where(b => b.Id == build.Id).Select(b => b.FollowUpsDueSince).SingleAsync()));
         var notification = await Core.WithAsync<BuildDbContext, Notification>(db => db.Notifications.AsNoTracking().SingleAsync(n => n.BuildId == build.Id));
         Assert.Equal("build.succeeded", notification.Event);
         Assert.NotNull(notification.JobId); // handed to the transport once stored

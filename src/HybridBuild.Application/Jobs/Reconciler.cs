@@ -46,8 +46,12 @@ internal sealed partial class Reconciler(
         acted += await EachAsync("notification", (await notifications.WaitingAsync(cancellationToken)).Where(n => n.JobId is null || jobs.IsLost(n.JobId)).ToList(),
             n => n.Id, notifications.RequeueAsync, cancellationToken);
         await EachAsync("build", await builds.UnsettledAsync(now - options.Value.SweepInterval, cancellationToken), b => b, scheduler.AdvanceAsync, cancellationToken);
-        acted += await EachAsync("build", await builds.FollowUpsDueAsync(now - options.Value.SweepInterval, cancellationToken), b => b.Id,
-            (b, ct) => scheduler.FollowUpAsync(b.Id, b.Status, ct), cancellationToken);
+        // follow-ups hold no lease: a settled build's are taken over once they have been due for a lease's time
+        var followUpsBefore = now - options.Value.LeaseTimeout;
+        acted += await EachAsync("build", await builds.FollowUpsDueAsync(followUpsBefore, cancellationToken), b => b, async (b, ct) =>
+        {
+            if (await builds.ClaimFollowUpsAsync(b, followUpsBefore, ct) is { } claimed) await scheduler.FollowUpAsync(b, claimed.Status, claimed.Mark, ct);
+        }, cancellationToken);
         await db.Nodes.Where(n => n.HeartbeatAt < now - ForgetNodesAfter).ExecuteDeleteAsync(cancellationToken);
         return acted;
     }

@@ -13,26 +13,48 @@ internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, Ti
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Running).SetProperty(b => b.StartedAt, clock.GetUtcNow()), ct), cancellationToken);
 
     /// <summary>
-    /// Not finished → <paramref name="status"/>, its follow-ups due (<see cref="Build.FollowUpsDueSince"/>); true for the
-    /// one caller that settled it, which then makes them and calls <see cref="FollowedUpAsync"/>.
+    /// Not finished → <paramref name="status"/>, its follow-ups due (<see cref="Build.FollowUpsDueSince"/>). For the one
+    /// caller that settled it, the mark it set: that caller makes the follow-ups, then calls <see cref="FollowedUpAsync"/>.
     /// </summary>
-    public Task<bool> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    public async Task<DateTimeOffset?> SettleAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
     {
-        var now = clock.GetUtcNow();
-        return ChangeAsync(buildId, status, ct => db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
+        var now = Now();
+        return await ChangeAsync(buildId, status, ct => db.Builds.Where(b => b.Id == buildId && (b.Status == BuildStatus.Queued || b.Status == BuildStatus.Running))
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, status).SetProperty(b => b.FinishedAt, now).SetProperty(b => b.FollowUpsDueSince, now), ct),
-            cancellationToken);
+            cancellationToken) ? now : null;
     }
 
-    /// <summary>The settled build's follow-ups are made: its mark goes.</summary>
-    public Task FollowedUpAsync(Guid buildId, CancellationToken cancellationToken) =>
-        db.Builds.Where(b => b.Id == buildId).ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, (DateTimeOffset?)null), cancellationToken);
+    /// <summary>The follow-ups marked <paramref name="mark"/> are made: the mark goes, unless another caller has claimed them since.</summary>
+    public Task FollowedUpAsync(Guid buildId, DateTimeOffset mark, CancellationToken cancellationToken) =>
+        db.Builds.Where(b => b.Id == buildId && b.FollowUpsDueSince == mark)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, (DateTimeOffset?)null), cancellationToken);
 
-    /// <summary>Finished builds whose follow-ups have been due since before <paramref name="before"/>: their node stopped first.</summary>
-    public Task<List<(Guid Id, BuildStatus Status)>> FollowUpsDueAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
-        db.Builds.Where(b => b.FollowUpsDueSince < before
-                && (b.Status == BuildStatus.Succeeded || b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
-            .Select(b => new ValueTuple<Guid, BuildStatus>(b.Id, b.Status)).ToListAsync(cancellationToken);
+    /// <summary>Finished builds whose follow-ups have been due since before <paramref name="before"/>: their caller stopped first.</summary>
+    public Task<List<Guid>> FollowUpsDueAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        db.Builds.Where(b => b.FollowUpsDueSince < before && Finished.Contains(b.Status)).Select(b => b.Id).ToListAsync(cancellationToken);
+
+    /// <summary>
+    /// Takes over the follow-ups of a build <see cref="FollowUpsDueAsync"/> found, if they are still due since before
+    /// <paramref name="before"/>: marks them anew, so of several sweeps one wins and the next takeover waits as long
+    /// again. Returns the build's status and the new mark, or null when they were made or taken meanwhile.
+    /// </summary>
+    public async Task<(BuildStatus Status, DateTimeOffset Mark)?> ClaimFollowUpsAsync(Guid buildId, DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var now = Now();
+        if (await db.Builds.Where(b => b.Id == buildId && b.FollowUpsDueSince < before && Finished.Contains(b.Status))
+                .ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, now), cancellationToken) != 1)
+            return null;
+        return (await StatusAsync(buildId, cancellationToken), now);
+    }
+
+    private static readonly BuildStatus[] Finished = [BuildStatus.Succeeded, BuildStatus.Failed, BuildStatus.Cancelled];
+
+    /// <summary>The time, to the microsecond PostgreSQL keeps: a mark read back compares equal to the one set.</summary>
+    private DateTimeOffset Now()
+    {
+        var now = clock.GetUtcNow();
+        return now.AddTicks(-(now.Ticks % 10));
+    }
 
     /// <summary>
     /// Makes a conditional change and records the notifications it owes in one transaction, then hands them to the
@@ -95,7 +117,7 @@ internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, Ti
             .Where(b => b.Id == buildId && (b.Status == BuildStatus.Failed || b.Status == BuildStatus.Cancelled))
             .ExecuteUpdateAsync(u => u.SetProperty(b => b.Status, BuildStatus.Queued).SetProperty(b => b.Attempt, b => b.Attempt + 1)
                 .SetProperty(b => b.StartedAt, (DateTimeOffset?)null).SetProperty(b => b.FinishedAt, (DateTimeOffset?)null)
-                .SetProperty(b => b.CancelRequestedAt, (DateTimeOffset?)null), cancellationToken);
+                .SetProperty(b => b.CancelRequestedAt, (DateTimeOffset?)null).SetProperty(b => b.FollowUpsDueSince, (DateTimeOffset?)null), cancellationToken);
         if (retried == 1)
             return (await db.Builds.Where(b => b.Id == buildId).Select(b => b.Attempt).FirstAsync(cancellationToken),
                 await reports.RecordAsync(buildId, BuildStatus.Queued, cancellationToken));
@@ -148,9 +170,12 @@ internal sealed class BuildLifecycle(BuildDbContext db, BuildReports reports, Ti
         db.Builds.AsNoTracking().Where(Expired(status, finishedBefore)).Where(b => !skip.Contains(b.Id))
             .OrderBy(b => b.FinishedAt).ThenBy(b => b.Id).Take(count).Select(b => b.Id).ToListAsync(cancellationToken);
 
-    /// <summary>What retention may delete: a build of <paramref name="status"/> that finished before <paramref name="before"/> and is not pinned.</summary>
+    /// <summary>
+    /// What retention may delete: a build of <paramref name="status"/> that finished before <paramref name="before"/>, is
+    /// not pinned, and owes no follow-ups (a reproduction's verdict, publications): those come first.
+    /// </summary>
     private static System.Linq.Expressions.Expression<Func<Build, bool>> Expired(BuildStatus status, DateTimeOffset before) =>
-        b => b.Status == status && b.FinishedAt < before && !b.Pinned;
+        b => b.Status == status && b.FinishedAt < before && !b.Pinned && b.FollowUpsDueSince == null;
 
     /// <summary>Pins or unpins a build, in any status; the build's row lock orders it with a deletion under way.</summary>
     /// <exception cref="NotFoundException">No such build (or it was just deleted).</exception>

@@ -98,17 +98,18 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
         var cancelRequested = await builds.IsCancelRequestedAsync(buildId, cancellationToken);
         if (PipelinePlanner.Outcome(await LoadStagesAsync(buildId, cancellationToken), cancelRequested) is not { } status) return;
         // only the caller that settled the build follows it up
-        if (!await builds.SettleAsync(buildId, status, cancellationToken)) return;
-        await FollowUpAsync(buildId, status, cancellationToken);
+        if (await builds.SettleAsync(buildId, status, cancellationToken) is not { } mark) return;
+        await FollowUpAsync(buildId, status, mark, cancellationToken);
     }
 
     /// <summary>
     /// What a build owes once it has settled: its automatic publications (a success), the verdict on the build it
     /// reproduces, and the reproduction it asked for (a success). Each is idempotent (the publications' keys, the verdict
-    /// written again, a reproduction only while none is recorded), so the reconciler repeats this for a build whose node
-    /// stopped before the mark went (<see cref="BuildLifecycle.FollowUpsDueAsync"/>).
+    /// written again for the reproduction the original still names, a reproduction only while none is recorded), so the
+    /// reconciler repeats this for a build whose node stopped before <paramref name="mark"/> went
+    /// (<see cref="BuildLifecycle.ClaimFollowUpsAsync"/>).
     /// </summary>
-    public async Task FollowUpAsync(Guid buildId, BuildStatus status, CancellationToken cancellationToken)
+    public async Task FollowUpAsync(Guid buildId, BuildStatus status, DateTimeOffset mark, CancellationToken cancellationToken)
     {
         if (status == BuildStatus.Succeeded) await PublishAsync(buildId, cancellationToken);
         await reproductions.ConcludeAsync(buildId, status, cancellationToken);
@@ -124,7 +125,7 @@ internal sealed partial class BuildScheduler(BuildDbContext db, BuildLifecycle b
                 LogReproduceRefused(buildId, e.Message);
             }
         }
-        await builds.FollowedUpAsync(buildId, cancellationToken);
+        await builds.FollowedUpAsync(buildId, mark, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Build {BuildId} succeeded, but its reproduction was refused: {Reason}")]

@@ -79,7 +79,7 @@ internal sealed partial class StageJob(
         using var span = HybridBuildTelemetry.Source.StartActivity(HybridBuildTelemetry.Spans.Stage)
             ?.SetTag(HybridBuildTelemetry.Tags.BuildId, stage.BuildId).SetTag(HybridBuildTelemetry.Tags.Stage, stage.Name);
         LogRunning(stage.Name, stage.BuildId, runId);
-        await builds.StartAsync(stage.BuildId, cancellationToken);
+        if (stage.Build!.Status == BuildStatus.Queued) await builds.StartAsync(stage.BuildId, cancellationToken); // conditional: a race is harmless
         await log.StageAsync(stage.BuildId, stage.Name, StageStatus.Running, null, cancellationToken);
 
         var timeout = stage.Timeout ?? options.Value.StageTimeout;

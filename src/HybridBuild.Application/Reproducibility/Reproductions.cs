@@ -64,6 +64,9 @@ internal sealed partial class Reproductions(BuildDbContext db, IBlobStore blobs,
                     .AsNoTracking().Select(b => b.Reproduction).FirstAsync(cancellationToken);
                 if (current is { Status: ReproductionStatus.Running } running)
                     throw new ConflictException("reproduction-running", "A reproduction of the build is running.", $"Build {running.BuildId} reproduces build {originalId}; wait for it to end.");
+                // the build's own reproduce is made once: a follow-up made again finds the first one's record
+                if (caller is null && current is not null)
+                    throw new ConflictException("reproduction-made", "The build has been reproduced.", $"Build {current.BuildId} reproduced build {originalId}.");
                 db.Builds.Add(rebuild);
                 await db.SaveChangesAsync(cancellationToken);
                 var started = new ReproductionResult { BuildId = rebuild.Id, Status = ReproductionStatus.Running };
@@ -136,8 +139,19 @@ internal sealed partial class Reproductions(BuildDbContext db, IBlobStore blobs,
             };
         else
             result = await CompareAsync(originalId, rebuildId, cancellationToken);
-        await db.Builds.Where(b => b.Id == originalId).ExecuteUpdateAsync(u => u.SetProperty(b => b.Reproduction, result), cancellationToken);
-        LogConcluded(originalId, result.Status, result.Identical.Count, result.Differing.Count);
+        // only while the original still names this reproduction: a verdict written again after a later one started must not replace it
+        var written = await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        {
+            db.ChangeTracker.Clear();
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var current = await db.Builds.FromSql($"SELECT * FROM hybridbuild.builds WHERE \"Id\" = {originalId} FOR UPDATE")
+                .AsNoTracking().Select(b => b.Reproduction).FirstOrDefaultAsync(cancellationToken);
+            if (current?.BuildId != rebuildId) return false;
+            await db.Builds.Where(b => b.Id == originalId).ExecuteUpdateAsync(u => u.SetProperty(b => b.Reproduction, result), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        });
+        if (written) LogConcluded(originalId, result.Status, result.Identical.Count, result.Differing.Count);
     }
 
     private async Task<ReproductionResult> CompareAsync(Guid originalId, Guid rebuildId, CancellationToken cancellationToken)
