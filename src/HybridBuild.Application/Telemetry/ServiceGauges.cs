@@ -7,14 +7,18 @@ namespace HybridBuild.Application.Telemetry;
 /// <summary>
 /// What the service holds right now, read when Prometheus scrapes: work queued and running per kind (our tables, the
 /// truth), Hangfire's job states and queue lengths (the transport), and each builder's state and load. The database
-/// reads are a handful of counts, taken at most once per <see cref="MaxAge"/> however often and by however many
-/// scrapers this node is asked; a read that fails leaves those series out until the next one.
+/// reads are a handful of counts, taken in the background at most once per <see cref="MaxAge"/> however often and by
+/// however many scrapers this node is asked, and only while someone scrapes. A scrape waits up to <see cref="ScrapeWait"/>
+/// for a read it started, then answers with what it has: a slow database costs it that at most, never the scrape's
+/// timeout. Figures older than <see cref="MaxStale"/> (the database has not answered since) are left out, not shown as now.
 /// Series: hybridbuild_queue_depth, hybridbuild_hangfire_jobs, hybridbuild_hangfire_queue_length, hybridbuild_builder_up,
 /// hybridbuild_builder_solves, hybridbuild_builder_utilization_ratio.
 /// </summary>
 internal sealed partial class ServiceGauges
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan ScrapeWait = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan MaxStale = TimeSpan.FromMinutes(1);
 
     private static readonly string[] Queues = [.. Enum.GetValues<JobKind>().Select(HangfireJobDispatcher.QueueOf),
         HangfireJobDispatcher.MaintenanceQueue, HangfireJobDispatcher.RetentionQueue];
@@ -26,7 +30,10 @@ internal sealed partial class ServiceGauges
     private readonly ILogger<ServiceGauges> _logger;
     private readonly Lock _gate = new();
     private Snapshot _snapshot = Snapshot.Empty;
+    private DateTimeOffset _snapshotAt = DateTimeOffset.MinValue;
     private DateTimeOffset _readAt = DateTimeOffset.MinValue;
+    private Task _reading = Task.CompletedTask;
+    private bool _waitedOut;
 
     public ServiceGauges(IMeterFactory meters, IDbContextFactory<BuildDbContext> contexts, JobStorage jobs, BuilderPool builders, TimeProvider clock,
         ILogger<ServiceGauges> logger)
@@ -40,15 +47,16 @@ internal sealed partial class ServiceGauges
         meter.CreateObservableGauge("hybridbuild.hangfire.queue.length", () => Current().QueueLengths, "{job}",
             "Jobs waiting in each Hangfire queue, across all nodes.");
         meter.CreateObservableGauge("hybridbuild.builder.up", () => Builders(s => s.Up ? 1 : 0), "",
-            "1 while this node finds the builder answering, 0 while it is marked down.");
+            "1 while this node finds the builder answering, 0 while it is marked down; on nodes that check builders (workers) only.");
         meter.CreateObservableGauge("hybridbuild.builder.solves", () => PerBuilder(_builders.All, n => Current().Running.GetValueOrDefault(n)), "{solve}",
             "Stages running on each builder, across all nodes.");
         meter.CreateObservableGauge("hybridbuild.builder.utilization", Utilization, "1",
             "Running stages over the builder's MaxSolves, across all nodes (builders with a MaxSolves only).");
     }
 
+    /// <summary>The builders this node has checked: an API-only node checks none, and has nothing to say of them.</summary>
     private IEnumerable<Measurement<int>> Builders(Func<BuilderState, int> value) =>
-        _builders.States().Select(s => new Measurement<int>(value(s), Tag("builder", s.Name)));
+        _builders.States().Where(s => s.CheckedAt is not null).Select(s => new Measurement<int>(value(s), Tag("builder", s.Name)));
 
     private IEnumerable<Measurement<double>> Utilization()
     {
@@ -65,29 +73,41 @@ internal sealed partial class ServiceGauges
 
     private Snapshot Current()
     {
+        Task? wait = null;
         lock (_gate)
         {
             var now = _clock.GetUtcNow();
-            if (now - _readAt < MaxAge) return _snapshot;
-            _readAt = now;
-            try
+            if (now - _snapshotAt < MaxAge) return _snapshot;
+            if (_reading.IsCompleted && now - _readAt >= MaxAge)
             {
-                _snapshot = Read();
+                (_readAt, _reading, _waitedOut) = (now, Task.Run(Refresh), false);
             }
-            catch (Exception e)
-            {
-                _snapshot = Snapshot.Empty;
-                LogUnread(e.GetBaseException().Message);
-            }
-            return _snapshot;
+            // one scrape asks each gauge in turn: only the first waits for a slow read
+            if (!_reading.IsCompleted && !_waitedOut) wait = _reading;
+        }
+        if (wait is not null && !wait.Wait(ScrapeWait))
+            lock (_gate) _waitedOut |= ReferenceEquals(wait, _reading);
+        lock (_gate) return _clock.GetUtcNow() - _snapshotAt <= MaxStale ? _snapshot : Snapshot.Empty;
+    }
+
+    private void Refresh()
+    {
+        try
+        {
+            var snapshot = Read();
+            lock (_gate) (_snapshot, _snapshotAt) = (snapshot, _clock.GetUtcNow());
+        }
+        catch (Exception e)
+        {
+            LogUnread(e.GetBaseException().Message);
         }
     }
 
     private Snapshot Read()
     {
         using var db = _contexts.CreateDbContext();
-        // a scrape waits for this read: a database that does not answer costs it seconds, not the scrape's whole timeout
-        db.Database.SetCommandTimeout(TimeSpan.FromSeconds(5));
+        // a read that hangs would hold back every later one
+        db.Database.SetCommandTimeout(TimeSpan.FromSeconds(10));
         List<Measurement<int>> depth =
         [
             .. Depth(JobKind.Stage, db.Stages, s => s.Status, StageStatus.Queued, StageStatus.Running),
@@ -133,6 +153,6 @@ internal sealed partial class ServiceGauges
         public static readonly Snapshot Empty = new([], [], [], new Dictionary<string, int>());
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The queue and builder gauges could not be read ({Reason}); they are left out of metrics until the next read")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The queue and builder gauges could not be read ({Reason}); the last figures are served until they are a minute old")]
     private partial void LogUnread(string reason);
 }
