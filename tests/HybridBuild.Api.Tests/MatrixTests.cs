@@ -66,6 +66,13 @@ public sealed class MatrixTests(ServiceFixture service)
         Assert.Equal("beta", stages[1]!["buildArgs"]!["v"]!.GetValue<string>());
         Assert.Null(stages[3]!["matrix"]);
 
+        // the log of the matrix stage is its combinations' logs, each line marked with its combination
+        var log = await _api.LogAsync(accepted.Id, "publish");
+        Assert.All(expanded, name => Assert.Contains($"[{name}] ", log));
+        Assert.DoesNotContain("[gather]", log);
+        Assert.DoesNotContain("[publish-", await _api.LogAsync(accepted.Id, "publish-beta")); // one combination: unmarked
+        Assert.Contains("gather ", await _api.LogAsync(accepted.Id, "gather"));
+
         // a publication naming the matrix stage takes every combination
         using var planned = await service.Client.PostAsJsonAsync($"/api/v1/builds/{accepted.Id}/publications",
             new { target = "artifactory-test", stages = new[] { "publish" }, dryRun = true });

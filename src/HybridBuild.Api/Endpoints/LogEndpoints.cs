@@ -10,7 +10,7 @@ internal static class LogEndpoints
     {
         api.MapGet("/builds/{id:guid}/logs", GetLogsAsync).WithName("GetBuildLogs").WithTags("Logs").RequireAuthorization(ApiScopes.BuildsRead)
             .WithSummary("A build's log, whole or followed")
-            .WithDescription("Plain text by default (stage= limits it to one stage; follow=true streams until the build ends). With Accept: text/event-stream, Server-Sent Events carrying step, log and stage events, resumable with Last-Event-ID; the stream ends with an 'end' event once the build has finished.")
+            .WithDescription("Plain text by default (stage= limits it to one stage, or to every combination of a matrix stage; follow=true streams until the build ends). With Accept: text/event-stream, Server-Sent Events carrying step, log and stage events, resumable with Last-Event-ID; the stream ends with an 'end' event once the build has finished.")
             .Produces<string>(StatusCodes.Status200OK, "text/plain", "text/event-stream")
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
@@ -19,26 +19,27 @@ internal static class LogEndpoints
     private static async Task GetLogsAsync(Guid id, string? stage, bool? follow, HttpContext http, BuildDbContext db, CancellationToken cancellationToken)
     {
         var build = await BuildEndpoints.LoadAsync(db, id, cancellationToken);
-        if (stage is not null && build.Stages.All(s => s.Name != stage))
-            throw new NotFoundException($"Build {id} has no stage '{stage}'.");
+        // a matrix stage's name stands for its combinations, as in needs, inputs and publish
+        var stages = stage is null ? null : StageNames.Resolve(build.Stages, stage);
+        if (stages is { Count: 0 }) throw new NotFoundException($"Build {id} has no stage '{stage}'.");
 
         var sse = http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
         if (sse)
         {
             var lastEventId = long.TryParse(http.Request.Headers["Last-Event-ID"].FirstOrDefault(), out var last) ? last : 0;
-            await StreamEventsAsync(http.Response, db, id, stage, lastEventId, cancellationToken);
+            await StreamEventsAsync(http.Response, db, id, stages, lastEventId, cancellationToken);
         }
         else
         {
-            await WriteTextAsync(http.Response, db, id, stage, follow ?? false, cancellationToken);
+            await WriteTextAsync(http.Response, db, id, stages, follow ?? false, cancellationToken);
         }
     }
 
-    private static async Task WriteTextAsync(HttpResponse response, BuildDbContext db, Guid id, string? stage, bool follow, CancellationToken ct)
+    private static async Task WriteTextAsync(HttpResponse response, BuildDbContext db, Guid id, List<string>? stages, bool follow, CancellationToken ct)
     {
         response.ContentType = "text/plain; charset=utf-8";
-        var renderer = new LogRenderer(prefixStage: stage is null);
-        await foreach (var batch in ReadAsync(db, id, stage, 0, follow, ct))
+        var renderer = new LogRenderer(prefixStage: stages is not [_]);
+        await foreach (var batch in ReadAsync(db, id, stages, 0, follow, ct))
         {
             var text = new StringBuilder();
             foreach (var e in batch)
@@ -48,7 +49,7 @@ internal static class LogEndpoints
         }
     }
 
-    private static async Task StreamEventsAsync(HttpResponse response, BuildDbContext db, Guid id, string? stage, long after, CancellationToken ct)
+    private static async Task StreamEventsAsync(HttpResponse response, BuildDbContext db, Guid id, List<string>? stages, long after, CancellationToken ct)
     {
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
@@ -56,7 +57,7 @@ internal static class LogEndpoints
         await response.WriteAsync("retry: 2000\n\n", ct);
         await response.Body.FlushAsync(ct);
         var lastWrite = DateTime.UtcNow;
-        await foreach (var batch in ReadAsync(db, id, stage, after, follow: true, ct))
+        await foreach (var batch in ReadAsync(db, id, stages, after, follow: true, ct))
         {
             var text = new StringBuilder();
             foreach (var e in batch) text.Append(Format(e));
@@ -89,9 +90,12 @@ internal static class LogEndpoints
         return new SseStep(e.Stage, s.Number, s.Name, s.Cached, s.Started, s.Completed, s.Error);
     }
 
-    /// <summary>Batches of events after <paramref name="after"/>; when following, polls until the build has finished and everything is read.</summary>
+    /// <summary>
+    /// Batches of events after <paramref name="after"/> (of <paramref name="stages"/> only, unless null); when following,
+    /// polls until the build has finished and everything is read.
+    /// </summary>
     private static async IAsyncEnumerable<List<LogEvent>> ReadAsync(
-        BuildDbContext db, Guid id, string? stage, long after, bool follow,
+        BuildDbContext db, Guid id, List<string>? stages, long after, bool follow,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -102,7 +106,7 @@ internal static class LogEndpoints
             do
             {
                 var query = db.LogEvents.AsNoTracking().Where(e => e.BuildId == id && e.Id > after);
-                if (stage is not null) query = query.Where(e => e.Stage == stage);
+                if (stages is not null) query = query.Where(e => stages.Contains(e.Stage));
                 batch = await query.OrderBy(e => e.Id).Take(PageSize).ToListAsync(ct);
                 if (batch.Count > 0) after = batch[^1].Id;
                 if (batch.Count > 0 || follow) yield return batch;
