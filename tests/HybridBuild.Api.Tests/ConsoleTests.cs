@@ -168,6 +168,31 @@ public sealed partial class ConsoleTests(ServiceFixture service)
     }
 
     [Fact]
+    public async Task A_log_stream_that_never_ends_its_line_is_given_up_with_a_message_and_not_read_on()
+    {
+        var accepted = await _api.SubmitAsync(ConsoleScenarios.SmallGraph($"endless {Guid.NewGuid():N}"));
+        await _api.WaitSucceededAsync(accepted.Id, ConsoleScenarios.BuildTimeout);
+        await using var browser = await ConsoleBrowser.StartAsync(service.BaseAddress);
+        var page = browser.Page;
+        await browser.SignInAsync(ServiceFixture.AdminKey);
+        // what a misbehaving proxy might send: 17 M characters and no line break
+        var endless = "retry: 100\n\ndata: " + new string('x', 17 * 1024 * 1024);
+        var attempts = 0;
+        await page.RouteAsync($"**/api/v1/builds/{accepted.Id}/logs", async route =>
+        {
+            Interlocked.Increment(ref attempts);
+            await route.FulfillAsync(new() { Status = 200, ContentType = "text/event-stream", Body = endless });
+        });
+
+        await page.GotoAsync($"/#/builds/{accepted.Id}");
+
+        await Assertions.Expect(page.Locator("#log-state")).ToContainTextAsync("over 16777216 characters");
+        await page.WaitForTimeoutAsync(1000); // a reconnect would come after the stream's 100 ms retry
+        Assert.Equal(1, attempts);
+        Assert.Equal(0, await page.Locator("#build-log .line").CountAsync());
+    }
+
+    [Fact]
     public async Task A_refused_spec_shows_the_problem_naming_the_field_and_stays_on_the_form()
     {
         var before = await _api.CountAsync();

@@ -3,10 +3,18 @@
 
 import { ApiError, authHeaders } from './api.js';
 
+// The service bounds its log lines far below this; a stream that is not an event stream (a proxy's page, a broken
+// connection's garbage) must not grow the tab's memory without end.
+const MAX_EVENT_CHARS = 16 * 1024 * 1024;
+
+class StreamTooLarge extends Error {
+  constructor() { super(`an event of the log stream is over ${MAX_EVENT_CHARS} characters; reload to try again`); }
+}
+
 /** Parses an SSE byte stream; calls onEvent({ id, event, data }) per event and onRetry(ms) for a retry field. */
 async function parse(body, onEvent, onRetry) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '', data = [], event = '', id = null;
+  let buffer = '', data = [], size = 0, event = '', id = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
@@ -17,18 +25,24 @@ async function parse(body, onEvent, onRetry) {
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') {
         if (data.length > 0) onEvent({ id, event: event || 'message', data: data.join('\n') });
-        data = []; event = ''; id = null;
+        data = []; size = 0; event = ''; id = null;
         continue;
       }
       if (line.startsWith(':')) continue;
       const colon = line.indexOf(':');
       const field = colon < 0 ? line : line.slice(0, colon);
       const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'data') data.push(text);
+      if (field === 'data') {
+        size += text.length + 1;
+        if (size > MAX_EVENT_CHARS) { reader.cancel(); throw new StreamTooLarge(); }
+        data.push(text);
+      }
       else if (field === 'event') event = text;
       else if (field === 'id') id = text;
       else if (field === 'retry' && /^\d+$/.test(text)) onRetry(Number(text));
     }
+    // what is left is one unfinished line
+    if (buffer.length > MAX_EVENT_CHARS) { reader.cancel(); throw new StreamTooLarge(); }
   }
 }
 
@@ -38,7 +52,7 @@ async function parse(body, onEvent, onRetry) {
  * after the last event seen, stop() ends it.
  */
 export function follow(path, { onEvent, onState = () => {}, onError = () => {} }) {
-  let lastId = null, retry = 2000, controller = null, running = false, stopped = false, ended = false;
+  let lastId = null, retry = 2000, controller = null, running = false, stopped = false, ended = false, failed = false;
 
   async function run() {
     running = true;
@@ -51,6 +65,7 @@ export function follow(path, { onEvent, onState = () => {}, onError = () => {} }
         if (!response.ok) {
           const problem = await response.json().catch(() => null);
           if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+            failed = true;
             onError(new ApiError(response.status, problem));
             break;
           }
@@ -66,19 +81,21 @@ export function follow(path, { onEvent, onState = () => {}, onError = () => {} }
         }, ms => { retry = ms; });
       } catch (error) {
         if (controller.signal.aborted) break;
+        if (error instanceof StreamTooLarge) { failed = true; onError(error); break; }
       }
       if (stopped || ended || controller.signal.aborted) break;
       onState('reconnecting');
       await new Promise(resolve => setTimeout(resolve, retry));
     }
     running = false;
-    onState(ended ? 'ended' : stopped ? 'stopped' : 'paused');
+    // a failure's message stays: it is the state
+    if (!failed) onState(ended ? 'ended' : stopped ? 'stopped' : 'paused');
   }
 
   run();
   return {
     pause() { controller?.abort(); },
-    resume() { if (!running && !stopped && !ended) run(); },
+    resume() { if (!running && !stopped && !ended && !failed) run(); },
     stop() { stopped = true; controller?.abort(); },
     get lastEventId() { return lastId; },
   };
