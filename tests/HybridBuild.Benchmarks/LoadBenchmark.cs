@@ -9,7 +9,7 @@ namespace HybridBuild.Benchmarks;
 /// build lists as fast as they are answered (or, with <c>--think MS</c>, each pausing that long between its requests,
 /// as clients that poll a build do), while builds are submitted at 5 a second, for 30 s. As fast as answered, the clients
 /// always keep 100 requests waiting, so a request's time is 100 over the node's rate (Little's law) on a saturated machine;
-/// paced, it is the time of one request under the same submissions. Prints errors and
+/// paced, it is the time of one request under the same submissions. Prints errors, requests past the client's 30 s timeout, and
 /// p50/p99 for reads, lists and submissions (POST to 202), and the node's resident memory before, at the peak and
 /// after. Each client has a key of its own (created first), so the key cache and the database both see realistic keys.
 /// </summary>
@@ -56,7 +56,7 @@ internal static class LoadBenchmark
             {
                 var list = random.Next(3) == 0;
                 var url = list ? "/api/v1/builds?pageSize=20" : $"/api/v1/builds/{seeded[random.Next(seeded.Count)]}";
-                await (list ? lists : reads).TimeAsync(() => http.GetAsync(url, stop.Token));
+                await (list ? lists : reads).TimeAsync(() => http.GetAsync(url, stop.Token), stop.Token);
                 if (think > TimeSpan.Zero) { try { await Task.Delay(think, stop.Token); } catch (OperationCanceledException) { } }
             }
         }).ToList();
@@ -74,7 +74,7 @@ internal static class LoadBenchmark
                     source = new { inline = new { files = new Dictionary<string, string> { ["Dockerfile"] = Dockerfile } } },
                     stages = new[] { new { name = "out", target = "out", buildArgs = new Dictionary<string, string> { ["nonce"] = Guid.NewGuid().ToString("N") } } },
                 };
-                pending.Add(submissions.TimeAsync(() => http.PostAsJsonAsync("/api/v1/builds", spec), expect: 202));
+                pending.Add(submissions.TimeAsync(() => http.PostAsJsonAsync("/api/v1/builds", spec), stop.Token, expect: 202));
             }
             await Task.WhenAll(pending);
         });
@@ -103,10 +103,12 @@ internal static class LoadBenchmark
     {
         private readonly List<double> _milliseconds = [];
         private int _errors;
+        private int _timeouts;
 
         public int Count { get { lock (_milliseconds) return _milliseconds.Count; } }
 
-        public async Task TimeAsync(Func<Task<HttpResponseMessage>> send, int expect = 200)
+        /// <summary>Times one request; <paramref name="runEnded"/> tells a request cut by the end of the run from one that timed out.</summary>
+        public async Task TimeAsync(Func<Task<HttpResponseMessage>> send, CancellationToken runEnded, int expect = 200)
         {
             var watch = Stopwatch.StartNew();
             try
@@ -116,7 +118,8 @@ internal static class LoadBenchmark
                 if ((int)response.StatusCode != expect) Interlocked.Increment(ref _errors);
                 else lock (_milliseconds) _milliseconds.Add(watch.Elapsed.TotalMilliseconds);
             }
-            catch (OperationCanceledException) { } // the run ended mid-request
+            catch (OperationCanceledException) when (runEnded.IsCancellationRequested) { } // the run ended mid-request
+            catch (OperationCanceledException) { Interlocked.Increment(ref _timeouts); } // past the client's timeout: no answer is a failure
             catch (HttpRequestException) { Interlocked.Increment(ref _errors); }
         }
 
@@ -126,7 +129,7 @@ internal static class LoadBenchmark
             {
                 var sorted = _milliseconds.Order().ToList();
                 double P(double q) => sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(q * sorted.Count))];
-                Console.WriteLine($"{what,-18} {sorted.Count,7} ok, {_errors} errors; p50 {P(0.50),6:F1} ms, p99 {P(0.99),6:F1} ms, max {(sorted.Count > 0 ? sorted[^1] : double.NaN),6:F0} ms");
+                Console.WriteLine($"{what,-18} {sorted.Count,7} ok, {_errors} errors, {_timeouts} timed out; p50 {P(0.50),6:F1} ms, p99 {P(0.99),6:F1} ms, max {(sorted.Count > 0 ? sorted[^1] : double.NaN),6:F0} ms");
             }
         }
     }
