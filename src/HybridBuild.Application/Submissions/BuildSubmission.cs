@@ -55,13 +55,24 @@ internal sealed class BuildSubmission(
         {
             reported = await StoreAsync(build, cancellationToken);
         }
-        catch (DbUpdateException e) when (idempotencyKey is not null && e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique
+            && (idempotencyKey is not null || unique.ConstraintName == "PK_builds"))
         {
-            // a concurrent request with the same key won the race: answer with its build
-            await DeleteContextAsync(build);
             db.ChangeTracker.Clear();
-            return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
-                ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
+            if (await db.Builds.AnyAsync(b => b.Id == build.Id, CancellationToken.None))
+            {
+                // an earlier try of the unit was committed and its answer lost with the connection, so the retry found
+                // the build there: it is stored (the reconciler hands its notifications to the transport)
+                reported = [];
+            }
+            else
+            {
+                // a concurrent request with the same key won the race: answer with its build
+                await DeleteContextAsync(build);
+                if (idempotencyKey is null) throw;
+                return (await FindReplayAsync(idempotencyKey, submitted.Fingerprint, cancellationToken)
+                    ?? throw new InvalidOperationException("The build holding the idempotency key vanished."), true);
+            }
         }
         catch
         {
