@@ -203,6 +203,25 @@ public sealed class CliTests(ServiceFixture service) : IDisposable
     }
 
     [Fact]
+    public async Task A_rolling_update_answering_503_does_not_end_hbs_build_which_tries_again_and_gets_its_files()
+    {
+        // as a load balancer while the service's nodes are replaced: the first two tries of every read are refused
+        var tries = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        await using var front = await RollingFront.StartAsync(service.BaseAddress, request =>
+            Microsoft.AspNetCore.Http.HttpMethods.IsGet(request.Method) && tries.AddOrUpdate(request.Path + request.QueryString, 1, (_, n) => n + 1) <= 2);
+        var context = Context(new() { ["Dockerfile"] = $"FROM busybox AS b\nRUN echo rolled-{Guid.NewGuid():N} && echo rolled > /r.txt\nFROM scratch\nCOPY --from=b /r.txt /\n" });
+        var dest = Path.Combine(_scratch, "rolled");
+
+        var result = await HbsTool.RunAsync(service, ["build", context, "-o", dest, "--progress=plain"],
+            environment: new Dictionary<string, string?> { ["HBS_URL"] = front.Url.ToString() });
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("hbs: the service answered 503 Service Unavailable; trying again in 1s", result.Stderr);
+        Assert.True(front.Refused >= 4, $"{front.Refused} refused: the log stream's and the build record's reads were each refused twice");
+        Assert.Equal(["r.txt 0644 " + Convert.ToHexStringLower(SHA256.HashData("rolled\n"u8))], Snapshot(dest));
+    }
+
+    [Fact]
     public async Task Ls_logs_artifacts_get_and_publish_work_on_a_finished_build()
     {
         var context = Context(new() { ["Dockerfile"] = "FROM busybox AS b\nRUN mkdir /o && echo hi > /o/hi.txt && chmod 0750 /o/hi.txt && echo made-hi\nFROM scratch\nCOPY --from=b /o /\n" });
