@@ -6,14 +6,36 @@ namespace HybridBuild.Api.Tests;
 
 /// <summary>Verification stages: a container of a built image runs, its output is logged, its exit code decides the stage, and it is always removed.</summary>
 [Collection(LiveService.Name)]
-public sealed class VerificationTests(ServiceFixture service)
+public sealed class VerificationTests(ServiceFixture service) : IAsyncLifetime
 {
     private readonly BuildApi _api = new(service.Client);
+    private readonly List<(string? Host, string Tag)> _images = [];
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>The images a test built stay in their engine, as a user's would: removed after it, so runs do not pile them up.</summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var (host, tag) in _images)
+        {
+            using var docker = await DockerCheck.ConnectAsync(host ?? new DockerEngineOptions().ResolvedHost);
+            try { await docker.Images.DeleteImageAsync(tag, new ImageDeleteParameters()); }
+            catch (DockerApiException) { } // not there (a build that failed first), or on the other engine
+        }
+    }
+
+    /// <summary>A tag for an image the test builds, removed after it from <paramref name="host"/> (the first engine when null).</summary>
+    private string Tag(string repository, string nonce, string? host = null)
+    {
+        var tag = $"localhost:5000/{repository}:{nonce}";
+        _images.Add((host, tag));
+        return tag;
+    }
 
     private static string Nonce() => Guid.NewGuid().ToString("N");
 
     /// <summary>A busybox image stage "app" (kept in the engine, /nonce holding a fresh value) and the given run stages.</summary>
-    private static BuildSpec AppAnd(string nonce, params StageSpec[] runs) => new()
+    private BuildSpec AppAnd(string nonce, params StageSpec[] runs) => new()
     {
         Source = new SourceSpec { Inline = new InlineSourceSpec { Files = new() { ["Dockerfile"] = "FROM busybox AS app\nARG nonce\nRUN echo $nonce > /nonce\n" } } },
         Stages =
@@ -21,7 +43,7 @@ public sealed class VerificationTests(ServiceFixture service)
             new StageSpec
             {
                 Name = "app", Target = "app", BuildArgs = new() { ["nonce"] = nonce },
-                Output = new OutputSpec { Type = OutputType.Image, Tags = [$"localhost:5000/verify/app:{nonce}"] },
+                Output = new OutputSpec { Type = OutputType.Image, Tags = [Tag("verify/app", nonce)] },
             },
             .. runs,
         ],
@@ -76,6 +98,7 @@ public sealed class VerificationTests(ServiceFixture service)
         var done = await api.WaitSucceededAsync((await api.SubmitAsync(AppAnd(nonce,
             Run("verify", new RunSpec { Image = "app", Command = ["sh", "-c", "echo verified $(cat /nonce)"] })))).Id, TimeSpan.FromMinutes(3));
 
+        _images.Add(("unix://" + second, $"localhost:5000/verify/app:{nonce}")); // built there
         Assert.Equal("second", done.Stages.Single(s => s.Name == "app").Builder);
         Assert.Contains($"verified {nonce}", await api.LogAsync(done.Id, "verify"));
         // the image is only on the second engine: a run on the configured (first) one could not have found it
@@ -87,7 +110,7 @@ public sealed class VerificationTests(ServiceFixture service)
     [Fact]
     public async Task The_Swagger_verification_example_runs_as_it_is()
     {
-        var build = await _api.SubmitAsync(HybridBuild.Api.OpenApi.ScenarioExamples.Verify($"localhost:5000/verify-demo:{Nonce()}"));
+        var build = await _api.SubmitAsync(HybridBuild.Api.OpenApi.ScenarioExamples.Verify(Tag("verify-demo", Nonce())));
 
         var done = await _api.WaitSucceededAsync(build.Id);
 
@@ -219,12 +242,12 @@ public sealed class VerificationTests(ServiceFixture service)
                 new StageSpec
                 {
                     Name = "hello", Target = "hello", Platforms = ["wasi/wasm"],
-                    Output = new OutputSpec { Type = OutputType.Image, Tags = [$"localhost:5000/verify/hello-wasm:{nonce}"] },
+                    Output = new OutputSpec { Type = OutputType.Image, Tags = [Tag("verify/hello-wasm", nonce)] },
                 },
                 new StageSpec
                 {
                     Name = "failing", Target = "failing", Platforms = ["wasi/wasm"],
-                    Output = new OutputSpec { Type = OutputType.Image, Tags = [$"localhost:5000/verify/failing-wasm:{nonce}"] },
+                    Output = new OutputSpec { Type = OutputType.Image, Tags = [Tag("verify/failing-wasm", nonce)] },
                 },
                 Run("verify-hello", new RunSpec { Image = "hello" }),
                 Run("verify-failing", new RunSpec { Image = "failing" }),
