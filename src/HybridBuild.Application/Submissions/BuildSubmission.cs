@@ -93,6 +93,9 @@ internal sealed class BuildSubmission(
         db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
         {
             db.ChangeTracker.Clear();
+            // a try whose commit went through but whose answer was lost with the connection: the build is stored (and
+            // counts against the cap now); the reconciler hands its notifications to the transport
+            if (await db.Builds.AnyAsync(b => b.Id == build.Id, cancellationToken)) return (IReadOnlyList<Notification>)[];
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             if (queue.Value.MaxQueuedBuilds is not null)
             {
