@@ -27,14 +27,14 @@ internal static class BuildEvents
             HttpResponseMessage? response = null;
             try
             {
+                // the client tries again on its own while the service cannot be reached or is being replaced
                 response = await client.GetEventStreamAsync(id, last, cancellationToken);
                 reader = ReadAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken).GetAsyncEnumerator(cancellationToken);
             }
-            catch (HttpRequestException) when (++failures < 5 && !cancellationToken.IsCancellationRequested)
+            catch
             {
                 response?.Dispose();
-                await Task.Delay(Reconnect, cancellationToken);
-                continue;
+                throw;
             }
             await using (reader)
             using (response)

@@ -15,7 +15,8 @@ namespace HybridBuild.Cli.Api;
 internal sealed class ServiceClient : IDisposable
 {
     public static readonly TimeSpan RetryFor = TimeSpan.FromMinutes(2);
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MinRetryDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly HttpClient _http;
 
@@ -99,10 +100,11 @@ internal sealed class ServiceClient : IDisposable
     private async Task<HttpResponseMessage> OpenAsync(Func<HttpRequestMessage> create, bool retry, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + RetryFor;
-        var delay = TimeSpan.FromSeconds(1);
+        var backoff = MinRetryDelay;
         while (true)
         {
             string why;
+            var wait = backoff;
             using (var request = create())
             {
                 try
@@ -111,22 +113,28 @@ internal sealed class ServiceClient : IDisposable
                     if (response.IsSuccessStatusCode) return response;
                     using (response)
                     {
-                        if (!retry || !Transient(response.StatusCode) || DateTime.UtcNow + delay > deadline)
+                        // the service's Retry-After (a delay or a date) when it asks for longer than the back-off
+                        var asked = response.Headers.RetryAfter is { } after ? after.Delta ?? after.Date - DateTimeOffset.UtcNow : null;
+                        if (asked > wait) wait = asked.Value < MaxRetryDelay ? asked.Value : MaxRetryDelay;
+                        if (!retry || !Transient(response.StatusCode) || DateTime.UtcNow + wait > deadline)
                             throw await ServiceProblem.ReadAsync(response, cancellationToken);
                         why = $"the service answered {(int)response.StatusCode} {response.ReasonPhrase}";
-                        if (response.Headers.RetryAfter?.Delta is { } asked) delay = asked < MaxRetryDelay ? asked : MaxRetryDelay;
                     }
                 }
-                catch (HttpRequestException e) when (retry && DateTime.UtcNow + delay <= deadline && !cancellationToken.IsCancellationRequested)
+                catch (HttpRequestException e) when (retry && Unreachable(e) && DateTime.UtcNow + wait <= deadline && !cancellationToken.IsCancellationRequested)
                 {
                     why = $"the service could not be reached ({e.Message})";
                 }
             }
-            Console.Error.WriteLine($"hbs: {why}; trying again in {delay.TotalSeconds:0.#}s");
-            await Task.Delay(delay, cancellationToken);
-            delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay;
+            Console.Error.WriteLine($"hbs: {why}; trying again in {wait.TotalSeconds:0.#}s");
+            await Task.Delay(wait, cancellationToken);
+            backoff = backoff * 2 < MaxRetryDelay ? backoff * 2 : MaxRetryDelay;
         }
     }
+
+    /// <summary>Refused or cut connections come and go with a rolling update; a name that does not resolve or a TLS failure is a mistake to report at once.</summary>
+    private static bool Unreachable(HttpRequestException e) =>
+        e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded or HttpRequestError.Unknown;
 
     private static bool Transient(HttpStatusCode status) =>
         status is HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout;

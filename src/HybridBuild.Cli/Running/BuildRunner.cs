@@ -43,17 +43,18 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
             catch (OperationCanceledException) when (interrupt.Requested)
             {
                 view.Note($"cancelling build {build.Id} …");
-                try
-                {
-                    await client.CancelAsync(build.Id, CancellationToken.None);
-                }
-                catch (ServiceProblem problem) when (problem.Status == 409)
-                {
-                    // it finished meanwhile: there is nothing to cancel, and its end is what the log shows next
-                }
+                // one deadline for asking and waiting: an interrupted hbs ends within it, even with the service away
                 using var settle = new CancellationTokenSource(SettleTimeout);
                 try
                 {
+                    try
+                    {
+                        await client.CancelAsync(build.Id, settle.Token);
+                    }
+                    catch (ServiceProblem problem) when (problem.Status == 409)
+                    {
+                        // it finished meanwhile: there is nothing to cancel, and its end is what the log shows next
+                    }
                     await FollowAsync(build.Id, state, view, settle.Token);
                 }
                 catch (OperationCanceledException)
@@ -62,12 +63,14 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
                 }
             }
         }
-        var finished = await client.GetBuildAsync(build.Id, CancellationToken.None);
         if (interrupt.Requested)
         {
-            Console.Error.WriteLine($"build {build.Id} {Word(finished.Status)}");
+            using var asking = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            var status = await StatusAsync(build.Id, asking.Token);
+            Console.Error.WriteLine($"build {build.Id} {status}");
             return Interrupt.ExitCode;
         }
+        var finished = await client.GetBuildAsync(build.Id, CancellationToken.None);
         if (finished.Status != BuildStatus.Succeeded)
         {
             foreach (var stage in finished.Stages.Where(s => s.Error is not null))
@@ -135,4 +138,17 @@ internal sealed class BuildRunner(ServiceClient client, ProgressMode progress, b
     }
 
     private static string Word(BuildStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary>The build's status as a word, for the last line of an interrupted run; what went wrong if it cannot be read in time.</summary>
+    private async Task<string> StatusAsync(Guid id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return Word((await client.GetBuildAsync(id, cancellationToken)).Status);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ServiceProblem or HttpRequestException)
+        {
+            return "was asked to cancel; its status could not be read";
+        }
+    }
 }
