@@ -14,15 +14,27 @@ class StreamTooLarge extends Error {
 /** Parses an SSE byte stream; calls onEvent({ id, event, data }) per event and onRetry(ms) for a retry field. */
 async function parse(body, onEvent, onRetry) {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '', data = [], size = 0, event = '', id = null;
+  const tooLarge = () => { reader.cancel().catch(() => {}); return new StreamTooLarge(); };
+  const newline = /\r\n|\r|\n/g;
+  let buffer = '', scanned = 0, endsWithCR = false, data = [], size = 0, event = '', id = null;
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
+    const carried = endsWithCR;
     buffer += value;
-    let newline;
-    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
-      const line = buffer.slice(0, newline);
-      buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
+    endsWithCR = value.endsWith('\r');
+    // a chunk without a line break only grows the unfinished line (scanning all of it again each time would be quadratic)
+    if (!carried && !/[\r\n]/.test(value)) {
+      if (buffer.length > MAX_EVENT_CHARS) throw tooLarge();
+      continue;
+    }
+    let start = 0, match;
+    newline.lastIndex = scanned; // what was scanned before holds no line break
+    while ((match = newline.exec(buffer)) !== null) {
+      // a CR at the end may be the first half of a CRLF split between two chunks: wait for the next
+      if (match[0] === '\r' && match.index === buffer.length - 1) break;
+      const line = buffer.slice(start, match.index);
+      start = newline.lastIndex;
       if (line === '') {
         if (data.length > 0) onEvent({ id, event: event || 'message', data: data.join('\n') });
         data = []; size = 0; event = ''; id = null;
@@ -34,15 +46,17 @@ async function parse(body, onEvent, onRetry) {
       const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
       if (field === 'data') {
         size += text.length + 1;
-        if (size > MAX_EVENT_CHARS) { reader.cancel(); throw new StreamTooLarge(); }
+        if (size > MAX_EVENT_CHARS) throw tooLarge();
         data.push(text);
       }
       else if (field === 'event') event = text;
       else if (field === 'id') id = text;
       else if (field === 'retry' && /^\d+$/.test(text)) onRetry(Number(text));
     }
+    buffer = buffer.slice(start);
+    scanned = Math.max(0, buffer.length - 1); // a trailing CR is looked at again
     // what is left is one unfinished line
-    if (buffer.length > MAX_EVENT_CHARS) { reader.cancel(); throw new StreamTooLarge(); }
+    if (buffer.length > MAX_EVENT_CHARS) throw tooLarge();
   }
 }
 
@@ -52,7 +66,7 @@ async function parse(body, onEvent, onRetry) {
  * after the last event seen, stop() ends it.
  */
 export function follow(path, { onEvent, onState = () => {}, onError = () => {} }) {
-  let lastId = null, retry = 2000, controller = null, running = false, stopped = false, ended = false, failed = false;
+  let lastId = null, retry = 2000, controller = null, running = false, stopped = false, ended = false, failed = false, paused = false;
 
   async function run() {
     running = true;
@@ -86,6 +100,7 @@ export function follow(path, { onEvent, onState = () => {}, onError = () => {} }
       if (stopped || ended || controller.signal.aborted) break;
       onState('reconnecting');
       await new Promise(resolve => setTimeout(resolve, retry));
+      if (paused) break; // paused while waiting to reconnect
     }
     running = false;
     // a failure's message stays: it is the state
@@ -94,8 +109,8 @@ export function follow(path, { onEvent, onState = () => {}, onError = () => {} }
 
   run();
   return {
-    pause() { controller?.abort(); },
-    resume() { if (!running && !stopped && !ended && !failed) run(); },
+    pause() { paused = true; controller?.abort(); },
+    resume() { paused = false; if (!running && !stopped && !ended && !failed) run(); },
     stop() { stopped = true; controller?.abort(); },
     get lastEventId() { return lastId; },
   };
