@@ -62,6 +62,9 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
     public async Task Of_two_retries_of_a_failed_build_at_once_exactly_one_starts_its_second_attempt()
     {
         var build = await StoredBuilds.StoreAsync(Core, BuildStatus.Failed, StageStatus.Failed, "a");
+        // the failed attempt's follow-ups were never made: the next attempt settles, and owes them, afresh
+        await Core.WithAsync<BuildDbContext>(db => db.Builds.Where(b => b.Id == build.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, DateTimeOffset.UtcNow.AddMinutes(-10))));
 
         var retries = await Task.WhenAll(RetryAsync(build.Id), RetryAsync(build.Id));
 
@@ -69,6 +72,7 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
         Assert.Single(retries, r => r is ConflictException);
         var stored = await Core.WithAsync<BuildDbContext, Build>(db => db.Builds.AsNoTracking().Include(b => b.Stages).SingleAsync(b => b.Id == build.Id));
         Assert.Equal(2, stored.Attempt);
+        Assert.Null(stored.FollowUpsDueSince);
         Assert.Equal(StageStatus.Queued, stored.Stages.Single().Status);
         Assert.NotNull(stored.Stages.Single().JobId); // handed to the transport once
         Assert.Equal(1, Core.Jobs.GetMonitoringApi().EnqueuedCount("stages"));
@@ -144,6 +148,28 @@ public sealed class RecoveryTests(ApplicationFixture fixture) : CoreTest(fixture
         var notification = await Core.WithAsync<BuildDbContext, Notification>(db => db.Notifications.AsNoTracking().SingleAsync(n => n.BuildId == build.Id));
         Assert.Equal("build.succeeded", notification.Event);
         Assert.NotNull(notification.JobId); // handed to the transport once stored
+    }
+
+    [Fact]
+    public async Task A_builds_own_reproduction_is_made_once_however_often_its_follow_ups_run()
+    {
+        var original = await StoredBuilds.StoreAsync(Core, BuildStatus.Succeeded, StageStatus.Succeeded, "a");
+        var reproduced = Guid.CreateVersion7();
+        // its reproduction has already run and ended: a follow-up made again must not start another
+        await Core.WithAsync<BuildDbContext>(async db =>
+        {
+            var stored = await db.Builds.SingleAsync(b => b.Id == original.Id);
+            stored.Reproduce = true;
+            stored.Reproduction = new ReproductionResult { BuildId = reproduced, Status = ReproductionStatus.Reproducible };
+            await db.SaveChangesAsync();
+        });
+
+        var again = await Record.ExceptionAsync(() => Core.WithAsync<Reproducibility.Reproductions, Build>(r => r.CreateAsync(original.Id, caller: null, CancellationToken.None)));
+        var asked = await Core.WithAsync<Reproducibility.Reproductions, Build>(r => r.CreateAsync(original.Id, new Secrets.Caller(null, "admin", IsAdmin: true), CancellationToken.None));
+
+        Assert.Equal("reproduction-made", Assert.IsType<ConflictException>(again).Slug);
+        Assert.Equal(original.Id, asked.ReproductionOf); // asked for by someone, it is made again
+        Assert.Equal(2, await Core.WithAsync<BuildDbContext, int>(db => db.Builds.CountAsync()));
     }
 
     private async Task<Exception?> RetryAsync(Guid buildId)

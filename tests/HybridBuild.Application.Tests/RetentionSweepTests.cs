@@ -77,6 +77,20 @@ public sealed class RetentionSweepTests(ApplicationFixture fixture) : CoreTest(f
     }
 
     [Fact]
+    public async Task A_build_whose_follow_ups_are_still_due_is_kept_until_they_are_made()
+    {
+        var owing = await StoreAsync(BuildStatus.Succeeded, Month * 3);
+        await Core.WithAsync<BuildDbContext>(db => db.Builds.Where(b => b.Id == owing.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(b => b.FollowUpsDueSince, DateTimeOffset.UtcNow - Month * 3)));
+        var next = await StoreAsync(BuildStatus.Succeeded, Month * 2);
+
+        Assert.Equal(1, await SweepAsync());
+
+        Assert.True(await ExistsAsync(owing.Id)); // its publications or a reproduction's verdict come first
+        Assert.False(await ExistsAsync(next.Id));
+    }
+
+    [Fact]
     public async Task Retention_deletes_nothing_of_a_build_pinned_or_retried_since_the_sweep_found_it()
     {
         var pinnedSince = await StoreAsync(BuildStatus.Succeeded, Month * 2);
